@@ -1,0 +1,93 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "BankHooks",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bankhooks", targets: ["bankhooks"]),
+        .library(name: "BankHooksCore", targets: ["BankHooksCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // The thin executable: argument parsing only, everything else lives in libraries.
+        .executableTarget(
+            name: "bankhooks",
+            dependencies: [
+                "BankHooksServer",
+                "BankHooksStorage",
+                "BankHooksCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Domain core: ids, JSON scanning, retry schedules, wire formats, address policy.
+        .target(
+            name: "BankHooksCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Storage seam and its embedded SQLite implementation.
+        .target(
+            name: "BankHooksStorage",
+            dependencies: [
+                "BankHooksCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The dispatcher: claims, sends, records.
+        .target(
+            name: "BankHooksDelivery",
+            dependencies: [
+                "BankHooksCore",
+                "BankHooksStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The HTTP API, application assembly and the benchmark.
+        .target(
+            name: "BankHooksServer",
+            dependencies: [
+                "BankHooksCore",
+                "BankHooksStorage",
+                "BankHooksDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "BankHooksCoreTests", dependencies: ["BankHooksCore"]),
+        .testTarget(name: "BankHooksStorageTests", dependencies: ["BankHooksStorage"]),
+        .testTarget(
+            name: "BankHooksDeliveryTests",
+            dependencies: [
+                "BankHooksDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "BankHooksServerTests",
+            dependencies: [
+                "BankHooksServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,215 @@
+/// A tenant: one customer of the platform. Every other row belongs to one.
+public struct Application: Hashable, Sendable {
+    public enum Environment: String, Sendable, Codable, CaseIterable { case sandbox, production }
+
+    public var id: String
+    public var name: String
+    public var environment: Environment
+    public var createdAt: Timestamp
+
+    public init(id: String, name: String, environment: Environment, createdAt: Timestamp) {
+        self.id = id
+        self.name = name
+        self.environment = environment
+        self.createdAt = createdAt
+    }
+}
+
+/// What an API key may do.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    /// The platform operator: manages applications, and acts as admin of the default application.
+    case `operator`
+    /// Everything within its application.
+    case admin
+    /// Publish and read.
+    case developer
+    /// Read only.
+    case viewer
+}
+
+/// The caller a request was authenticated as.
+public struct Principal: Hashable, Sendable {
+    public var keyID: String
+    public var applicationID: String
+    public var role: Role
+
+    public init(keyID: String, applicationID: String, role: Role) {
+        self.keyID = keyID
+        self.applicationID = applicationID
+        self.role = role
+    }
+}
+
+/// A stored API key: only a hash of the secret part is kept.
+public struct APIKeyRecord: Hashable, Sendable {
+    public var id: String
+    public var applicationID: String
+    public var role: Role
+    /// SHA-256 of the whole key text.
+    public var hash: [UInt8]
+    public var createdAt: Timestamp
+    public var revokedAt: Timestamp?
+
+    public init(id: String, applicationID: String, role: Role, hash: [UInt8], createdAt: Timestamp, revokedAt: Timestamp? = nil) {
+        self.id = id
+        self.applicationID = applicationID
+        self.role = role
+        self.hash = hash
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// An endpoint that receives events.
+public struct Webhook: Hashable, Sendable {
+    public var id: String
+    public var applicationID: String
+    public var url: String
+    public var name: String?
+    /// The event types it receives; nil means every type.
+    public var eventTypes: [String]?
+    /// The wire format's name.
+    public var format: String
+    /// The current secret.
+    public var secret: WebhookSecret
+    /// The secret before the last rotation, and until when it still signs.
+    public var previousSecret: WebhookSecret?
+    public var previousSecretExpiresAt: Timestamp?
+    public var isEnabled: Bool
+    /// Why it was disabled, when it was disabled by BankHooks (e.g. `gone`).
+    public var disabledReason: String?
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(
+        id: String, applicationID: String, url: String, name: String? = nil, eventTypes: [String]? = nil,
+        format: String = "standard", secret: WebhookSecret, previousSecret: WebhookSecret? = nil,
+        previousSecretExpiresAt: Timestamp? = nil, isEnabled: Bool = true, disabledReason: String? = nil,
+        createdAt: Timestamp, updatedAt: Timestamp
+    ) {
+        self.id = id
+        self.applicationID = applicationID
+        self.url = url
+        self.name = name
+        self.eventTypes = eventTypes
+        self.format = format
+        self.secret = secret
+        self.previousSecret = previousSecret
+        self.previousSecretExpiresAt = previousSecretExpiresAt
+        self.isEnabled = isEnabled
+        self.disabledReason = disabledReason
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// Whether this webhook receives events of `type`.
+    public func subscribes(to type: String) -> Bool {
+        eventTypes.map { $0.contains(type) } ?? true
+    }
+
+    /// The secrets that sign at `now`: the current one, and the previous one inside its grace period.
+    public func validSecrets(at now: Timestamp) -> [WebhookSecret] {
+        if let previousSecret, let until = previousSecretExpiresAt, now < until { return [secret, previousSecret] }
+        return [secret]
+    }
+}
+
+/// A published event.
+public struct Event: Hashable, Sendable {
+    public var id: String
+    public var applicationID: String
+    public var type: String
+    public var timestamp: Timestamp
+    /// The data object exactly as published.
+    public var data: [UInt8]
+    public var createdAt: Timestamp
+
+    public init(id: String, applicationID: String, type: String, timestamp: Timestamp, data: [UInt8], createdAt: Timestamp) {
+        self.id = id
+        self.applicationID = applicationID
+        self.type = type
+        self.timestamp = timestamp
+        self.data = data
+        self.createdAt = createdAt
+    }
+}
+
+/// Where a delivery stands.
+public enum DeliveryState: String, Sendable, Codable, CaseIterable {
+    case pending, succeeded, failed, cancelled
+}
+
+/// One event to one webhook.
+public struct Delivery: Hashable, Sendable {
+    public var id: Int64
+    public var eventID: String
+    public var webhookID: String
+    public var applicationID: String
+    public var state: DeliveryState
+    public var attempts: Int
+    /// When the next attempt is due (pending deliveries only).
+    public var nextAttemptAt: Timestamp?
+    public var lastAttemptAt: Timestamp?
+    public var lastStatus: Int?
+    public var createdAt: Timestamp
+
+    public init(
+        id: Int64, eventID: String, webhookID: String, applicationID: String, state: DeliveryState, attempts: Int,
+        nextAttemptAt: Timestamp?, lastAttemptAt: Timestamp?, lastStatus: Int?, createdAt: Timestamp
+    ) {
+        self.id = id
+        self.eventID = eventID
+        self.webhookID = webhookID
+        self.applicationID = applicationID
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastAttemptAt = lastAttemptAt
+        self.lastStatus = lastStatus
+        self.createdAt = createdAt
+    }
+}
+
+/// Why an attempt got no HTTP response.
+public enum TransportErrorKind: String, Sendable, Codable, CaseIterable {
+    /// The destination address is not allowed; no connection was made.
+    case blocked
+    case timeout
+    /// The connection was refused or reset.
+    case refused
+    /// The host name did not resolve.
+    case dns
+    case tls
+    /// The URL could not be used (bad scheme, host or port).
+    case invalidURL = "invalid_url"
+    /// Any other network failure.
+    case network
+}
+
+/// One HTTP request of a delivery, as recorded.
+public struct Attempt: Hashable, Sendable {
+    public var deliveryID: Int64
+    /// 1 for the first attempt of the delivery.
+    public var number: Int
+    public var startedAt: Timestamp
+    public var durationMicroseconds: Int64
+    public var status: Int?
+    /// The first bytes of the response body (up to 4 KiB).
+    public var responseExcerpt: String?
+    public var errorKind: TransportErrorKind?
+    public var errorMessage: String?
+
+    public init(
+        deliveryID: Int64, number: Int, startedAt: Timestamp, durationMicroseconds: Int64, status: Int?,
+        responseExcerpt: String?, errorKind: TransportErrorKind?, errorMessage: String?
+    ) {
+        self.deliveryID = deliveryID
+        self.number = number
+        self.startedAt = startedAt
+        self.durationMicroseconds = durationMicroseconds
+        self.status = status
+        self.responseExcerpt = responseExcerpt
+        self.errorKind = errorKind
+        self.errorMessage = errorMessage
+    }
+}

@@ -1,0 +1,150 @@
+import BankHooksCore
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Resolves host names to addresses: a seam so tests can resolve without DNS.
+public protocol HostResolver: Sendable {
+    func resolve(host: String, port: Int) async throws -> [IPAddress]
+}
+
+/// `getaddrinfo`, run on NIO's blocking thread pool.
+public struct SystemHostResolver: HostResolver {
+    public init() {}
+
+    public func resolve(host: String, port: Int) async throws -> [IPAddress] {
+        try await NIOThreadPool.singleton.runIfActive {
+            try SocketAddress.makeAddressResolvingHost(host, port: port) // validates the name
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var result: UnsafeMutablePointer<addrinfo>?
+            let status = getaddrinfo(host, String(port), &hints, &result)
+            guard status == 0, let first = result else { throw ResolutionError(host: host) }
+            defer { freeaddrinfo(first) }
+            var addresses: [IPAddress] = []
+            var cursor: UnsafeMutablePointer<addrinfo>? = first
+            while let info = cursor {
+                if let sa = info.pointee.ai_addr {
+                    if info.pointee.ai_family == AF_INET {
+                        let bytes = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
+                            withUnsafeBytes(of: p.pointee.sin_addr) { Array($0) }
+                        }
+                        if let a = IPAddress(bytes: bytes), !addresses.contains(a) { addresses.append(a) }
+                    } else if info.pointee.ai_family == AF_INET6 {
+                        let bytes = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
+                            withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) }
+                        }
+                        if let a = IPAddress(bytes: bytes), !addresses.contains(a) { addresses.append(a) }
+                    }
+                }
+                cursor = info.pointee.ai_next
+            }
+            guard !addresses.isEmpty else { throw ResolutionError(host: host) }
+            return addresses
+        }
+    }
+}
+
+/// A host name that did not resolve.
+public struct ResolutionError: Error, CustomStringConvertible {
+    public var host: String
+    public var description: String { "could not resolve host \(host)" }
+}
+
+/// A destination refused by the policy.
+public struct BlockedDestinationError: Error, CustomStringConvertible {
+    public var address: String
+    public var addressClass: AddressClass
+    public var description: String { "destination \(address) is \(addressClass.rawValue) and not allowed" }
+}
+
+/// Applies the destination policy twice: before connecting, to every address a webhook's host
+/// resolves to (so a refused host is never connected to), and on the socket actually connected
+/// (so DNS that changes between the two checks cannot slip through).
+public final class DestinationGuard: Sendable {
+    /// A webhook URL taken apart once.
+    struct Target: Sendable {
+        var host: String
+        var port: Int
+        /// The host as an address, when the URL names one.
+        var literal: IPAddress?
+    }
+
+    public let policy: DestinationPolicy
+    let resolver: any HostResolver
+    let resolutionTTL: Duration
+    private let targets = Mutex<[String: Target]>([:])
+    private let resolutions = Mutex<[String: (addresses: [IPAddress], expires: ContinuousClock.Instant)]>([:])
+
+    public init(policy: DestinationPolicy, resolver: any HostResolver = SystemHostResolver(), resolutionTTL: Duration = .seconds(30)) {
+        self.policy = policy
+        self.resolver = resolver
+        self.resolutionTTL = resolutionTTL
+    }
+
+    /// Checks a URL before connecting. Throws `BlockedDestinationError`, `ResolutionError` or
+    /// `InvalidURLError`.
+    public func check(url: String) async throws {
+        let target = try self.target(for: url)
+        if let literal = target.literal {
+            if let refusal = policy.refusal(for: literal) {
+                throw BlockedDestinationError(address: literal.description, addressClass: refusal)
+            }
+            return
+        }
+        for address in try await addresses(of: target.host, port: target.port) {
+            if let refusal = policy.refusal(for: address) {
+                throw BlockedDestinationError(address: "\(target.host) (\(address))", addressClass: refusal)
+            }
+        }
+    }
+
+    /// Checks the peer of a connected socket.
+    public func check(connected address: SocketAddress?) throws {
+        guard let address else { return }
+        let ip: IPAddress?
+        switch address {
+        case .v4(let v4): ip = withUnsafeBytes(of: v4.address.sin_addr) { IPAddress(bytes: Array($0)) }
+        case .v6(let v6): ip = withUnsafeBytes(of: v6.address.sin6_addr) { IPAddress(bytes: Array($0)) }
+        case .unixDomainSocket: ip = nil
+        }
+        guard let ip else { return }
+        if let refusal = policy.refusal(for: ip) {
+            throw BlockedDestinationError(address: ip.description, addressClass: refusal)
+        }
+    }
+
+    func target(for url: String) throws -> Target {
+        if let cached = targets.withLock({ $0[url] }) { return cached }
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", var host = components.host, !host.isEmpty else {
+            throw InvalidURLError(url: url)
+        }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        let target = Target(host: host, port: port, literal: IPAddress(host))
+        targets.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[url] = target
+        }
+        return target
+    }
+
+    private func addresses(of host: String, port: Int) async throws -> [IPAddress] {
+        let now = ContinuousClock.now
+        if let cached = resolutions.withLock({ $0[host] }), cached.expires > now { return cached.addresses }
+        let addresses = try await resolver.resolve(host: host, port: port)
+        resolutions.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[host] = (addresses, now.advanced(by: resolutionTTL))
+        }
+        return addresses
+    }
+}
+
+/// A webhook URL that cannot be sent to.
+public struct InvalidURLError: Error, CustomStringConvertible {
+    public var url: String
+    public var description: String { "not an http(s) URL with a host: \(url)" }
+}

@@ -1,0 +1,228 @@
+import BankHooksCore
+import BankHooksStorage
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Claims due deliveries in batches, sends them, and records every attempt.
+///
+/// One loop owns all scheduling state (in-flight counts, saturated webhooks, the timer); sends
+/// run as child tasks and report back through a lock-protected list plus a coalescing `Signal`.
+/// The loop is woken at once by a publish, by finished sends, and by a timer set to the next due
+/// time (a future retry or an expiring lease); it never polls the table in a loop.
+public final class Dispatcher: Service {
+    /// How the dispatcher behaves.
+    public struct Configuration: Sendable {
+        /// Lease owner name of this process; unique per process.
+        public var owner: String
+        /// Most deliveries claimed by one statement.
+        public var batchSize = 100
+        /// Most requests in flight overall.
+        public var maxInFlight = 256
+        /// Most requests in flight to one webhook, so one slow receiver cannot hold up the rest.
+        public var maxInFlightPerWebhook = 32
+        /// How long a claim is valid; a crashed process's claims are taken again after this.
+        public var lease: Duration = .seconds(60)
+        /// Longest idle sleep before looking at the store again (covers publishes by other processes).
+        public var idleRecheck: Duration = .seconds(5)
+        /// Bounds for honouring `Retry-After`.
+        public var retryAfter = RetryAfterPolicy()
+
+        public init(owner: String) { self.owner = owner }
+    }
+
+    private struct Finished {
+        var webhookID: String
+    }
+
+    let store: any Store
+    let sender: Sender
+    let formats: WireFormats
+    let clock: any WallClock
+    let configuration: Configuration
+    let logger: Logger
+    private let wakeSignal = Signal()
+    private let finished = Mutex<[Finished]>([])
+    private let isShuttingDown = Atomic<Bool>(false)
+    private let recorder: AttemptRecorder
+
+    public init(store: any Store, sender: Sender, formats: WireFormats = .builtIn, clock: any WallClock = SystemClock(), configuration: Configuration, logger: Logger) {
+        self.store = store
+        self.sender = sender
+        self.formats = formats
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+        let signal = wakeSignal
+        recorder = AttemptRecorder(store: store, owner: configuration.owner, clock: clock, logger: logger) { signal.signal() }
+    }
+
+    /// Tells the dispatcher that new deliveries may be due (called after a publish commits).
+    public func wake() { wakeSignal.signal() }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.recorder.run() }
+                await self.dispatchLoop()
+                self.recorder.finish()
+            }
+            do {
+                try await store.releaseAll(owner: configuration.owner, now: clock.now())
+            } catch {
+                logger.error("releasing claims at shutdown failed; they expire with their lease", metadata: ["error": "\(error)"])
+            }
+            try? await sender.shutdown()
+        } onGracefulShutdown: {
+            self.isShuttingDown.store(true, ordering: .relaxed)
+            self.wakeSignal.signal()
+        }
+    }
+
+    // MARK: The loop
+
+    private func dispatchLoop() async {
+        await withDiscardingTaskGroup { group in
+            var inFlight = 0
+            var perWebhook: [String: Int] = [:]
+            var saturated: Set<String> = []
+            var armedDeadline: Timestamp?
+            var keys = SigningKeyCache()
+            let claimThreshold = max(1, min(configuration.batchSize, configuration.maxInFlight) / 4)
+
+            while true {
+                // Take in finished sends.
+                for done in finished.withLock({ f -> [Finished] in defer { f.removeAll(keepingCapacity: true) }; return f }) {
+                    inFlight -= 1
+                    let remaining = (perWebhook[done.webhookID] ?? 1) - 1
+                    perWebhook[done.webhookID] = remaining > 0 ? remaining : nil
+                    if remaining < configuration.maxInFlightPerWebhook { saturated.remove(done.webhookID) }
+                }
+                if Task.isCancelled { break }
+                if isShuttingDown.load(ordering: .relaxed) {
+                    if inFlight == 0 { break }
+                    await wakeSignal.wait()
+                    continue
+                }
+
+                var mayHaveMore = false
+                let free = configuration.maxInFlight - inFlight
+                if free >= claimThreshold || inFlight == 0 {
+                    let now = clock.now()
+                    let limit = min(configuration.batchSize, free)
+                    let claimed: [ClaimedDelivery]
+                    do {
+                        claimed = try await store.claimDue(
+                            owner: configuration.owner, now: now, leaseUntil: now.adding(configuration.lease),
+                            limit: limit, excludingWebhooks: saturated)
+                    } catch {
+                        logger.error("claiming deliveries failed", metadata: ["error": "\(error)"])
+                        try? await clock.sleep(until: clock.now().adding(.seconds(1)))
+                        continue
+                    }
+                    var releases: [ReleasedDelivery] = []
+                    var bodies: [BodyKey: [UInt8]] = [:]
+                    for delivery in claimed {
+                        let webhookID = delivery.webhook.id
+                        let count = perWebhook[webhookID] ?? 0
+                        guard count < configuration.maxInFlightPerWebhook else {
+                            releases.append(ReleasedDelivery(id: delivery.id, dueAt: delivery.dueAt))
+                            saturated.insert(webhookID)
+                            continue
+                        }
+                        perWebhook[webhookID] = count + 1
+                        if count + 1 >= configuration.maxInFlightPerWebhook { saturated.insert(webhookID) }
+                        inFlight += 1
+                        let format = formats[delivery.webhook.format] ?? StandardWebhooksFormat()
+                        let bodyKey = BodyKey(event: delivery.eventKey, format: format.name)
+                        let body: [UInt8]
+                        if let rendered = bodies[bodyKey] {
+                            body = rendered
+                        } else {
+                            body = format.body(for: delivery.event)
+                            bodies[bodyKey] = body
+                        }
+                        let signingKeys = delivery.webhook.validSecrets(at: now).map { keys.key(for: $0) }
+                        group.addTask {
+                            await self.deliver(delivery, format: format, body: body, keys: signingKeys)
+                        }
+                    }
+                    if !releases.isEmpty { recorder.release(releases) }
+                    mayHaveMore = claimed.count == limit
+                }
+                if mayHaveMore {
+                    await Task.yield()
+                    continue
+                }
+                // Nothing more is due now: sleep until the next due time, a publish, or a finished send.
+                let now = clock.now()
+                var deadline = now.adding(configuration.idleRecheck)
+                if let next = try? await store.nextDueTime(), next > now, next < deadline { deadline = next }
+                if armedDeadline.map({ deadline < $0 || $0 <= now }) ?? true {
+                    armedDeadline = deadline
+                    group.addTask { [clock, wakeSignal] in
+                        try? await clock.sleep(until: deadline)
+                        wakeSignal.signal()
+                    }
+                }
+                await wakeSignal.wait()
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Sends one delivery and hands its attempt to the recorder.
+    private func deliver(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey]) async {
+        defer {
+            finished.withLock { $0.append(Finished(webhookID: delivery.webhook.id)) }
+            wakeSignal.signal()
+        }
+        var logger = self.logger
+        logger[metadataKey: "delivery.id"] = "\(delivery.id)"
+        logger[metadataKey: "webhook.id"] = "\(delivery.webhook.id)"
+        let headers = format.headers(for: delivery.event, body: body, sentAt: clock.now(), keys: keys)
+        let result = await sender.send(url: delivery.webhook.url, headers: headers, body: body, timeout: format.timeout, logger: logger)
+        // A send cut short by cancellation is not an attempt; the lease brings the delivery back.
+        if Task.isCancelled { return }
+        let number = delivery.attemptsMade + 1
+        var rng = SystemRandomNumberGenerator()
+        let step = format.defaultSchedule.nextStep(
+            attemptsMade: number, succeeded: result.status.map(format.isSuccess(status:)) ?? false,
+            status: result.status, retryAfter: result.retryAfter, retryAfterPolicy: configuration.retryAfter,
+            now: clock.now(), using: &rng)
+        let outcome: DeliveryOutcome = switch step {
+        case .succeeded: .succeeded
+        case .failed: .failed
+        case .retry(let at): .retry(at: at)
+        }
+        logger.debug("attempt finished", metadata: [
+            "delivery.attempt": "\(number)", "http.status": "\(result.status.map(String.init) ?? "-")",
+            "error.kind": "\(result.errorKind?.rawValue ?? "-")",
+        ])
+        recorder.add(AttemptRecord(
+            attempt: Attempt(
+                deliveryID: delivery.id, number: number, startedAt: result.startedAt,
+                durationMicroseconds: result.durationMicroseconds, status: result.status, responseExcerpt: result.excerpt,
+                errorKind: result.errorKind, errorMessage: result.errorMessage),
+            webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410))
+    }
+}
+
+/// One rendered body per event and format within a claim batch.
+private struct BodyKey: Hashable {
+    var event: Int64
+    var format: String
+}
+
+/// Signing keys derived once per secret and reused for every attempt.
+private struct SigningKeyCache {
+    private var keys: [String: SigningKey] = [:]
+
+    mutating func key(for secret: WebhookSecret) -> SigningKey {
+        if let key = keys[secret.text] { return key }
+        if keys.count > 10_000 { keys.removeAll() }
+        let key = SigningKey(secret)
+        keys[secret.text] = key
+        return key
+    }
+}

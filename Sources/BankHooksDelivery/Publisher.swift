@@ -1,0 +1,97 @@
+import BankHooksCore
+import BankHooksStorage
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The publisher is shutting down and takes no more events.
+public struct PublisherClosedError: Error, CustomStringConvertible {
+    public var description: String { "the server is shutting down" }
+}
+
+/// Group commit for publishes: each request waits until its event and deliveries are committed,
+/// but all requests that arrive while one transaction is being written go into the next one
+/// together. Durable before acknowledged, at the cost of one commit per batch instead of one
+/// per event.
+public final class Publisher: Service {
+    private struct Pending {
+        var request: PublishRequest
+        var continuation: CheckedContinuation<PublishResult, any Error>
+    }
+    private struct State {
+        var queue: [Pending] = []
+        var isClosed = false
+    }
+    private let state = Mutex(State())
+    private let signal = Signal()
+    private let store: any Store
+    private let clock: any WallClock
+    private let logger: Logger
+    private let maxBatch: Int
+    private let onCommit: @Sendable () -> Void
+
+    /// - Parameter onCommit: called after every commit that created deliveries (wakes the dispatcher).
+    public init(store: any Store, clock: any WallClock = SystemClock(), logger: Logger, maxBatch: Int = 512, onCommit: @escaping @Sendable () -> Void) {
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.maxBatch = maxBatch
+        self.onCommit = onCommit
+    }
+
+    /// Commits one event and its deliveries; returns once they are durable.
+    public func publish(_ request: PublishRequest) async throws -> PublishResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = state.withLock { s in
+                guard !s.isClosed else { return false }
+                s.queue.append(Pending(request: request, continuation: continuation))
+                return true
+            }
+            if accepted {
+                signal.signal()
+            } else {
+                continuation.resume(throwing: PublisherClosedError())
+            }
+        }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.writeLoop()
+        } onGracefulShutdown: {
+            self.state.withLock { $0.isClosed = true }
+            self.signal.signal()
+        }
+    }
+
+    private func writeLoop() async {
+        while true {
+            let (batch, isClosed) = state.withLock { s -> ([Pending], Bool) in
+                let count = min(s.queue.count, maxBatch)
+                let batch = Array(s.queue.prefix(count))
+                s.queue.removeFirst(count)
+                return (batch, s.isClosed)
+            }
+            if batch.isEmpty {
+                if isClosed || Task.isCancelled { break }
+                await signal.wait()
+                continue
+            }
+            do {
+                let results = try await store.publish(batch.map(\.request), now: clock.now())
+                for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
+                if results.contains(where: { !$0.isReplay && $0.deliveryCount > 0 }) { onCommit() }
+            } catch {
+                logger.error("publish commit failed", metadata: ["error": "\(error)", "events.count": "\(batch.count)"])
+                for pending in batch { pending.continuation.resume(throwing: error) }
+            }
+        }
+        // Anything still queued after close is refused rather than left hanging.
+        let leftover = state.withLock { s in
+            s.isClosed = true
+            defer { s.queue.removeAll() }
+            return s.queue
+        }
+        for pending in leftover { pending.continuation.resume(throwing: PublisherClosedError()) }
+    }
+}

@@ -1,0 +1,57 @@
+import BankHooksCore
+import Foundation
+import Hummingbird
+
+/// The request context: the authenticated principal and the body limit.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Who the request was authenticated as (nil before authentication and on open routes).
+    public var principal: Principal?
+    /// Largest request body accepted.
+    public var maxUploadSize: Int
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        principal = nil
+        maxUploadSize = 256 * 1024
+    }
+
+    public var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// The principal, if it holds one of `roles`; 403 otherwise.
+    func require(_ roles: Set<Role>, to action: String) throws -> Principal {
+        guard let principal else {
+            throw Problem(.unauthorized, "unauthorized", title: "Authentication required", detail: "send Authorization: Bearer <API key>", field: "header:Authorization")
+        }
+        guard roles.contains(principal.role) else {
+            throw Problem.forbidden("a \(principal.role.rawValue) key cannot \(action)")
+        }
+        return principal
+    }
+}
+
+extension Timestamp: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Timestamp(iso8601: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected an RFC 3339 timestamp"))
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(iso8601)
+    }
+}

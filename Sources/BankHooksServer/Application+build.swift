@@ -1,0 +1,140 @@
+import BankHooksCore
+import BankHooksDelivery
+import BankHooksStorage
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Everything `bankhooks serve` can be told.
+public struct ServerConfiguration: Sendable {
+    /// The SQLite file.
+    public var databasePath = "bankhooks.sqlite"
+    public var durability: SQLiteStore.Durability = .full
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (printed when listening).
+    public var port = 8080
+    /// Non-public destination ranges webhooks may be sent to (e.g. 127.0.0.1/32 for a local receiver).
+    public var allowedDestinations: [AddressRange] = []
+    /// A bootstrap operator key chosen by the operator instead of a generated one.
+    public var adminKey: String?
+    /// Largest request body accepted.
+    public var maxBodySize = 256 * 1024
+    public var sender = Sender.Configuration()
+    public var dispatcher = Dispatcher.Configuration(owner: ServerConfiguration.defaultOwner())
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    /// A lease owner name unique to this process.
+    public static func defaultOwner() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(Identifier.make("d", at: SystemClock().now()).suffix(8))"
+    }
+}
+
+/// The parts of a running server, for tests and the benchmark to reach in.
+public struct ServerComponents {
+    public let store: SQLiteStore
+    public let publisher: Publisher
+    public let dispatcher: Dispatcher
+    public let router: Router<AppRequestContext>
+}
+
+/// The id of the application that operator keys act on and first start creates.
+public let defaultApplicationID = "app_default"
+
+/// Opens the store, bootstraps the operator key, and wires the API, publisher and dispatcher.
+/// `announce` receives the lines a person must see once (the bootstrap key).
+public func buildComponents(
+    _ configuration: ServerConfiguration,
+    clock: any WallClock = SystemClock(),
+    resolver: any HostResolver = SystemHostResolver(),
+    logger: Logger,
+    announce: @Sendable (String) -> Void
+) async throws -> ServerComponents {
+    let store = try SQLiteStore(path: configuration.databasePath, durability: configuration.durability)
+    try await bootstrap(store: store, adminKey: configuration.adminKey, clock: clock, announce: announce)
+    let destinations = DestinationGuard(policy: DestinationPolicy(allowedRanges: configuration.allowedDestinations), resolver: resolver)
+    let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
+    let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger)
+    let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
+    let router = buildRouter(store: store, publisher: publisher, clock: clock, maxBodySize: configuration.maxBodySize)
+    return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, router: router)
+}
+
+/// The whole server as a Hummingbird application: the HTTP API plus the publisher and the
+/// dispatcher as services in its ServiceGroup.
+public func buildApplication(
+    _ configuration: ServerConfiguration,
+    clock: any WallClock = SystemClock(),
+    logger: Logger,
+    announce: @escaping @Sendable (String) -> Void,
+    onListening: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let components = try await buildComponents(configuration, clock: clock, logger: logger, announce: announce)
+    var app = Application(
+        router: components.router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "BankHooks"),
+        onServerRunning: { channel in await onListening(channel.localAddress) },
+        logger: logger)
+    // Services stop in reverse order: the server first, then the publisher, then the dispatcher.
+    app.addServices(components.dispatcher, components.publisher)
+    return app
+}
+
+/// The route table.
+func buildRouter(store: any Store, publisher: Publisher, clock: any WallClock, maxBodySize: Int) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: BodyLimitMiddleware(maxBodySize: maxBodySize))
+    router.get("healthz") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+    }
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: KeyAuthenticator(store: store)))
+    EventsController(store: store, publisher: publisher, clock: clock).addRoutes(to: v1)
+    WebhooksController(store: store, formats: .builtIn, clock: clock).addRoutes(to: v1)
+    return router
+}
+
+/// Sets the body limit on the context.
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let maxBodySize: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.maxUploadSize = maxBodySize
+        return try await next(request, context)
+    }
+}
+
+/// First start: creates the default application and an operator key, and announces the key once.
+/// With `adminKey`, that key is registered instead (idempotently) and nothing is announced.
+func bootstrap(store: any Store, adminKey: String?, clock: any WallClock, announce: @Sendable (String) -> Void) async throws {
+    let now = clock.now()
+    if try await store.application(id: defaultApplicationID) == nil {
+        try await store.createApplication(Application(id: defaultApplicationID, name: "Default", environment: .sandbox, createdAt: now))
+    }
+    if let adminKey {
+        guard let record = APIKey.record(forText: adminKey, applicationID: defaultApplicationID, role: .operator, now: now) else {
+            throw ConfigurationError("the admin key must look like bhk_<4-64 letters or digits>_<16 or more letters, digits, _ or ->")
+        }
+        if let existing = try await store.apiKey(id: record.id) {
+            guard existing.hash == record.hash else { throw ConfigurationError("another key with the admin key's id already exists") }
+        } else {
+            try await store.createAPIKey(record)
+        }
+        return
+    }
+    guard try await !store.hasOperatorKey() else { return }
+    let (text, record) = APIKey.generate(applicationID: defaultApplicationID, role: .operator, now: now)
+    try await store.createAPIKey(record)
+    announce("Bootstrap operator key (shown once, keep it): \(text)")
+}
+
+/// A configuration that cannot be used.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,211 @@
+import BankHooksCore
+import BankHooksDelivery
+import BankHooksStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `POST /v1/events` (publish) and `GET /v1/events/{id}`.
+struct EventsController {
+    let store: any Store
+    let publisher: Publisher
+    let clock: any WallClock
+
+    static let publishers: Set<Role> = [.operator, .admin, .developer]
+    static let readers: Set<Role> = [.operator, .admin, .developer, .viewer]
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post("events", use: publish)
+        group.get("events/:id", use: get)
+    }
+
+    // MARK: Publish
+
+    /// The publish response body.
+    struct Published: Encodable {
+        var id: String
+        var type: String
+        var timestamp: Timestamp
+        var deliveries: Int
+    }
+
+    @Sendable func publish(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(Self.publishers, to: "publish events")
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        var idempotencyKey: String?
+        if let header = request.headers[HTTPField.Name("Idempotency-Key")!] {
+            guard Identifier.isAcceptableClientValue(Substring(header)) else {
+                throw Problem(.badRequest, "invalid-header", title: "A header is invalid",
+                              detail: "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces", field: "header:Idempotency-Key")
+            }
+            idempotencyKey = header
+        }
+        let parsed = try body.withUnsafeReadableBytes { try PublishBody.parse($0) }
+        let publishRequest = PublishRequest(
+            applicationID: principal.applicationID,
+            eventID: parsed.id ?? Identifier.make("evt", at: clock.now()),
+            idempotencyKey: idempotencyKey, type: parsed.type, timestamp: parsed.timestamp ?? clock.now(), data: parsed.data)
+        let result = try await publisher.publish(publishRequest)
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if result.isReplay { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+        let response = Published(id: result.eventID, type: result.type, timestamp: result.timestamp, deliveries: result.deliveryCount)
+        return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try context.responseEncoder.encode(response))))
+    }
+
+    // MARK: Read
+
+    struct EventView: Encodable {
+        var id: String
+        var type: String
+        var timestamp: Timestamp
+        var createdAt: Timestamp
+        var deliveries: [DeliveryView]
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(Self.readers, to: "read events")
+        let id = try context.parameters.require("id")
+        guard let event = try await store.event(id: id, applicationID: principal.applicationID) else {
+            throw Problem.notFound("event \(id)", field: "path:id")
+        }
+        var views: [DeliveryView] = []
+        for delivery in try await store.deliveries(eventID: id, applicationID: principal.applicationID) {
+            views.append(DeliveryView(delivery, attempts: try await store.attempts(deliveryID: delivery.id)))
+        }
+        let view = EventView(id: event.id, type: event.type, timestamp: event.timestamp, createdAt: event.createdAt, deliveries: views)
+        // The data is returned exactly as published: spliced in as raw JSON.
+        var bytes = Array(try context.responseEncoder.encode(view))
+        bytes.removeLast() // "}"
+        bytes.append(contentsOf: #","data":"#.utf8)
+        bytes.append(contentsOf: event.data)
+        bytes.append(UInt8(ascii: "}"))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// A delivery and its attempts as the API shows them.
+struct DeliveryView: Encodable {
+    struct AttemptView: Encodable {
+        var number: Int
+        var startedAt: Timestamp
+        var durationMs: Double
+        var status: Int?
+        var responseExcerpt: String?
+        var error: String?
+        var errorMessage: String?
+    }
+    var id: Int64
+    var webhookId: String
+    var state: DeliveryState
+    var attemptCount: Int
+    var nextAttemptAt: Timestamp?
+    var lastAttemptAt: Timestamp?
+    var lastStatus: Int?
+    var attempts: [AttemptView]
+
+    init(_ delivery: Delivery, attempts: [Attempt]) {
+        id = delivery.id
+        webhookId = delivery.webhookID
+        state = delivery.state
+        attemptCount = delivery.attempts
+        nextAttemptAt = delivery.nextAttemptAt
+        lastAttemptAt = delivery.lastAttemptAt
+        lastStatus = delivery.lastStatus
+        self.attempts = attempts.map {
+            AttemptView(number: $0.number, startedAt: $0.startedAt, durationMs: Double($0.durationMicroseconds) / 1000,
+                        status: $0.status, responseExcerpt: $0.responseExcerpt, error: $0.errorKind?.rawValue, errorMessage: $0.errorMessage)
+        }
+    }
+}
+
+/// The publish body `{type, data, id?, timestamp?}`, validated without decoding `data`.
+struct PublishBody {
+    var type: String
+    var data: [UInt8]
+    var id: String?
+    var timestamp: Timestamp?
+
+    static let allowedMembers: Set<String> = ["type", "data", "id", "timestamp"]
+
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws -> PublishBody {
+        let members: [JSONMember]
+        do {
+            guard let found = try JSONScanner.objectMembers(of: bytes) else {
+                throw Problem(.unprocessableContent, "invalid-field", title: "A field is invalid",
+                              detail: "the body must be a JSON object {\"type\", \"data\"}", field: "/")
+            }
+            members = found
+        } catch let error as JSONSyntaxError {
+            throw Problem.malformedJSON(error)
+        }
+        var type: String?, data: [UInt8]?, id: String?, timestamp: Timestamp?
+        var seen: Set<String> = []
+        for member in members {
+            let pointer = "/" + member.key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+            guard seen.insert(member.key).inserted else { throw Problem.invalidField(pointer, "`\(member.key)` appears more than once") }
+            func string() throws -> String {
+                guard member.kind == .string, let text = JSONScanner.decodeString(bytes, range: member.valueRange) else {
+                    throw Problem.invalidField(pointer, "`\(member.key)` must be a string, not \(member.kind.article)")
+                }
+                return text
+            }
+            switch member.key {
+            case "type":
+                let text = try string()
+                guard EventTypeName.isValid(text) else {
+                    throw Problem.invalidField(pointer, "`type` must be 1 to 128 characters of letters, digits and . _ : - starting with a letter or digit")
+                }
+                type = text
+            case "data":
+                guard member.kind == .object else {
+                    throw Problem.invalidField(pointer, "`data` must be an object, not \(member.kind.article)")
+                }
+                data = Array(UnsafeRawBufferPointer(rebasing: bytes[member.valueRange]))
+            case "id":
+                let text = try string()
+                guard Identifier.isAcceptableClientValue(Substring(text)) else {
+                    throw Problem.invalidField(pointer, "`id` must be 1 to 255 printable ASCII characters without spaces")
+                }
+                id = text
+            case "timestamp":
+                let text = try string()
+                guard let value = Timestamp(iso8601: text) else {
+                    throw Problem.invalidField(pointer, "`timestamp` must be an RFC 3339 date-time such as 2021-09-02T15:38:54.573Z")
+                }
+                timestamp = value
+            default:
+                throw Problem.invalidField(pointer, "unknown member `\(member.key)`; expected type, data, id, timestamp")
+            }
+        }
+        guard let type else { throw Problem.invalidField("/type", "`type` is required") }
+        guard let data else { throw Problem.invalidField("/data", "`data` is required") }
+        return PublishBody(type: type, data: data, id: id, timestamp: timestamp)
+    }
+}
+
+/// Event type names: `entity.created`, `TRANSACTIONS:INITIAL_TRANSACTIONS`, `webhook.disabled`.
+enum EventTypeName {
+    static func isValid(_ text: String) -> Bool {
+        guard (1...128).contains(text.utf8.count), let first = text.utf8.first, isAlphanumeric(first) else { return false }
+        return text.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+    }
+}
+
+extension JSONKind {
+    var article: String {
+        switch self {
+        case .object: "an object"
+        case .array: "an array"
+        case .string: "a string"
+        case .number: "a number"
+        case .boolean: "a boolean"
+        case .null: "null"
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import BankHooksCore
+import BankHooksDelivery
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// An error answered as `application/problem+json` (RFC 9457): what was wrong and where.
+public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    /// A short, stable slug; the `type` member is `urn:bankhooks:problem:<slug>`.
+    public var slug: String
+    public var title: String
+    public var detail: String
+    /// Where the problem is: a JSON pointer into the body (`/data`), or `header:Name`, `query:name`, `path:name`.
+    public var field: String?
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, _ slug: String, title: String, detail: String, field: String? = nil) {
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+        self.field = field
+    }
+
+    public var description: String { "\(status.code) \(title): \(detail)" }
+
+    struct Body: Encodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String
+        var field: String?
+        var instance: String?
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(type: "urn:bankhooks:problem:\(slug)", title: title, status: Int(status.code), detail: detail, field: field, instance: request.uri.path)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data()
+        var headers = self.headers
+        headers[.contentType] = "application/problem+json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    // MARK: Common problems
+
+    static func invalidField(_ pointer: String, _ detail: String) -> Problem {
+        Problem(.unprocessableContent, "invalid-field", title: "A field is invalid", detail: detail, field: pointer)
+    }
+
+    static func malformedJSON(_ error: JSONSyntaxError) -> Problem {
+        Problem(.badRequest, "malformed-json", title: "The body is not valid JSON", detail: "\(error.reason) at byte \(error.offset)", field: "/")
+    }
+
+    static func notFound(_ what: String, field: String? = nil) -> Problem {
+        Problem(.notFound, "not-found", title: "Not found", detail: "\(what) does not exist", field: field)
+    }
+
+    static func forbidden(_ detail: String) -> Problem {
+        Problem(.forbidden, "forbidden", title: "Not allowed for this key", detail: detail)
+    }
+}
+
+/// Turns every error into problem+json: a `Problem` as it is, another HTTP error with its status,
+/// anything else as a 500 that is logged but says nothing of the internals.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return try problem.response(from: request, context: context)
+        } catch is NIOTooManyBytesError {
+            return try Problem(.contentTooLarge, "body-too-large", title: "The body is too large",
+                               detail: "request bodies are limited to \(context.maxUploadSize) bytes", field: "/").response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            let status = error.status
+            let detail: String
+            if let http = error as? HTTPError, let body = http.body {
+                detail = body
+            } else if status == .notFound {
+                detail = "no route for \(request.method) \(request.uri.path)"
+            } else {
+                detail = status.reasonPhrase
+            }
+            var problem = Problem(status, status == .notFound ? "not-found" : "http-\(status.code)", title: status.reasonPhrase, detail: detail)
+            if let http = error as? HTTPError { problem.headers = http.headers }
+            return try problem.response(from: request, context: context)
+        } catch is PublisherClosedError {
+            return try Problem(.serviceUnavailable, "shutting-down", title: "Shutting down", detail: "the server is shutting down; retry on another instance")
+                .response(from: request, context: context)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
+            return try Problem(.internalServerError, "internal", title: "Internal error", detail: "the server failed to handle this request; it has been logged")
+                .response(from: request, context: context)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import GRDB
+
+extension SQLiteStore {
+    /// The schema's history: append-only, registered by name, never edited.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-engine") { db in
+            try db.execute(sql: """
+                CREATE TABLE applications (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    environment TEXT NOT NULL CHECK (environment IN ('sandbox', 'production')),
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL CHECK (role IN ('operator', 'admin', 'developer', 'viewer')),
+                    hash BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                CREATE INDEX api_keys_application ON api_keys(application_id);
+                CREATE TABLE webhooks (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    url TEXT NOT NULL,
+                    name TEXT,
+                    event_types TEXT,            -- JSON array; NULL means every type
+                    format TEXT NOT NULL,
+                    secret TEXT NOT NULL,
+                    previous_secret TEXT,
+                    previous_secret_expires_at INTEGER,
+                    is_enabled INTEGER NOT NULL DEFAULT 1,
+                    disabled_reason TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX webhooks_application ON webhooks(application_id, id);
+                -- Written once; the payload never changes.
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    id TEXT NOT NULL,
+                    idempotency_key TEXT,
+                    type TEXT NOT NULL,
+                    timestamp INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX events_application_id ON events(application_id, id);
+                CREATE UNIQUE INDEX events_application_idempotency_key ON events(application_id, idempotency_key)
+                    WHERE idempotency_key IS NOT NULL;
+                -- Small and hot. state: 0 pending, 1 succeeded, 2 failed, 3 cancelled,
+                -- 4 held (pending while its webhook is disabled). While leased, next_attempt_at
+                -- is the lease's expiry, so one partial index finds both due and expired work.
+                CREATE TABLE deliveries (
+                    id INTEGER PRIMARY KEY,
+                    event_seq INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+                    webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+                    application_id TEXT NOT NULL,
+                    state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 4),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER,
+                    lease_owner TEXT,
+                    last_attempt_at INTEGER,
+                    last_status INTEGER,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 0;
+                CREATE INDEX deliveries_event ON deliveries(event_seq);
+                CREATE INDEX deliveries_webhook ON deliveries(webhook_id, state);
+                -- Append-only.
+                CREATE TABLE attempts (
+                    id INTEGER PRIMARY KEY,
+                    delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+                    number INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    duration_us INTEGER NOT NULL,
+                    status INTEGER,
+                    response_excerpt TEXT,
+                    error_kind TEXT,
+                    error_message TEXT
+                );
+                CREATE INDEX attempts_delivery ON attempts(delivery_id, number);
+                """)
+        }
+        return migrator
+    }
+}

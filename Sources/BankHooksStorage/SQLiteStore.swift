@@ -1,0 +1,385 @@
+import BankHooksCore
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode behind one GRDB `DatabasePool` (one writer,
+/// many readers). SQLite allows a single writer, so every claim is naturally exclusive; leases
+/// still matter for crashed processes and for several processes sharing a file.
+public final class SQLiteStore: Store {
+    /// How hard a commit waits for the disk.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// fsync the WAL on every commit: an acknowledged publish survives power loss.
+        case full
+        /// fsync only at checkpoints: survives a process crash, may lose the last commits on power loss.
+        case normal
+    }
+
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    public init(path: String, durability: Durability = .full) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.foreignKeysEnabled = true
+        pool = try DatabasePool(path: path, configuration: configuration)
+        // DatabasePool sets synchronous=NORMAL after prepareDatabase; choose our level after opening.
+        let level = durability == .full ? "FULL" : "NORMAL"
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(level)") }
+        try Self.migrator.migrate(pool)
+    }
+
+    // MARK: Applications and keys
+
+    public func createApplication(_ application: Application) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO applications (id, name, environment, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [application.id, application.name, application.environment.rawValue, application.createdAt.milliseconds])
+        }
+    }
+
+    public func application(id: String) async throws -> Application? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM applications WHERE id = ?", arguments: [id]).map { row in
+                Application(
+                    id: row["id"], name: row["name"],
+                    environment: Application.Environment(rawValue: row["environment"]) ?? .sandbox,
+                    createdAt: Timestamp(milliseconds: row["created_at"]))
+            }
+        }
+    }
+
+    public func createAPIKey(_ key: APIKeyRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO api_keys (id, application_id, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [key.id, key.applicationID, key.role.rawValue, Data(key.hash), key.createdAt.milliseconds, key.revokedAt?.milliseconds])
+        }
+    }
+
+    public func apiKey(id: String) async throws -> APIKeyRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).flatMap { row in
+                guard let role = Role(rawValue: row["role"]) else { return nil }
+                let hash: Data = row["hash"]
+                let revoked: Int64? = row["revoked_at"]
+                return APIKeyRecord(
+                    id: row["id"], applicationID: row["application_id"], role: role, hash: Array(hash),
+                    createdAt: Timestamp(milliseconds: row["created_at"]), revokedAt: revoked.map(Timestamp.init(milliseconds:)))
+            }
+        }
+    }
+
+    public func hasOperatorKey() async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM api_keys WHERE role = 'operator' AND revoked_at IS NULL)") ?? false
+        }
+    }
+
+    // MARK: Webhooks
+
+    public func createWebhook(_ webhook: Webhook) async throws {
+        let eventTypes = try webhook.eventTypes.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO webhooks (id, application_id, url, name, event_types, format, secret, previous_secret,
+                        previous_secret_expires_at, is_enabled, disabled_reason, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    webhook.id, webhook.applicationID, webhook.url, webhook.name, eventTypes, webhook.format,
+                    webhook.secret.text, webhook.previousSecret?.text, webhook.previousSecretExpiresAt?.milliseconds,
+                    webhook.isEnabled, webhook.disabledReason, webhook.createdAt.milliseconds, webhook.updatedAt.milliseconds,
+                ])
+        }
+    }
+
+    public func webhooks(applicationID: String) async throws -> [Webhook] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhooks WHERE application_id = ? ORDER BY id", arguments: [applicationID])
+                .compactMap(Self.webhook(from:))
+        }
+    }
+
+    public func webhook(id: String, applicationID: String) async throws -> Webhook? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ? AND application_id = ?", arguments: [id, applicationID])
+                .flatMap(Self.webhook(from:))
+        }
+    }
+
+    public func deleteWebhook(id: String, applicationID: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM webhooks WHERE id = ? AND application_id = ?", arguments: [id, applicationID])
+            return db.changesCount > 0
+        }
+    }
+
+    static func webhook(from row: Row) -> Webhook? {
+        guard let secret = WebhookSecret(row["secret"]) else { return nil }
+        let eventTypesJSON: String? = row["event_types"]
+        let eventTypes = eventTypesJSON.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        let previousText: String? = row["previous_secret"]
+        let previousExpiry: Int64? = row["previous_secret_expires_at"]
+        return Webhook(
+            id: row["id"], applicationID: row["application_id"], url: row["url"], name: row["name"],
+            eventTypes: eventTypes, format: row["format"], secret: secret,
+            previousSecret: previousText.flatMap(WebhookSecret.init), previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)),
+            isEnabled: row["is_enabled"], disabledReason: row["disabled_reason"],
+            createdAt: Timestamp(milliseconds: row["created_at"]), updatedAt: Timestamp(milliseconds: row["updated_at"]))
+    }
+
+    // MARK: Publish
+
+    public func publish(_ requests: [PublishRequest], now: Timestamp) async throws -> [PublishResult] {
+        try await pool.write { db in
+            let findByID = try db.cachedStatement(sql: "SELECT seq, id, type, timestamp FROM events WHERE application_id = ? AND id = ?")
+            let findByKey = try db.cachedStatement(
+                sql: "SELECT seq, id, type, timestamp FROM events WHERE application_id = ? AND idempotency_key = ?")
+            let countDeliveries = try db.cachedStatement(sql: "SELECT COUNT(*) FROM deliveries WHERE event_seq = ?")
+            let subscribers = try db.cachedStatement(
+                sql: "SELECT id, event_types FROM webhooks WHERE application_id = ? AND is_enabled = 1")
+            let insertEvent = try db.cachedStatement(sql: """
+                INSERT INTO events (application_id, id, idempotency_key, type, timestamp, data, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            let insertDelivery = try db.cachedStatement(sql: """
+                INSERT INTO deliveries (event_seq, webhook_id, application_id, state, attempts, next_attempt_at, created_at)
+                VALUES (?, ?, ?, 0, 0, ?, ?)
+                """)
+            // Subscriptions per application, read once per transaction.
+            var subscriptionsByApplication: [String: [(id: String, types: Set<String>?)]] = [:]
+            var results: [PublishResult] = []
+            results.reserveCapacity(requests.count)
+            for request in requests {
+                var existing: Row?
+                if let key = request.idempotencyKey {
+                    existing = try Row.fetchOne(findByKey, arguments: [request.applicationID, key])
+                }
+                if existing == nil {
+                    existing = try Row.fetchOne(findByID, arguments: [request.applicationID, request.eventID])
+                }
+                if let existing {
+                    let seq: Int64 = existing["seq"]
+                    results.append(PublishResult(
+                        eventID: existing["id"], type: existing["type"], timestamp: Timestamp(milliseconds: existing["timestamp"]),
+                        deliveryCount: try Int.fetchOne(countDeliveries, arguments: [seq]) ?? 0, isReplay: true))
+                    continue
+                }
+                let subscriptions: [(id: String, types: Set<String>?)]
+                if let cached = subscriptionsByApplication[request.applicationID] {
+                    subscriptions = cached
+                } else {
+                    subscriptions = try Row.fetchAll(subscribers, arguments: [request.applicationID]).map { row in
+                        let json: String? = row["event_types"]
+                        let types = json.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }.map(Set.init)
+                        return (id: row["id"], types: types)
+                    }
+                    subscriptionsByApplication[request.applicationID] = subscriptions
+                }
+                try insertEvent.execute(arguments: [
+                    request.applicationID, request.eventID, request.idempotencyKey, request.type,
+                    request.timestamp.milliseconds, Data(request.data), now.milliseconds,
+                ])
+                let seq = db.lastInsertedRowID
+                var count = 0
+                for subscription in subscriptions where subscription.types?.contains(request.type) ?? true {
+                    try insertDelivery.execute(arguments: [seq, subscription.id, request.applicationID, now.milliseconds, now.milliseconds])
+                    count += 1
+                }
+                results.append(PublishResult(
+                    eventID: request.eventID, type: request.type, timestamp: request.timestamp, deliveryCount: count, isReplay: false))
+            }
+            return results
+        }
+    }
+
+    // MARK: Dispatch
+
+    public func claimDue(owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>) async throws -> [ClaimedDelivery] {
+        let excluded = Self.jsonArray(excludingWebhooks)
+        return try await pool.write { db in
+            let select = try db.cachedStatement(sql: """
+                SELECT d.id, d.attempts, d.next_attempt_at, e.seq, e.id AS event_id, e.type, e.timestamp, e.data,
+                       w.id AS webhook_id, w.url, w.format, w.secret, w.previous_secret, w.previous_secret_expires_at
+                FROM deliveries d
+                JOIN events e ON e.seq = d.event_seq
+                JOIN webhooks w ON w.id = d.webhook_id
+                WHERE d.state = 0 AND d.next_attempt_at <= ? AND w.is_enabled = 1
+                  AND d.webhook_id NOT IN (SELECT value FROM json_each(?))
+                ORDER BY d.next_attempt_at
+                LIMIT ?
+                """)
+            let lease = try db.cachedStatement(sql: "UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id = ?")
+            var claimed: [ClaimedDelivery] = []
+            let rows = try Row.fetchCursor(select, arguments: [now.milliseconds, excluded, limit])
+            while let row = try rows.next() {
+                guard let secret = WebhookSecret(row["secret"]) else { continue }
+                let data: Data = row["data"]
+                let previousText: String? = row["previous_secret"]
+                let previousExpiry: Int64? = row["previous_secret_expires_at"]
+                claimed.append(ClaimedDelivery(
+                    id: row["id"], attemptsMade: row["attempts"], dueAt: Timestamp(milliseconds: row["next_attempt_at"]),
+                    eventKey: row["seq"],
+                    event: OutboundEvent(id: row["event_id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]), data: Array(data)),
+                    webhook: ClaimedWebhook(
+                        id: row["webhook_id"], url: row["url"], format: row["format"], secret: secret,
+                        previousSecret: previousText.flatMap(WebhookSecret.init),
+                        previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)))))
+            }
+            for delivery in claimed {
+                try lease.execute(arguments: [owner, leaseUntil.milliseconds, delivery.id])
+            }
+            return claimed
+        }
+    }
+
+    public func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], owner: String, now: Timestamp) async throws {
+        guard !records.isEmpty || !releasing.isEmpty else { return }
+        try await pool.write { db in
+            let insertAttempt = try db.cachedStatement(sql: """
+                INSERT INTO attempts (delivery_id, number, started_at, duration_us, status, response_excerpt, error_kind, error_message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let update = try db.cachedStatement(sql: """
+                UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, lease_owner = NULL,
+                    last_attempt_at = ?, last_status = ?
+                WHERE id = ? AND lease_owner = ?
+                """)
+            let release = try db.cachedStatement(
+                sql: "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE id = ? AND lease_owner = ? AND state = 0")
+            var disabled: Set<String> = []
+            for record in records {
+                let a = record.attempt
+                try insertAttempt.execute(arguments: [
+                    a.deliveryID, a.number, a.startedAt.milliseconds, a.durationMicroseconds, a.status,
+                    a.responseExcerpt, a.errorKind?.rawValue, a.errorMessage,
+                ])
+                let (state, next): (Int, Int64?) = switch record.outcome {
+                case .succeeded: (1, nil)
+                case .failed: (2, nil)
+                case .retry(let at): (0, at.milliseconds)
+                }
+                try update.execute(arguments: [state, a.number, next, a.startedAt.milliseconds, a.status, a.deliveryID, owner])
+                if record.disablesWebhook { disabled.insert(record.webhookID) }
+            }
+            for released in releasing {
+                try release.execute(arguments: [released.dueAt.milliseconds, released.id, owner])
+            }
+            for webhookID in disabled {
+                try Self.disable(webhookID: webhookID, reason: "gone", now: now, db: db)
+            }
+        }
+    }
+
+    /// Disables a webhook and holds its pending deliveries until it is enabled again.
+    static func disable(webhookID: String, reason: String, now: Timestamp, db: Database) throws {
+        try db.execute(
+            sql: "UPDATE webhooks SET is_enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
+            arguments: [reason, now.milliseconds, webhookID])
+        try db.execute(
+            sql: "UPDATE deliveries SET state = 4, lease_owner = NULL WHERE webhook_id = ? AND state = 0",
+            arguments: [webhookID])
+    }
+
+    public func releaseAll(owner: String, now: Timestamp) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE state = 0 AND lease_owner = ? AND next_attempt_at > ?",
+                arguments: [now.milliseconds, owner, now.milliseconds])
+        }
+    }
+
+    public func nextDueTime() async throws -> Timestamp? {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 0").map(Timestamp.init(milliseconds:))
+        }
+    }
+
+    // MARK: Reads
+
+    public func event(id: String, applicationID: String) async throws -> Event? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM events WHERE application_id = ? AND id = ?", arguments: [applicationID, id]).map { row in
+                let data: Data = row["data"]
+                return Event(
+                    id: row["id"], applicationID: row["application_id"], type: row["type"],
+                    timestamp: Timestamp(milliseconds: row["timestamp"]), data: Array(data),
+                    createdAt: Timestamp(milliseconds: row["created_at"]))
+            }
+        }
+    }
+
+    public func deliveries(eventID: String, applicationID: String) async throws -> [Delivery] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.*, e.id AS event_id FROM deliveries d JOIN events e ON e.seq = d.event_seq
+                WHERE e.application_id = ? AND e.id = ? ORDER BY d.id
+                """, arguments: [applicationID, eventID]).map(Self.delivery(from:))
+        }
+    }
+
+    public func delivery(id: Int64, applicationID: String) async throws -> Delivery? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT d.*, e.id AS event_id FROM deliveries d JOIN events e ON e.seq = d.event_seq
+                WHERE d.id = ? AND d.application_id = ?
+                """, arguments: [id, applicationID]).map(Self.delivery(from:))
+        }
+    }
+
+    static func delivery(from row: Row) -> Delivery {
+        let code: Int = row["state"]
+        let state: DeliveryState = switch code {
+        case 1: .succeeded
+        case 2: .failed
+        case 3: .cancelled
+        default: .pending
+        }
+        let next: Int64? = row["next_attempt_at"]
+        let last: Int64? = row["last_attempt_at"]
+        return Delivery(
+            id: row["id"], eventID: row["event_id"], webhookID: row["webhook_id"], applicationID: row["application_id"],
+            state: state, attempts: row["attempts"], nextAttemptAt: state == .pending ? next.map(Timestamp.init(milliseconds:)) : nil,
+            lastAttemptAt: last.map(Timestamp.init(milliseconds:)), lastStatus: row["last_status"],
+            createdAt: Timestamp(milliseconds: row["created_at"]))
+    }
+
+    public func attempts(deliveryID: Int64) async throws -> [Attempt] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, id", arguments: [deliveryID]).map { row in
+                let kind: String? = row["error_kind"]
+                return Attempt(
+                    deliveryID: row["delivery_id"], number: row["number"], startedAt: Timestamp(milliseconds: row["started_at"]),
+                    durationMicroseconds: row["duration_us"], status: row["status"], responseExcerpt: row["response_excerpt"],
+                    errorKind: kind.flatMap(TransportErrorKind.init(rawValue:)), errorMessage: row["error_message"])
+            }
+        }
+    }
+
+    public func deliveryCounts() async throws -> [DeliveryState: Int] {
+        try await pool.read { db in
+            var counts: [DeliveryState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
+                let code: Int = row["state"]
+                let state: DeliveryState = code == 1 ? .succeeded : code == 2 ? .failed : code == 3 ? .cancelled : .pending
+                counts[state, default: 0] += row["n"] as Int
+            }
+            return counts
+        }
+    }
+
+    // MARK: Helpers
+
+    static func jsonArray(_ values: Set<String>) -> String {
+        guard !values.isEmpty else { return "[]" }
+        var out = [UInt8(ascii: "[")]
+        for (i, value) in values.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,196 @@
+import BankHooksCore
+
+/// One event to publish, as the store receives it.
+public struct PublishRequest: Sendable {
+    public var applicationID: String
+    /// The event id: the client's, or a generated one.
+    public var eventID: String
+    /// The client's `Idempotency-Key`, when it sent one.
+    public var idempotencyKey: String?
+    public var type: String
+    public var timestamp: Timestamp
+    /// The data object exactly as published.
+    public var data: [UInt8]
+
+    public init(applicationID: String, eventID: String, idempotencyKey: String?, type: String, timestamp: Timestamp, data: [UInt8]) {
+        self.applicationID = applicationID
+        self.eventID = eventID
+        self.idempotencyKey = idempotencyKey
+        self.type = type
+        self.timestamp = timestamp
+        self.data = data
+    }
+}
+
+/// What a publish committed (or, for a repeat, what the first one committed).
+public struct PublishResult: Hashable, Sendable {
+    public var eventID: String
+    public var type: String
+    public var timestamp: Timestamp
+    /// How many deliveries the event fanned out to.
+    public var deliveryCount: Int
+    /// True when this answers a repeat of an earlier publish and created nothing.
+    public var isReplay: Bool
+
+    public init(eventID: String, type: String, timestamp: Timestamp, deliveryCount: Int, isReplay: Bool) {
+        self.eventID = eventID
+        self.type = type
+        self.timestamp = timestamp
+        self.deliveryCount = deliveryCount
+        self.isReplay = isReplay
+    }
+}
+
+/// The webhook fields a send needs, read with the claim.
+public struct ClaimedWebhook: Hashable, Sendable {
+    public var id: String
+    public var url: String
+    public var format: String
+    public var secret: WebhookSecret
+    public var previousSecret: WebhookSecret?
+    public var previousSecretExpiresAt: Timestamp?
+
+    public init(id: String, url: String, format: String, secret: WebhookSecret, previousSecret: WebhookSecret?, previousSecretExpiresAt: Timestamp?) {
+        self.id = id
+        self.url = url
+        self.format = format
+        self.secret = secret
+        self.previousSecret = previousSecret
+        self.previousSecretExpiresAt = previousSecretExpiresAt
+    }
+
+    /// The secrets that sign at `now`.
+    public func validSecrets(at now: Timestamp) -> [WebhookSecret] {
+        if let previousSecret, let until = previousSecretExpiresAt, now < until { return [secret, previousSecret] }
+        return [secret]
+    }
+}
+
+/// A delivery leased to one dispatcher until `leaseUntil`, with what it takes to send it.
+public struct ClaimedDelivery: Sendable {
+    public var id: Int64
+    /// Attempts made before this claim.
+    public var attemptsMade: Int
+    /// When it was due before the claim; a release puts this back.
+    public var dueAt: Timestamp
+    /// The store's internal key of the event (to render one body per event and format).
+    public var eventKey: Int64
+    public var event: OutboundEvent
+    public var webhook: ClaimedWebhook
+
+    public init(id: Int64, attemptsMade: Int, dueAt: Timestamp, eventKey: Int64, event: OutboundEvent, webhook: ClaimedWebhook) {
+        self.id = id
+        self.attemptsMade = attemptsMade
+        self.dueAt = dueAt
+        self.eventKey = eventKey
+        self.event = event
+        self.webhook = webhook
+    }
+}
+
+/// What became of a delivery after one attempt.
+public enum DeliveryOutcome: Hashable, Sendable {
+    case succeeded
+    case retry(at: Timestamp)
+    case failed
+}
+
+/// One finished attempt for the store to record, with the delivery's new state.
+public struct AttemptRecord: Sendable {
+    public var attempt: Attempt
+    public var webhookID: String
+    public var outcome: DeliveryOutcome
+    /// The receiver answered 410 Gone: disable the webhook and hold its pending deliveries.
+    public var disablesWebhook: Bool
+
+    public init(attempt: Attempt, webhookID: String, outcome: DeliveryOutcome, disablesWebhook: Bool = false) {
+        self.attempt = attempt
+        self.webhookID = webhookID
+        self.outcome = outcome
+        self.disablesWebhook = disablesWebhook
+    }
+}
+
+/// A delivery given back unsent, due again at `dueAt`.
+public struct ReleasedDelivery: Hashable, Sendable {
+    public var id: Int64
+    public var dueAt: Timestamp
+
+    public init(id: Int64, dueAt: Timestamp) {
+        self.id = id
+        self.dueAt = dueAt
+    }
+}
+
+/// Errors a store reports to its callers.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: Hashable, Sendable {
+        case notFound
+        case conflict
+        case invalidValue
+    }
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// The storage seam. The store is also the queue: due deliveries are claimed in batches with a
+/// lease (owner and expiry), the shape `SELECT … FOR UPDATE SKIP LOCKED` serves on PostgreSQL.
+/// Every method that changes several rows does so in one transaction.
+public protocol Store: Sendable {
+    // MARK: Applications and keys
+
+    /// Creates an application.
+    func createApplication(_ application: Application) async throws
+    /// An application by id.
+    func application(id: String) async throws -> Application?
+    /// Stores an API key (its hash only).
+    func createAPIKey(_ key: APIKeyRecord) async throws
+    /// An API key by id, revoked or not.
+    func apiKey(id: String) async throws -> APIKeyRecord?
+    /// Whether any unrevoked operator key exists.
+    func hasOperatorKey() async throws -> Bool
+
+    // MARK: Webhooks
+
+    func createWebhook(_ webhook: Webhook) async throws
+    func webhooks(applicationID: String) async throws -> [Webhook]
+    func webhook(id: String, applicationID: String) async throws -> Webhook?
+    /// Deletes a webhook with its deliveries and attempts; false when there was none.
+    func deleteWebhook(id: String, applicationID: String) async throws -> Bool
+
+    // MARK: Publish
+
+    /// Commits each event with one pending delivery per enabled webhook that subscribes to its
+    /// type, all in one transaction. A request whose id or idempotency key was seen before in its
+    /// application returns the first result and creates nothing.
+    func publish(_ requests: [PublishRequest], now: Timestamp) async throws -> [PublishResult]
+
+    // MARK: Dispatch
+
+    /// Leases up to `limit` due deliveries to `owner` until `leaseUntil`, earliest first, skipping
+    /// deliveries of the webhooks in `excludingWebhooks`. A delivery whose lease has expired is due.
+    func claimDue(owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>) async throws -> [ClaimedDelivery]
+    /// Records attempts and their deliveries' new state, all in one transaction. A record for a
+    /// delivery no longer leased to `owner` keeps its attempt but leaves the delivery alone.
+    func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], owner: String, now: Timestamp) async throws
+    /// Gives back every delivery still leased to `owner`, due at `now`.
+    func releaseAll(owner: String, now: Timestamp) async throws
+    /// The earliest time a pending delivery is due (or its lease expires), if any.
+    func nextDueTime() async throws -> Timestamp?
+
+    // MARK: Reads
+
+    func event(id: String, applicationID: String) async throws -> Event?
+    func deliveries(eventID: String, applicationID: String) async throws -> [Delivery]
+    func delivery(id: Int64, applicationID: String) async throws -> Delivery?
+    func attempts(deliveryID: Int64) async throws -> [Attempt]
+    /// How many deliveries are in each state (for tests, health and the benchmark).
+    func deliveryCounts() async throws -> [DeliveryState: Int]
+}

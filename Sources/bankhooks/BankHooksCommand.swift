@@ -1,0 +1,81 @@
+import ArgumentParser
+import BankHooksCore
+import BankHooksServer
+import BankHooksStorage
+import Foundation
+import Hummingbird
+import Logging
+
+@main
+struct BankHooksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bankhooks",
+        abstract: "Webhook and callback server for open banking.",
+        subcommands: [Serve.self, Bench.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server on an embedded SQLite database.")
+
+    @Option(name: .long, help: "SQLite database file (created if missing).")
+    var database = "bankhooks.sqlite"
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(name: .customLong("allow-destination"), help: ArgumentHelp(
+        "Allow webhooks to a non-public address range (CIDR, repeatable), e.g. 127.0.0.1/32 for a receiver on this machine.",
+        valueName: "cidr"))
+    var allowDestinations: [String] = []
+
+    @Option(name: .long, help: "Use this operator key instead of generating one (env BANKHOOKS_ADMIN_KEY).")
+    var adminKey: String?
+
+    @Option(name: .long, help: "SQLite durability: full (fsync each commit) or normal (survives process crashes only).")
+    var durability = "full"
+
+    @Option(name: .long, help: "Largest request body in bytes.")
+    var maxBodySize = 256 * 1024
+
+    @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel = "info"
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        configuration.databasePath = database
+        configuration.host = host
+        configuration.port = port
+        configuration.maxBodySize = maxBodySize
+        configuration.adminKey = adminKey ?? ProcessInfo.processInfo.environment["BANKHOOKS_ADMIN_KEY"]
+        guard let level = SQLiteStore.Durability(rawValue: durability) else {
+            throw ValidationError("--durability must be full or normal")
+        }
+        configuration.durability = level
+        configuration.allowedDestinations = try allowDestinations.map { text in
+            guard let range = AddressRange(text) else { throw ValidationError("--allow-destination \(text) is not an address or CIDR range") }
+            return range
+        }
+        guard let logLevel = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
+        var logger = Logger(label: "bankhooks")
+        logger.logLevel = logLevel
+        let database = database
+        let host = host
+        let app = try await buildApplication(
+            configuration, logger: logger,
+            announce: { line in say(line) },
+            onListening: { address in
+                let port = address?.port.map(String.init) ?? "?"
+                say("BankHooks listening on http://\(host):\(port) (database \(database))")
+            })
+        try await app.runService()
+    }
+}
+
+/// Writes a line to standard output unbuffered, so a parent process reading a pipe sees it at once.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
