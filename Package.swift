@@ -72,19 +72,29 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Real parts for tests: a receiver on 127.0.0.1, a child `bankhooks serve`, temporary databases.
+        .target(
+            name: "BankHooksTestSupport",
+            dependencies: [
+                "BankHooksCore",
+                "BankHooksStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/BankHooksTestSupport"
+        ),
         .testTarget(name: "BankHooksCoreTests", dependencies: ["BankHooksCore"]),
-        .testTarget(name: "BankHooksStorageTests", dependencies: ["BankHooksStorage"]),
+        .testTarget(name: "BankHooksStorageTests", dependencies: ["BankHooksStorage", "BankHooksTestSupport"]),
         .testTarget(
             name: "BankHooksDeliveryTests",
-            dependencies: [
-                "BankHooksDelivery",
-                .product(name: "Hummingbird", package: "hummingbird"),
-            ]
+            dependencies: ["BankHooksDelivery", "BankHooksTestSupport"]
         ),
         .testTarget(
             name: "BankHooksServerTests",
             dependencies: [
                 "BankHooksServer",
+                "BankHooksTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
