@@ -1,0 +1,205 @@
+import BankHooksCore
+import BankHooksStorage
+import BankHooksTestSupport
+import Foundation
+import Testing
+
+/// A backend under test: makes a fresh, empty store.
+struct Backend: CustomTestStringConvertible, Sendable {
+    var name: String
+    var make: @Sendable (TemporaryDirectory) async throws -> any Store
+    var testDescription: String { name }
+
+    /// Every backend the contract runs against.
+    static let all: [Backend] = [
+        Backend(name: "sqlite") { dir in try SQLiteStore(path: dir.file("store.sqlite")) },
+    ]
+}
+
+/// The contract every store must keep. Each test runs once per backend in `Backend.all`.
+@Suite struct StoreContractTests {
+    let t0 = Timestamp(milliseconds: 1_700_000_000_000)
+
+    /// A store with an application `app_a` and the given webhooks (URL irrelevant here).
+    func fixture(_ backend: Backend, webhooks: [(id: String, types: [String]?, enabled: Bool)] = [("wh_1", nil, true)]) async throws -> (any Store, TemporaryDirectory) {
+        let dir = TemporaryDirectory()
+        let store = try await backend.make(dir)
+        try await store.createApplication(Application(id: "app_a", name: "A", environment: .sandbox, createdAt: t0))
+        try await store.createApplication(Application(id: "app_b", name: "B", environment: .sandbox, createdAt: t0))
+        for webhook in webhooks {
+            try await store.createWebhook(Webhook(
+                id: webhook.id, applicationID: "app_a", url: "http://127.0.0.1:9/\(webhook.id)", eventTypes: webhook.types,
+                secret: .generate(), isEnabled: webhook.enabled, createdAt: t0, updatedAt: t0))
+        }
+        return (store, dir)
+    }
+
+    func request(_ id: String, type: String = "payment.updated", key: String? = nil, app: String = "app_a") -> PublishRequest {
+        PublishRequest(applicationID: app, eventID: id, idempotencyKey: key, type: type, timestamp: t0, data: Array(#"{"n": 1}"#.utf8))
+    }
+
+    @Test(arguments: Backend.all)
+    func publishFansOutToEnabledSubscribedWebhooksOnly(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend, webhooks: [
+            ("wh_all", nil, true), ("wh_pay", ["payment.updated"], true), ("wh_other", ["entity.created"], true), ("wh_off", nil, false),
+        ])
+        _ = dir
+        let results = try await store.publish([request("e1"), request("e2", type: "entity.created")], now: t0)
+        #expect(results.map(\.deliveryCount) == [2, 2])
+        #expect(results.allSatisfy { !$0.isReplay })
+        let deliveries = try await store.deliveries(eventID: "e1", applicationID: "app_a")
+        #expect(Set(deliveries.map(\.webhookID)) == ["wh_all", "wh_pay"])
+        #expect(deliveries.allSatisfy { $0.state == .pending && $0.attempts == 0 && $0.nextAttemptAt == t0 })
+        let event = try #require(try await store.event(id: "e1", applicationID: "app_a"))
+        #expect(String(decoding: event.data, as: UTF8.self) == #"{"n": 1}"#)
+        #expect(try await store.event(id: "e1", applicationID: "app_b") == nil)
+    }
+
+    @Test(arguments: Backend.all)
+    func repeatedIdOrIdempotencyKeyReturnsTheFirstResultAndCreatesNothing(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        let first = try await store.publish([request("e1", key: "k1")], now: t0)[0]
+        // Same id, same key, and both inside one batch.
+        let again = try await store.publish([request("e1"), request("e9", key: "k1"), request("e2"), request("e2")], now: t0)
+        #expect(again[0] == PublishResult(eventID: "e1", type: first.type, timestamp: first.timestamp, deliveryCount: 1, isReplay: true))
+        #expect(again[1].eventID == "e1" && again[1].isReplay)
+        #expect(!again[2].isReplay && again[3].isReplay && again[3].eventID == "e2")
+        #expect(try await store.event(id: "e9", applicationID: "app_a") == nil)
+        #expect(try await store.deliveryCounts()[.pending] == 2)
+        // Ids are scoped to the application.
+        let other = try await store.publish([request("e1", app: "app_b")], now: t0)
+        #expect(!other[0].isReplay)
+    }
+
+    @Test(arguments: Backend.all)
+    func claimLeasesDueDeliveriesUntilTheLeaseExpires(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        _ = try await store.publish((1...5).map { request("e\($0)") }, now: t0)
+        let lease = t0.adding(.seconds(60))
+        let first = try await store.claimDue(owner: "a", now: t0, leaseUntil: lease, limit: 3, excludingWebhooks: [])
+        #expect(first.count == 3)
+        #expect(first[0].event.type == "payment.updated" && first[0].webhook.id == "wh_1" && first[0].attemptsMade == 0)
+        #expect(String(decoding: first[0].event.data, as: UTF8.self) == #"{"n": 1}"#)
+        let second = try await store.claimDue(owner: "b", now: t0, leaseUntil: lease, limit: 10, excludingWebhooks: [])
+        #expect(second.count == 2)
+        #expect(Set(first.map(\.id)).isDisjoint(with: second.map(\.id)))
+        #expect(try await store.claimDue(owner: "c", now: t0.adding(.seconds(59)), leaseUntil: lease, limit: 10, excludingWebhooks: []).isEmpty)
+        #expect(try await store.nextDueTime() == lease)
+        // The owners died: after the lease, everything is claimable again.
+        let reclaimed = try await store.claimDue(owner: "c", now: lease, leaseUntil: lease.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        #expect(reclaimed.count == 5)
+    }
+
+    @Test(arguments: Backend.all)
+    func claimSkipsExcludedWebhooks(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend, webhooks: [("wh_1", nil, true), ("wh_2", nil, true)])
+        _ = dir
+        _ = try await store.publish([request("e1"), request("e2")], now: t0)
+        let claimed = try await store.claimDue(owner: "a", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: ["wh_1"])
+        #expect(claimed.count == 2)
+        #expect(claimed.allSatisfy { $0.webhook.id == "wh_2" })
+    }
+
+    @Test(arguments: Backend.all)
+    func recordSetsStateAndKeepsEveryAttempt(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        _ = try await store.publish([request("ok"), request("retry"), request("fail")], now: t0)
+        let claimed = try await store.claimDue(owner: "a", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        let byEvent = Dictionary(uniqueKeysWithValues: claimed.map { ($0.event.id, $0) })
+        func attempt(_ id: String, _ status: Int) -> Attempt {
+            Attempt(deliveryID: byEvent[id]!.id, number: 1, startedAt: t0, durationMicroseconds: 1500, status: status,
+                    responseExcerpt: "body", errorKind: nil, errorMessage: nil)
+        }
+        let retryAt = t0.adding(.seconds(5))
+        try await store.record([
+            AttemptRecord(attempt: attempt("ok", 200), webhookID: "wh_1", outcome: .succeeded),
+            AttemptRecord(attempt: attempt("retry", 500), webhookID: "wh_1", outcome: .retry(at: retryAt)),
+            AttemptRecord(attempt: attempt("fail", 400), webhookID: "wh_1", outcome: .failed),
+        ], releasing: [], owner: "a", now: t0)
+        func delivery(_ event: String) async throws -> Delivery {
+            try #require(try await store.deliveries(eventID: event, applicationID: "app_a").first)
+        }
+        #expect(try await delivery("ok").state == .succeeded)
+        #expect(try await delivery("fail").state == .failed)
+        let retrying = try await delivery("retry")
+        #expect(retrying.state == .pending && retrying.nextAttemptAt == retryAt && retrying.attempts == 1 && retrying.lastStatus == 500)
+        let attempts = try await store.attempts(deliveryID: retrying.id)
+        #expect(attempts == [attempt("retry", 500)])
+        #expect(try await store.nextDueTime() == retryAt)
+        let again = try await store.claimDue(owner: "a", now: retryAt, leaseUntil: retryAt.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        #expect(again.map(\.event.id) == ["retry"])
+        #expect(again[0].attemptsMade == 1)
+    }
+
+    @Test(arguments: Backend.all)
+    func aStaleOwnerCannotOverwriteANewClaim(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        _ = try await store.publish([request("e1")], now: t0)
+        let old = try await store.claimDue(owner: "old", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 1, excludingWebhooks: [])[0]
+        let later = t0.adding(.seconds(61))
+        _ = try await store.claimDue(owner: "new", now: later, leaseUntil: later.adding(.seconds(60)), limit: 1, excludingWebhooks: [])
+        let attempt = Attempt(deliveryID: old.id, number: 1, startedAt: t0, durationMicroseconds: 1, status: 200, responseExcerpt: nil, errorKind: nil, errorMessage: nil)
+        try await store.record([AttemptRecord(attempt: attempt, webhookID: "wh_1", outcome: .succeeded)], releasing: [], owner: "old", now: later)
+        let delivery = try #require(try await store.deliveries(eventID: "e1", applicationID: "app_a").first)
+        #expect(delivery.state == .pending, "the new owner's claim stands")
+        #expect(try await store.attempts(deliveryID: old.id).count == 1, "the attempt happened and is kept")
+    }
+
+    @Test(arguments: Backend.all)
+    func goneDisablesTheWebhookAndHoldsItsPendingDeliveries(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        _ = try await store.publish([request("e1"), request("e2")], now: t0)
+        let claimed = try await store.claimDue(owner: "a", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 1, excludingWebhooks: [])
+        let attempt = Attempt(deliveryID: claimed[0].id, number: 1, startedAt: t0, durationMicroseconds: 1, status: 410, responseExcerpt: nil, errorKind: nil, errorMessage: nil)
+        try await store.record([AttemptRecord(attempt: attempt, webhookID: "wh_1", outcome: .retry(at: t0), disablesWebhook: true)], releasing: [], owner: "a", now: t0)
+        let webhook = try #require(try await store.webhook(id: "wh_1", applicationID: "app_a"))
+        #expect(!webhook.isEnabled && webhook.disabledReason == "gone")
+        #expect(try await store.claimDue(owner: "a", now: t0.adding(.seconds(3600)), leaseUntil: t0.adding(.seconds(7200)), limit: 10, excludingWebhooks: []).isEmpty)
+        #expect(try await store.deliveryCounts()[.pending] == 2, "held deliveries still show as pending")
+        // A new event does not fan out to the disabled webhook.
+        #expect(try await store.publish([request("e3")], now: t0)[0].deliveryCount == 0)
+    }
+
+    @Test(arguments: Backend.all)
+    func releasePutsBackTheOriginalDueTime(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        _ = try await store.publish([request("e1"), request("e2")], now: t0)
+        let claimed = try await store.claimDue(owner: "a", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        try await store.record([], releasing: [ReleasedDelivery(id: claimed[0].id, dueAt: claimed[0].dueAt)], owner: "a", now: t0)
+        #expect(try await store.nextDueTime() == t0)
+        #expect(try await store.claimDue(owner: "b", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: []).map(\.id) == [claimed[0].id])
+        try await store.releaseAll(owner: "a", now: t0.adding(.seconds(1)))
+        #expect(try await store.claimDue(owner: "c", now: t0.adding(.seconds(1)), leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: []).map(\.id) == [claimed[1].id])
+    }
+
+    @Test(arguments: Backend.all)
+    func webhooksAreScopedToTheirApplication(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        #expect(try await store.webhooks(applicationID: "app_a").map(\.id) == ["wh_1"])
+        #expect(try await store.webhooks(applicationID: "app_b").isEmpty)
+        #expect(try await store.webhook(id: "wh_1", applicationID: "app_b") == nil)
+        #expect(try await !store.deleteWebhook(id: "wh_1", applicationID: "app_b"))
+        _ = try await store.publish([request("e1")], now: t0)
+        #expect(try await store.deleteWebhook(id: "wh_1", applicationID: "app_a"))
+        #expect(try await store.deliveries(eventID: "e1", applicationID: "app_a").isEmpty)
+        #expect(try await store.nextDueTime() == nil)
+    }
+
+    @Test(arguments: Backend.all)
+    func apiKeysKeepOnlyTheirHash(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        #expect(try await !store.hasOperatorKey())
+        let record = APIKeyRecord(id: "k1", applicationID: "app_a", role: .operator, hash: Array(repeating: 7, count: 32), createdAt: t0)
+        try await store.createAPIKey(record)
+        #expect(try await store.apiKey(id: "k1") == record)
+        #expect(try await store.hasOperatorKey())
+    }
+}
