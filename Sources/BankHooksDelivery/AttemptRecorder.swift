@@ -56,7 +56,8 @@ final class AttemptRecorder: Sendable {
                 return taken
             }
             if records.isEmpty && releases.isEmpty {
-                if isFinishing { return }
+                // Cancelled means the process is going away: unrecorded attempts come back with their lease.
+                if isFinishing || Task.isCancelled { return }
                 await signal.wait()
                 continue
             }
@@ -65,6 +66,7 @@ final class AttemptRecorder: Sendable {
                 backoff = .milliseconds(50)
                 onFlush()
             } catch {
+                if Task.isCancelled { return }
                 logger.error("recording attempts failed; retrying", metadata: ["error": "\(error)", "attempts.count": "\(records.count)"])
                 state.withLock { s in
                     s.records.insert(contentsOf: records, at: 0)

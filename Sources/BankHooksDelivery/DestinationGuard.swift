@@ -49,6 +49,7 @@ public struct SystemHostResolver: HostResolver {
 /// A host name that did not resolve.
 public struct ResolutionError: Error, CustomStringConvertible {
     public var host: String
+    public init(host: String) { self.host = host }
     public var description: String { "could not resolve host \(host)" }
 }
 

@@ -68,7 +68,7 @@ public final class Dispatcher: Service {
                 self.recorder.finish()
             }
             do {
-                try await store.releaseAll(owner: configuration.owner, now: clock.now())
+                if !Task.isCancelled { try await store.releaseAll(owner: configuration.owner, now: clock.now()) }
             } catch {
                 logger.error("releasing claims at shutdown failed; they expire with their lease", metadata: ["error": "\(error)"])
             }

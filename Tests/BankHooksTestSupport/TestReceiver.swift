@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import NIOCore
 import Synchronization
 
@@ -89,25 +91,33 @@ public final class TestReceiver: Sendable {
             guard let receiver = box.withLock({ $0 }) else { return Response(status: .serviceUnavailable) }
             return try await receiver.handle(request)
         }
+        var logger = Logger(label: "TestReceiver")
+        logger.logLevel = .critical
         let app = Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "TestReceiver"),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
-            })
+            },
+            logger: logger)
+        // Stopped by graceful shutdown, as a real server is: cancelling a Hummingbird server while
+        // it accepts a connection can trip an assertion in NIO.
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            group.addTask { try await services.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next(), port > 0 else { throw TestFailure("receiver did not start") }
             let receiver = TestReceiver(port: port, script: script)
             box.withLock { $0 = receiver }
             do {
                 let result = try await body(receiver)
-                group.cancelAll()
+                await services.triggerGracefulShutdown()
+                try await group.waitForAll()
                 return result
             } catch {
-                group.cancelAll()
+                await services.triggerGracefulShutdown()
+                try? await group.waitForAll()
                 throw error
             }
         }

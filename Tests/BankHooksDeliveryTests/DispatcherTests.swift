@@ -1,0 +1,186 @@
+import BankHooksCore
+import BankHooksDelivery
+import BankHooksStorage
+import BankHooksTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// A running dispatcher over a fresh SQLite store, with a manual clock.
+struct Harness: Sendable {
+    let dir = TemporaryDirectory()
+    let store: SQLiteStore
+    let clock = ManualClock()
+    let dispatcher: Dispatcher
+    let publisher: Publisher
+
+    init(allowed: [String] = ["127.0.0.1/32", "::1/128"], resolver: (any HostResolver)? = nil, configure: (inout Dispatcher.Configuration) -> Void = { _ in }) throws {
+        store = try SQLiteStore(path: dir.file("d.sqlite"))
+        let policy = DestinationPolicy(allowedRanges: allowed.compactMap(AddressRange.init))
+        let guardian = resolver.map { DestinationGuard(policy: policy, resolver: $0) } ?? DestinationGuard(policy: policy)
+        var configuration = Dispatcher.Configuration(owner: "test")
+        configure(&configuration)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let sender = Sender(destinations: guardian, clock: clock)
+        let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration, logger: logger)
+        self.dispatcher = dispatcher
+        publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
+    }
+
+    /// Creates the application (once) and a webhook at `url`.
+    func addWebhook(_ id: String, url: String) async throws -> Webhook {
+        let now = clock.now()
+        if try await store.application(id: "app") == nil {
+            try await store.createApplication(Application(id: "app", name: "A", environment: .sandbox, createdAt: now))
+        }
+        let webhook = Webhook(id: id, applicationID: "app", url: url, secret: .generate(), createdAt: now, updatedAt: now)
+        try await store.createWebhook(webhook)
+        return webhook
+    }
+
+    func publish(_ id: String, type: String = "payment.updated") async throws {
+        _ = try await publisher.publish(PublishRequest(
+            applicationID: "app", eventID: id, idempotencyKey: nil, type: type, timestamp: clock.now(), data: Array(#"{"id":"\#(id)"}"#.utf8)))
+    }
+
+    func delivery(_ eventID: String) async throws -> Delivery {
+        try #require(try await store.deliveries(eventID: eventID, applicationID: "app").first)
+    }
+
+    /// Runs the dispatcher and publisher for the duration of `body`.
+    func run(_ body: @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.dispatcher.run() }
+            group.addTask { try await self.publisher.run() }
+            defer { group.cancelAll() }
+            try await body()
+        }
+    }
+}
+
+@Suite struct DispatcherTests {
+    @Test func aFailedAttemptIsRetriedOnScheduleAndBothAttemptsAreRecorded() async throws {
+        try await TestReceiver.run(script: { _, index in .init(status: index == 0 ? 500 : 200, body: index == 0 ? "boom" : "thanks") }) { receiver in
+            let h = try Harness()
+            _ = try await h.addWebhook("wh", url: receiver.url())
+            try await h.run {
+                try await h.publish("e1")
+                try await eventually("first attempt recorded") {
+                    let d = try await h.delivery("e1")
+                    return d.attempts == 1 && d.nextAttemptAt != nil
+                }
+                let waiting = try await h.delivery("e1")
+                let delay = try #require(waiting.nextAttemptAt).milliseconds - h.clock.now().milliseconds
+                #expect((4000...6000).contains(delay), "second attempt 5 s ±20% later, was \(delay) ms")
+                #expect(receiver.requests.count == 1, "nothing is sent before the retry is due")
+                h.clock.advance(by: .seconds(7))
+                try await eventually("delivered on the retry") { try await h.delivery("e1").state == .succeeded }
+                let attempts = try await h.store.attempts(deliveryID: waiting.id)
+                #expect(attempts.map(\.status) == [500, 200])
+                #expect(attempts.map(\.responseExcerpt) == ["boom", "thanks"])
+                #expect(attempts.map(\.number) == [1, 2])
+                #expect(receiver.requests.count == 2)
+                let ids = receiver.requests.map { $0.header("webhook-id") }
+                #expect(ids == ["e1", "e1"], "a retry carries the same message id")
+            }
+        }
+    }
+
+    @Test func retryAfterOn429IsHonoured() async throws {
+        try await TestReceiver.run(script: { _, index in index == 0 ? .init(status: 429, headers: ["Retry-After": "30"]) : .init() }) { receiver in
+            let h = try Harness()
+            _ = try await h.addWebhook("wh", url: receiver.url())
+            try await h.run {
+                let start = h.clock.now()
+                try await h.publish("e1")
+                try await eventually("first attempt recorded") { try await h.delivery("e1").attempts == 1 }
+                #expect(try await h.delivery("e1").nextAttemptAt == start.adding(.seconds(30)))
+                h.clock.advance(by: .seconds(29))
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(receiver.requests.count == 1)
+                h.clock.advance(by: .seconds(1))
+                try await eventually("delivered after Retry-After") { try await h.delivery("e1").state == .succeeded }
+            }
+        }
+    }
+
+    @Test func afterTheLastAttemptTheDeliveryFails() async throws {
+        try await TestReceiver.run(script: { _, _ in .init(status: 503) }) { receiver in
+            let h = try Harness()
+            _ = try await h.addWebhook("wh", url: receiver.url())
+            try await h.run {
+                try await h.publish("e1")
+                for attempt in 1...8 {
+                    try await eventually("attempt \(attempt)") { try await h.delivery("e1").attempts == attempt }
+                    h.clock.advance(by: .seconds(36_000 * 12 / 10 + 1))
+                }
+                try await eventually("failed") { try await h.delivery("e1").state == .failed }
+                #expect(receiver.requests.count == 8)
+            }
+        }
+    }
+
+    @Test func goneDisablesTheWebhook() async throws {
+        try await TestReceiver.run(script: { _, _ in .init(status: 410) }) { receiver in
+            let h = try Harness()
+            _ = try await h.addWebhook("wh", url: receiver.url())
+            try await h.run {
+                try await h.publish("e1")
+                try await eventually("disabled") { try await h.store.webhook(id: "wh", applicationID: "app")?.isEnabled == false }
+                #expect(try await h.store.webhook(id: "wh", applicationID: "app")?.disabledReason == "gone")
+                h.clock.advance(by: .seconds(3600))
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(receiver.requests.count == 1)
+            }
+        }
+    }
+
+    @Test func aRedirectIsAFailureAndIsNotFollowed() async throws {
+        try await TestReceiver.run(script: { request, _ in
+            request.path == "/moved" ? .init(status: 301, headers: ["Location": "/elsewhere"]) : .init()
+        }) { receiver in
+            let h = try Harness()
+            _ = try await h.addWebhook("wh", url: receiver.url("/moved"))
+            try await h.run {
+                try await h.publish("e1")
+                try await eventually("attempt recorded") { try await h.delivery("e1").attempts == 1 }
+                #expect(try await h.delivery("e1").lastStatus == 301)
+                #expect(try await h.delivery("e1").state == .pending)
+                #expect(receiver.requests.map(\.path) == ["/moved"])
+            }
+        }
+    }
+
+    @Test func aSlowReceiverDoesNotHoldUpTheOthers() async throws {
+        try await TestReceiver.run(script: { request, _ in
+            .init(delay: request.path == "/slow" ? .seconds(3) : .zero)
+        }) { receiver in
+            let h = try Harness { $0.maxInFlightPerWebhook = 2 }
+            _ = try await h.addWebhook("wh_slow", url: receiver.url("/slow"))
+            _ = try await h.addWebhook("wh_fast", url: receiver.url("/fast"))
+            try await h.run {
+                for i in 0..<20 { try await h.publish("e\(i)") }
+                try await eventually("all fast deliveries done", timeout: .seconds(2.5)) {
+                    receiver.requests.filter { $0.path == "/fast" }.count == 20
+                }
+                let slow = receiver.requests.filter { $0.path == "/slow" }.count
+                #expect(slow == 2, "only maxInFlightPerWebhook requests reach the slow receiver at once, saw \(slow)")
+            }
+        }
+    }
+
+    @Test func aFailedConnectionIsRecordedWithItsKind() async throws {
+        // A port nothing listens on: bind one, then close it.
+        let port = try await TestReceiver.run { $0.port }
+        let h = try Harness()
+        _ = try await h.addWebhook("wh", url: "http://127.0.0.1:\(port)/gone")
+        try await h.run {
+            try await h.publish("e1")
+            try await eventually("attempt recorded") { try await h.delivery("e1").attempts == 1 }
+            let attempts = try await h.store.attempts(deliveryID: try await h.delivery("e1").id)
+            #expect(attempts.first?.errorKind == .refused)
+            #expect(attempts.first?.status == nil)
+        }
+    }
+}
