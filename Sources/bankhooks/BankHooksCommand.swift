@@ -41,6 +41,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes.")
     var maxBodySize = 256 * 1024
 
+    @Option(name: .long, help: "Seconds a claimed delivery stays leased; a crashed server's claims are retried after this.")
+    var lease = 60
+
+    @Option(name: .long, help: "Most requests in flight overall.")
+    var maxInFlight = 256
+
+    @Option(name: .long, help: "Most requests in flight to one webhook.")
+    var maxInFlightPerWebhook = 32
+
     @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -51,6 +60,12 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.maxBodySize = maxBodySize
         configuration.adminKey = adminKey ?? ProcessInfo.processInfo.environment["BANKHOOKS_ADMIN_KEY"]
+        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
+        guard maxInFlight >= 1, maxInFlightPerWebhook >= 1 else { throw ValidationError("in-flight limits must be at least 1") }
+        configuration.dispatcher.lease = .seconds(lease)
+        configuration.dispatcher.maxInFlight = maxInFlight
+        configuration.dispatcher.maxInFlightPerWebhook = maxInFlightPerWebhook
+        configuration.sender.connectionsPerHost = max(maxInFlightPerWebhook, 8)
         guard let level = SQLiteStore.Durability(rawValue: durability) else {
             throw ValidationError("--durability must be full or normal")
         }

@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import BankHooksTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// `bankhooks serve` run as a user runs it: a child process on an SQLite file.
+@Suite(.serialized) struct ServeProcessTests {
+    /// Verifies a received request with the Python `standardwebhooks` package (PyPI): an
+    /// implementation that shares no code with ours.
+    static func verifyWithStandardWebhooks(_ request: TestReceiver.Received, secret: String) throws -> (status: Int32, output: String) {
+        let dir = TemporaryDirectory()
+        let bodyFile = dir.file("body"), headersFile = dir.file("headers.json")
+        try Data(request.body).write(to: URL(fileURLWithPath: bodyFile))
+        try JSONSerialization.data(withJSONObject: request.headers).write(to: URL(fileURLWithPath: headersFile))
+        let script = """
+            import json, sys
+            from standardwebhooks.webhooks import Webhook
+            body = open(sys.argv[1], 'rb').read()
+            headers = json.load(open(sys.argv[2]))
+            payload = Webhook(sys.argv[3]).verify(body, headers)
+            print('verified', payload['type'])
+            """
+        return try runCommand("python3", ["-c", script, bodyFile, headersFile, secret])
+    }
+
+    @Test func aWebhookCreatedWithThePrintedKeyReceivesASignatureStandardWebhooksVerifies() async throws {
+        try await TestReceiver.run { receiver in
+            let dir = TemporaryDirectory()
+            let server = try await ServerProcess(database: dir.file("bankhooks.sqlite"), arguments: ["--allow-destination", "127.0.0.1/32"])
+            let key = try #require(server.bootstrapKey, "serve prints a bootstrap key on first start: \(server.printed)")
+            let api = API(baseURL: server.baseURL, key: key)
+            let created = try await api.call(.POST, "/v1/webhooks", body: #"{"url": "\#(receiver.url())", "event_types": ["payment.updated"]}"#)
+            #expect(created.status == 201)
+            let secret = try #require(created.json?["secret"] as? String)
+            let published = try await api.call(.POST, "/v1/events", body: #"{"type": "payment.updated", "data": {"id": "p_1", "amount": 670}}"#)
+            #expect(published.status == 202)
+            let request = try #require(try await receiver.waitForRequests(1).first)
+            #expect(request.header("webhook-id") == published.json?["id"] as? String)
+            let verified = try Self.verifyWithStandardWebhooks(request, secret: secret)
+            #expect(verified.status == 0, "standardwebhooks refused the request: \(verified.output)")
+            #expect(verified.output.contains("verified payment.updated"))
+            // The same check refuses a wrong secret, so it can fail.
+            let wrong = try Self.verifyWithStandardWebhooks(request, secret: "whsec_" + Data(repeating: 1, count: 32).base64EncodedString())
+            #expect(wrong.status != 0)
+            // A restart on the same database prints no new key and keeps the old one working.
+            #expect(server.terminate() == 0)
+            let again = try await ServerProcess(database: dir.file("bankhooks.sqlite"))
+            #expect(again.bootstrapKey == nil)
+            #expect(try await API(baseURL: again.baseURL, key: key).call(.GET, "/v1/webhooks").status == 200)
+        }
+    }
+
+    /// Publishes thousands of events, SIGKILLs the server mid-stream, restarts it on the same
+    /// database, and checks that every published event reached the receiver at least once.
+    @Test func noPublishedEventIsLostWhenTheServerIsKilled() async throws {
+        let total = 3000
+        try await TestReceiver.run { receiver in
+            let dir = TemporaryDirectory()
+            let database = dir.file("crash.sqlite")
+            let arguments = ["--allow-destination", "127.0.0.1/32", "--lease", "2"]
+            let first = try await ServerProcess(database: database, arguments: arguments, logFile: dir.file("first.log"))
+            let key = try #require(first.bootstrapKey)
+            let created = try await API(baseURL: first.baseURL, key: key).call(.POST, "/v1/webhooks", body: #"{"url": "\#(receiver.url())"}"#)
+            #expect(created.status == 201)
+
+            let acknowledged = Locked<Set<String>>([])
+            /// Publishes ids `range` with 16 concurrent clients; returns the ids not acknowledged.
+            @Sendable func publish(_ ids: [String], to base: String, killAfter: Int? = nil, server: ServerProcess? = nil) async -> [String] {
+                let api = API(baseURL: base, key: key)
+                let next = Locked(0)
+                let failed = Locked<[String]>([])
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<16 {
+                        group.addTask {
+                            while true {
+                                let index = next.withLock { n -> Int in defer { n += 1 }; return n }
+                                guard index < ids.count else { return }
+                                if let killAfter, index == killAfter { server?.kill() }
+                                let id = ids[index]
+                                let reply = try? await api.call(.POST, "/v1/events", body: #"{"id": "\#(id)", "type": "bank.offline", "data": {"n": \#(index)}}"#)
+                                if reply?.status == 202 {
+                                    acknowledged.withLock { _ = $0.insert(id) }
+                                } else {
+                                    failed.withLock { $0.append(id) }
+                                }
+                            }
+                        }
+                    }
+                }
+                return failed.withLock { $0 }
+            }
+
+            let ids = (0..<total).map { "evt-\($0)" }
+            let unacknowledged = await publish(ids, to: first.baseURL, killAfter: total / 2, server: first)
+            #expect(!first.isRunning)
+            let beforeKill = acknowledged.withLock { $0.count }
+            #expect(beforeKill >= total / 2 - 16, "about half were acknowledged before the kill, got \(beforeKill)")
+            #expect(!unacknowledged.isEmpty, "the kill happened mid-stream")
+
+            // Restart on the same file; a client retries what was not acknowledged, with the same ids.
+            let second = try await ServerProcess(database: database, arguments: arguments, logFile: dir.file("second.log"))
+            let stillFailing = await publish(unacknowledged, to: second.baseURL)
+            #expect(stillFailing.isEmpty)
+            #expect(acknowledged.withLock { $0.count } == total)
+
+            try await eventually("every acknowledged event reached the receiver", timeout: .seconds(60)) {
+                Set(receiver.requests.compactMap { $0.header("webhook-id") }).count >= total
+            }
+            let received = Set(receiver.requests.compactMap { $0.header("webhook-id") })
+            #expect(received == acknowledged.withLock { $0 })
+            #expect(second.terminate() == 0)
+        }
+    }
+}
