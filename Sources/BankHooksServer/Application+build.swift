@@ -45,6 +45,7 @@ public struct ServerComponents {
 public let defaultApplicationID = "app_default"
 
 /// Opens the store, bootstraps the operator key, and wires the API, publisher and dispatcher.
+/// The dispatcher must be run (it owns the outbound HTTP client and shuts it down).
 /// `announce` receives the lines a person must see once (the bootstrap key).
 public func buildComponents(
     _ configuration: ServerConfiguration,
