@@ -1,9 +1,41 @@
 import ArgumentParser
+import BankHooksServer
+import BankHooksStorage
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure publish and delivery throughput and latency (use a release build).")
+    static let configuration = CommandConfiguration(
+        abstract: "Measure publish and delivery throughput and latency, or claim latency under a backlog (use a release build).")
+
+    @Option(help: "Events to publish.") var events = 20_000
+    @Option(help: "Webhooks, each subscribed to every event.") var webhooks = 10
+    @Option(help: "Approximate size of each event's data in bytes.") var payloadBytes = 1024
+    @Option(help: "Events per second offered (0: as fast as possible).") var rate = 0
+    @Option(help: "Concurrent publishing clients.") var publishers = 32
+    @Option(help: "SQLite durability: full or normal.") var durability = "full"
+    @Option(help: "Requests for the bare-sender baseline (0 skips it).") var bareRequests = 20_000
+    @Option(help: "Dispatcher: most requests in flight.") var maxInFlight = 256
+    @Option(help: "Dispatcher: most requests in flight per webhook.") var maxInFlightPerWebhook = 32
+    @Option(help: "Instead of the throughput run: load this many pending deliveries and measure claim latency.") var backlog: Int?
+    @Option(help: "Keep the databases in this directory (default: a temporary one, removed after).") var directory: String?
 
     func run() async throws {
-        throw ValidationError("not built yet")
+        var options = Benchmark.Options()
+        options.events = events
+        options.webhooks = webhooks
+        options.payloadBytes = payloadBytes
+        options.rate = rate
+        options.publishers = publishers
+        options.bareRequests = bareRequests
+        options.maxInFlight = maxInFlight
+        options.maxInFlightPerWebhook = maxInFlightPerWebhook
+        options.directory = directory
+        guard let level = SQLiteStore.Durability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
+        options.durability = level
+        let benchmark = Benchmark(options: options, say: { say($0) })
+        if let backlog {
+            try await benchmark.runBacklog(backlog: backlog)
+        } else {
+            try await benchmark.runThroughput()
+        }
     }
 }

@@ -1,0 +1,367 @@
+import AsyncHTTPClient
+import BankHooksCore
+import BankHooksDelivery
+import BankHooksStorage
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// `bankhooks bench`: the whole server in this process (HTTP API, publisher, dispatcher, SQLite
+/// file), a receiver on 127.0.0.1, and publishing clients, measured end to end.
+public struct Benchmark: Sendable {
+    public struct Options: Sendable {
+        public var events = 20_000
+        public var webhooks = 10
+        public var payloadBytes = 1024
+        /// Events per second offered; 0 publishes as fast as the clients can.
+        public var rate = 0
+        public var publishers = 32
+        public var durability: SQLiteStore.Durability = .full
+        public var bareRequests = 20_000
+        public var maxInFlight = 256
+        public var maxInFlightPerWebhook = 32
+        public var directory: String?
+        public init() {}
+    }
+
+    let options: Options
+    let say: @Sendable (String) -> Void
+
+    public init(options: Options, say: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.say = say
+    }
+
+    // MARK: Throughput and latency
+
+    public func runThroughput() async throws {
+        let dir = options.directory ?? NSTemporaryDirectory() + "bankhooks-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let logger = { var l = Logger(label: "bench"); l.logLevel = .error; return l }()
+        let receiver = BenchReceiver()
+        try await receiver.run(logger: logger) { receiverPort in
+            let adminKey = "bhk_bench_" + String(repeating: "b", count: 32)
+            var configuration = ServerConfiguration()
+            configuration.databasePath = dir + "/bench.sqlite"
+            configuration.durability = options.durability
+            configuration.port = 0
+            configuration.adminKey = adminKey
+            configuration.allowedDestinations = [AddressRange("127.0.0.1/32")].compactMap { $0 }
+            configuration.dispatcher.maxInFlight = options.maxInFlight
+            configuration.dispatcher.maxInFlightPerWebhook = options.maxInFlightPerWebhook
+            configuration.sender.connectionsPerHost = options.maxInFlight
+            let ports = AsyncStream.makeStream(of: Int.self)
+            let app = try await buildApplication(configuration, logger: logger, announce: { _ in }, onListening: { address in
+                ports.continuation.yield(address?.port ?? 0)
+                ports.continuation.finish()
+            })
+            let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await services.run() }
+                var iterator = ports.stream.makeAsyncIterator()
+                guard let serverPort = await iterator.next(), serverPort > 0 else { throw ConfigurationError("the server did not start") }
+                let client = BenchClient(base: "http://127.0.0.1:\(serverPort)", key: adminKey, connections: options.publishers)
+                defer { Task { try? await client.http.shutdown() } }
+                try await measure(client: client, receiver: receiver, receiverPort: receiverPort)
+                try await bareSender(receiver: receiver, receiverPort: receiverPort)
+                await services.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    private func measure(client: BenchClient, receiver: BenchReceiver, receiverPort: Int) async throws {
+        for i in 0..<options.webhooks {
+            let reply = try await client.post("/v1/webhooks", #"{"url": "http://127.0.0.1:\#(receiverPort)/hook/\#(i)"}"#)
+            guard reply.status == 201 else { throw ConfigurationError("creating a webhook failed: \(reply.status) \(reply.body)") }
+        }
+        let filler = String(repeating: "x", count: max(0, options.payloadBytes - 40))
+        let total = options.events
+        let expected = total * options.webhooks
+        say("bench: \(total) events x \(options.webhooks) webhooks, \(options.payloadBytes) B payloads, "
+            + (options.rate > 0 ? "\(options.rate) events/s offered" : "as fast as possible") + ", \(options.publishers) publishers, durability \(options.durability.rawValue)")
+        receiver.reset(expecting: expected)
+        let publishStarts = UnsafeTimes(count: total)
+        let ackLatencies = Locked([Int64]())
+        let next = Locked(0)
+        let failures = Locked(0)
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<options.publishers {
+                group.addTask {
+                    var local: [Int64] = []
+                    while true {
+                        let index = next.withLock { n -> Int in defer { n += 1 }; return n }
+                        guard index < total else { break }
+                        if options.rate > 0 {
+                            let due = start.advanced(by: .microseconds(Int64(index) * 1_000_000 / Int64(options.rate)))
+                            if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
+                        }
+                        let sent = ContinuousClock.now
+                        publishStarts.set(index, sent)
+                        let body = #"{"id": "b\#(index)", "type": "bench.event", "data": {"n": \#(index), "pad": "\#(filler)"}}"#
+                        let reply = try? await client.post("/v1/events", body)
+                        if reply?.status == 202 {
+                            local.append((ContinuousClock.now - sent).microseconds)
+                        } else {
+                            failures.withLock { $0 += 1 }
+                        }
+                    }
+                    let collected = local
+                    ackLatencies.withLock { $0.append(contentsOf: collected) }
+                }
+            }
+        }
+        let publishElapsed = ContinuousClock.now - start
+        let delivered = await receiver.waitForAll(timeout: .seconds(600))
+        let lastDelivery = receiver.lastReceived ?? .now
+        let deliverElapsed = lastDelivery - start
+        var endToEnd: [Int64] = []
+        endToEnd.reserveCapacity(expected)
+        for (index, receivedAt) in receiver.receipts() {
+            guard index < total, let sent = publishStarts.get(index) else { continue }
+            endToEnd.append((receivedAt - sent).microseconds)
+        }
+        let acks = ackLatencies.value.sorted()
+        endToEnd.sort()
+        say(String(format: "publish:   %d acked (%d failed) in %.2f s = %.0f acks/s; ack latency p50 %@ p99 %@ p99.9 %@",
+                   acks.count, failures.value, publishElapsed.secondsDouble, Double(acks.count) / publishElapsed.secondsDouble,
+                   Self.ms(acks, 0.5), Self.ms(acks, 0.99), Self.ms(acks, 0.999)))
+        say(String(format: "delivery:  %d of %d delivered in %.2f s = %.0f deliveries/s", delivered, expected,
+                   deliverElapsed.secondsDouble, Double(delivered) / deliverElapsed.secondsDouble))
+        say("latency:   publish -> delivered p50 \(Self.ms(endToEnd, 0.5)) p99 \(Self.ms(endToEnd, 0.99)) p99.9 \(Self.ms(endToEnd, 0.999))")
+        say("memory:    peak RSS \(Self.peakRSSMegabytes()) MB")
+        lastDeliveryRate.withLock { $0 = Double(delivered) / deliverElapsed.secondsDouble }
+    }
+
+    private let lastDeliveryRate = Locked(0.0)
+
+    /// The same receiver, hit by a bare AsyncHTTPClient (64 in flight, one HMAC header, body read):
+    /// the ceiling the dispatcher is compared against.
+    private func bareSender(receiver: BenchReceiver, receiverPort: Int) async throws {
+        guard options.bareRequests > 0 else { return }
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let key = SymmetricKey(size: .bits256)
+        let body = ByteBuffer(string: #"{"type":"bench","timestamp":"2026-01-01T00:00:00.000Z","data":{"pad":""# + String(repeating: "x", count: max(0, options.payloadBytes - 40)) + #""}}"#)
+        let count = options.bareRequests
+        let next = Locked(0)
+        let url = "http://127.0.0.1:\(receiverPort)/bare"
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<64 {
+                group.addTask {
+                    while next.withLock({ n -> Bool in defer { n += 1 }; return n < count }) {
+                        var request = HTTPClientRequest(url: url)
+                        request.method = .POST
+                        let mac = HMAC<SHA256>.authenticationCode(for: body.readableBytesView, using: key)
+                        request.headers.add(name: "webhook-signature", value: "v1," + Encoding.base64(Array(mac)))
+                        request.body = .bytes(body)
+                        if let response = try? await http.execute(request, timeout: .seconds(15)) {
+                            _ = try? await response.body.collect(upTo: 64 * 1024)
+                        }
+                    }
+                }
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        try await http.shutdown()
+        let bare = Double(count) / elapsed.secondsDouble
+        let ratio = lastDeliveryRate.value / bare
+        say(String(format: "bare:      %d requests in %.2f s = %.0f requests/s; BankHooks/bare ratio %.2f", count, elapsed.secondsDouble, bare, ratio))
+    }
+
+    // MARK: Backlog
+
+    /// Claim latency with an (almost) empty store, then with `backlog` pending deliveries.
+    public func runBacklog(backlog: Int) async throws {
+        let dir = options.directory ?? NSTemporaryDirectory() + "bankhooks-backlog-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let empty = try await claimLatency(store: try await loadStore(path: dir + "/empty.sqlite", deliveries: 1000), label: "1,000 pending")
+        let start = ContinuousClock.now
+        let store = try await loadStore(path: dir + "/backlog.sqlite", deliveries: backlog)
+        say(String(format: "backlog:   loaded %d pending deliveries in %.1f s; peak RSS %d MB", backlog, (ContinuousClock.now - start).secondsDouble, Self.peakRSSMegabytes()))
+        let full = try await claimLatency(store: store, label: "\(backlog) pending")
+        say(String(format: "backlog:   claim p50 ratio %.2f (backlog / near-empty); peak RSS %d MB", Double(full) / Double(max(1, empty)), Self.peakRSSMegabytes()))
+    }
+
+    private func loadStore(path: String, deliveries: Int) async throws -> SQLiteStore {
+        let store = try SQLiteStore(path: path, durability: options.durability)
+        let now = SystemClock().now()
+        try await store.createApplication(Application(id: "app", name: "bench", environment: .sandbox, createdAt: now))
+        for i in 0..<options.webhooks {
+            try await store.createWebhook(Webhook(id: "wh_\(i)", applicationID: "app", url: "http://127.0.0.1:9/\(i)", secret: .generate(), createdAt: now, updatedAt: now))
+        }
+        let data = Array((#"{"pad":""# + String(repeating: "x", count: max(0, options.payloadBytes - 10)) + #""}"#).utf8)
+        let events = (deliveries + options.webhooks - 1) / options.webhooks
+        var published = 0
+        while published < events {
+            let batch = (published..<min(events, published + 1000)).map {
+                PublishRequest(applicationID: "app", eventID: "e\($0)", idempotencyKey: nil, type: "bench.event", timestamp: now, data: data)
+            }
+            _ = try await store.publish(batch, now: now)
+            published += batch.count
+        }
+        return store
+    }
+
+    /// Claims 100 at a time, 200 times, each claim's lease expiring at once so the rows stay due; returns p50 in µs.
+    private func claimLatency(store: SQLiteStore, label: String) async throws -> Int64 {
+        var samples: [Int64] = []
+        var clockTime = SystemClock().now()
+        for _ in 0..<200 {
+            clockTime = clockTime.adding(.milliseconds(1))
+            let started = ContinuousClock.now
+            let claimed = try await store.claimDue(owner: "bench", now: clockTime, leaseUntil: clockTime, limit: 100, excludingWebhooks: [])
+            samples.append((ContinuousClock.now - started).microseconds)
+            guard claimed.count == 100 else { throw ConfigurationError("claimed \(claimed.count), expected 100") }
+        }
+        samples.sort()
+        say("claim:     \(label): claim of 100 p50 \(Self.ms(samples, 0.5)) p99 \(Self.ms(samples, 0.99)) max \(Self.ms(samples, 1))")
+        return samples[samples.count / 2]
+    }
+
+    // MARK: Helpers
+
+    static func ms(_ sorted: [Int64], _ quantile: Double) -> String {
+        guard !sorted.isEmpty else { return "-" }
+        let index = min(sorted.count - 1, Int((Double(sorted.count) * quantile).rounded(.up)) - 1)
+        return String(format: "%.2f ms", Double(sorted[max(0, index)]) / 1000)
+    }
+
+    /// VmHWM of this process, in MB.
+    static func peakRSSMegabytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+        return kb / 1024
+    }
+}
+
+extension Duration {
+    var microseconds: Int64 {
+        let (s, a) = components
+        return s * 1_000_000 + a / 1_000_000_000_000
+    }
+}
+
+/// A value behind a lock that closures can share.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+    var value: Value { mutex.withLock { $0 } }
+}
+
+/// Publish start times by event index, written once each from many tasks.
+final class UnsafeTimes: Sendable {
+    private let times: Mutex<[ContinuousClock.Instant?]>
+    init(count: Int) { times = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ index: Int, _ instant: ContinuousClock.Instant) { times.withLock { $0[index] = instant } }
+    func get(_ index: Int) -> ContinuousClock.Instant? { times.withLock { $0[index] } }
+}
+
+/// The publishing side: an HTTP client to the server's API.
+struct BenchClient: Sendable {
+    let base: String
+    let key: String
+    let http: HTTPClient
+
+    init(base: String, key: String, connections: Int) {
+        self.base = base
+        self.key = key
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func post(_ path: String, _ body: String) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(key)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1024 * 1024)
+        return (Int(response.status.code), String(buffer: bytes))
+    }
+}
+
+/// A minimal receiver on 127.0.0.1 that notes when each event (by `webhook-id` = `b<index>`) arrives.
+final class BenchReceiver: Sendable {
+    private struct State {
+        var receipts: [(Int, ContinuousClock.Instant)] = []
+        var expected = 0
+        var last: ContinuousClock.Instant?
+    }
+    private let state = Mutex(State())
+    private let done = Signal()
+
+    func reset(expecting expected: Int) {
+        state.withLock { s in
+            s = State()
+            s.expected = expected
+            s.receipts.reserveCapacity(expected)
+        }
+    }
+
+    func note(_ id: Substring?) {
+        let now = ContinuousClock.now
+        guard let id, id.first == "b", let index = Int(id.dropFirst()) else { return }
+        let finished = state.withLock { s -> Bool in
+            s.receipts.append((index, now))
+            s.last = now
+            return s.receipts.count == s.expected
+        }
+        if finished { done.signal() }
+    }
+
+    func receipts() -> [(Int, ContinuousClock.Instant)] { state.withLock { $0.receipts } }
+    var lastReceived: ContinuousClock.Instant? { state.withLock { $0.last } }
+
+    /// Waits for every expected delivery (or the timeout); returns how many arrived.
+    func waitForAll(timeout: Duration) async -> Int {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [done] in await done.wait() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+        return state.withLock { $0.receipts.count }
+    }
+
+    func run(logger: Logger, _ body: @Sendable (Int) async throws -> Void) async throws {
+        let router = Router()
+        router.post("**") { [self] request, _ -> Response in
+            self.note(request.headers[.init("webhook-id")!].map { Substring($0) })
+            for try await _ in request.body {}
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok")))
+        }
+        let ports = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { channel in
+            ports.continuation.yield(channel.localAddress?.port ?? 0)
+            ports.continuation.finish()
+        }, logger: logger)
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            var iterator = ports.stream.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else { throw ConfigurationError("the receiver did not start") }
+            do {
+                try await body(port)
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+}
