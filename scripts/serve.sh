@@ -5,9 +5,6 @@
 # emulator use); leave it out in production, where only public addresses are allowed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! dpkg -s libsqlite3-dev >/dev/null 2>&1; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev >/dev/null
-fi
+source scripts/lib.sh
+ensure_debian_packages libsqlite3-dev
 exec swift run bankhooks serve --allow-destination 127.0.0.1/32 "$@"

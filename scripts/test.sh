@@ -6,12 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-if ! dpkg -s libsqlite3-dev >/dev/null 2>&1; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev >/dev/null
-fi
+source scripts/lib.sh
+ensure_debian_packages libsqlite3-dev
 if ! python3 -c 'import standardwebhooks' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check standardwebhooks
 fi

@@ -170,7 +170,10 @@ public struct DestinationPolicy: Hashable, Sendable {
     public func refusal(for address: IPAddress) -> AddressClass? {
         let cls = AddressClass(address)
         if cls == .public { return nil }
-        let plain = address.embeddedIPv4.flatMap { _ in address.bytes[10] == 0xFF ? address.embeddedIPv4 : nil } ?? address
+        // Only the IPv4-mapped form (::ffff:a.b.c.d) is the same host as its IPv4 address; other
+        // embedding forms (6to4, NAT64) are not opened by an IPv4 range.
+        let isMapped = !address.isIPv4 && address.bytes[0..<10].allSatisfy { $0 == 0 } && address.bytes[10] == 0xFF && address.bytes[11] == 0xFF
+        let plain = isMapped ? (address.embeddedIPv4 ?? address) : address
         if allowedRanges.contains(where: { $0.contains(plain) || $0.contains(address) }) { return nil }
         return cls
     }

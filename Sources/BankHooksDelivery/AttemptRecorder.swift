@@ -15,14 +15,12 @@ final class AttemptRecorder: Sendable {
     private let state = Mutex(State())
     private let signal = Signal()
     private let store: any Store
-    private let owner: String
     private let clock: any WallClock
     private let logger: Logger
     private let onFlush: @Sendable () -> Void
 
-    init(store: any Store, owner: String, clock: any WallClock, logger: Logger, onFlush: @escaping @Sendable () -> Void) {
+    init(store: any Store, clock: any WallClock, logger: Logger, onFlush: @escaping @Sendable () -> Void) {
         self.store = store
-        self.owner = owner
         self.clock = clock
         self.logger = logger
         self.onFlush = onFlush
@@ -62,7 +60,7 @@ final class AttemptRecorder: Sendable {
                 continue
             }
             do {
-                try await store.record(records, releasing: releases, owner: owner, now: clock.now())
+                try await store.record(records, releasing: releases, now: clock.now())
                 backoff = .milliseconds(50)
                 onFlush()
             } catch {

@@ -9,48 +9,71 @@ public protocol HostResolver: Sendable {
     func resolve(host: String, port: Int) async throws -> [IPAddress]
 }
 
-/// `getaddrinfo`, run on NIO's blocking thread pool.
+/// `getaddrinfo`, run on NIO's blocking thread pool, with a deadline: a resolver that hangs
+/// fails the lookup after `timeout` (the blocked thread finishes on its own; nobody waits for it).
 public struct SystemHostResolver: HostResolver {
-    public init() {}
+    public var timeout: Duration
+
+    public init(timeout: Duration = .seconds(5)) { self.timeout = timeout }
 
     public func resolve(host: String, port: Int) async throws -> [IPAddress] {
-        try await NIOThreadPool.singleton.runIfActive {
-            try SocketAddress.makeAddressResolvingHost(host, port: port) // validates the name
-            var hints = addrinfo()
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-            var result: UnsafeMutablePointer<addrinfo>?
-            let status = getaddrinfo(host, String(port), &hints, &result)
-            guard status == 0, let first = result else { throw ResolutionError(host: host) }
-            defer { freeaddrinfo(first) }
-            var addresses: [IPAddress] = []
-            var cursor: UnsafeMutablePointer<addrinfo>? = first
-            while let info = cursor {
-                if let sa = info.pointee.ai_addr {
-                    if info.pointee.ai_family == AF_INET {
-                        let bytes = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
-                            withUnsafeBytes(of: p.pointee.sin_addr) { Array($0) }
-                        }
-                        if let a = IPAddress(bytes: bytes), !addresses.contains(a) { addresses.append(a) }
-                    } else if info.pointee.ai_family == AF_INET6 {
-                        let bytes = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
-                            withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) }
-                        }
-                        if let a = IPAddress(bytes: bytes), !addresses.contains(a) { addresses.append(a) }
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        let promise = eventLoop.makePromise(of: [IPAddress].self)
+        let once = Once()
+        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { try Self.lookUp(host: host, port: port) }
+            .whenComplete { result in if once.claim() { promise.completeWith(result) } }
+        let timer = eventLoop.scheduleTask(in: .nanoseconds(timeout.wholeMilliseconds * 1_000_000)) {
+            if once.claim() { promise.fail(ResolutionError(host: host, reason: "timed out")) }
+        }
+        defer { timer.cancel() }
+        return try await promise.futureResult.get()
+    }
+
+    static func lookUp(host: String, port: Int) throws -> [IPAddress] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &result)
+        guard status == 0, let first = result else { throw ResolutionError(host: host) }
+        defer { freeaddrinfo(first) }
+        var addresses: [IPAddress] = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let info = cursor {
+            if let sa = info.pointee.ai_addr {
+                var address: IPAddress?
+                if info.pointee.ai_family == AF_INET {
+                    address = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in
+                        withUnsafeBytes(of: p.pointee.sin_addr) { IPAddress(bytes: Array($0)) }
+                    }
+                } else if info.pointee.ai_family == AF_INET6 {
+                    address = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
+                        withUnsafeBytes(of: p.pointee.sin6_addr) { IPAddress(bytes: Array($0)) }
                     }
                 }
-                cursor = info.pointee.ai_next
+                if let address, !addresses.contains(address) { addresses.append(address) }
             }
-            guard !addresses.isEmpty else { throw ResolutionError(host: host) }
-            return addresses
+            cursor = info.pointee.ai_next
         }
+        guard !addresses.isEmpty else { throw ResolutionError(host: host) }
+        return addresses
     }
+}
+
+/// Lets exactly one of several racing callbacks through.
+final class Once: Sendable {
+    private let taken = Atomic<Bool>(false)
+    func claim() -> Bool { !taken.exchange(true, ordering: .acquiringAndReleasing) }
 }
 
 /// A host name that did not resolve.
 public struct ResolutionError: Error, CustomStringConvertible {
     public var host: String
-    public init(host: String) { self.host = host }
-    public var description: String { "could not resolve host \(host)" }
+    public var reason: String?
+    public init(host: String, reason: String? = nil) {
+        self.host = host
+        self.reason = reason
+    }
+    public var description: String { "could not resolve host \(host)" + (reason.map { " (\($0))" } ?? "") }
 }
 
 /// A destination refused by the policy.
@@ -76,7 +99,9 @@ public final class DestinationGuard: Sendable {
     let resolver: any HostResolver
     let resolutionTTL: Duration
     private let targets = Mutex<[String: Target]>([:])
-    private let resolutions = Mutex<[String: (addresses: [IPAddress], expires: ContinuousClock.Instant)]>([:])
+    /// Host → addresses, or the failure, until a time. Failures are kept briefly so a dead DNS
+    /// name does not cost a lookup per attempt.
+    private let resolutions = Mutex<[String: (result: Result<[IPAddress], ResolutionError>, expires: ContinuousClock.Instant)]>([:])
 
     public init(policy: DestinationPolicy, resolver: any HostResolver = SystemHostResolver(), resolutionTTL: Duration = .seconds(30)) {
         self.policy = policy
@@ -134,13 +159,21 @@ public final class DestinationGuard: Sendable {
 
     private func addresses(of host: String, port: Int) async throws -> [IPAddress] {
         let now = ContinuousClock.now
-        if let cached = resolutions.withLock({ $0[host] }), cached.expires > now { return cached.addresses }
-        let addresses = try await resolver.resolve(host: host, port: port)
+        if let cached = resolutions.withLock({ $0[host] }), cached.expires > now { return try cached.result.get() }
+        let result: Result<[IPAddress], ResolutionError>
+        do {
+            result = .success(try await resolver.resolve(host: host, port: port))
+        } catch let error as ResolutionError {
+            result = .failure(error)
+        } catch {
+            result = .failure(ResolutionError(host: host, reason: "\(error)"))
+        }
+        let ttl: Duration = (try? result.get()) == nil ? .seconds(5) : resolutionTTL
         resolutions.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
-            cache[host] = (addresses, now.advanced(by: resolutionTTL))
+            cache[host] = (result, now.advanced(by: ttl))
         }
-        return addresses
+        return try result.get()
     }
 }
 

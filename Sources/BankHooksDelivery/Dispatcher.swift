@@ -54,7 +54,7 @@ public final class Dispatcher: Service {
         self.configuration = configuration
         self.logger = logger
         let signal = wakeSignal
-        recorder = AttemptRecorder(store: store, owner: configuration.owner, clock: clock, logger: logger) { signal.signal() }
+        recorder = AttemptRecorder(store: store, clock: clock, logger: logger) { signal.signal() }
     }
 
     /// Tells the dispatcher that new deliveries may be due (called after a publish commits).
@@ -68,7 +68,7 @@ public final class Dispatcher: Service {
                 self.recorder.finish()
             }
             do {
-                if !Task.isCancelled { try await store.releaseAll(owner: configuration.owner, now: clock.now()) }
+                if !Task.isCancelled { try await store.releaseAll(process: configuration.owner, now: clock.now()) }
             } catch {
                 logger.error("releasing claims at shutdown failed; they expire with their lease", metadata: ["error": "\(error)"])
             }
@@ -81,14 +81,52 @@ public final class Dispatcher: Service {
 
     // MARK: The loop
 
+    /// A claimed delivery ready to send: rendered, with its signing keys.
+    private struct Prepared {
+        var delivery: ClaimedDelivery
+        var format: any WireFormat
+        var body: [UInt8]
+        var keys: [SigningKey]
+        var leaseUntil: Timestamp
+    }
+
     private func dispatchLoop() async {
         await withDiscardingTaskGroup { group in
             var inFlight = 0
             var perWebhook: [String: Int] = [:]
-            var saturated: Set<String> = []
+            // Claimed deliveries waiting for a slot of their webhook (or a global slot), in claim order.
+            var queues: [String: [Prepared]] = [:]
             var armedDeadline: Timestamp?
             var keys = SigningKeyCache()
+            var claimSequence = 0
+            let cap = configuration.maxInFlightPerWebhook
             let claimThreshold = max(1, min(configuration.batchSize, configuration.maxInFlight) / 4)
+
+            func start(_ prepared: Prepared) {
+                let webhookID = prepared.delivery.webhook.id
+                perWebhook[webhookID, default: 0] += 1
+                inFlight += 1
+                group.addTask { await self.deliver(prepared.delivery, format: prepared.format, body: prepared.body, keys: prepared.keys) }
+            }
+
+            /// Starts queued deliveries while their webhook and the whole dispatcher have room.
+            /// One whose lease would run out before its request could finish is given back instead.
+            func pump(now: Timestamp) {
+                for webhookID in Array(queues.keys) where inFlight < configuration.maxInFlight {
+                    guard var queue = queues[webhookID] else { continue }
+                    var releases: [ReleasedDelivery] = []
+                    while !queue.isEmpty, inFlight < configuration.maxInFlight, perWebhook[webhookID, default: 0] < cap {
+                        let next = queue.removeFirst()
+                        if now.adding(next.format.timeout) >= next.leaseUntil {
+                            releases.append(ReleasedDelivery(id: next.delivery.id, leaseOwner: next.delivery.leaseOwner, dueAt: next.delivery.dueAt))
+                        } else {
+                            start(next)
+                        }
+                    }
+                    queues[webhookID] = queue.isEmpty ? nil : queue
+                    if !releases.isEmpty { recorder.release(releases) }
+                }
+            }
 
             while true {
                 // Take in finished sends.
@@ -96,43 +134,45 @@ public final class Dispatcher: Service {
                     inFlight -= 1
                     let remaining = (perWebhook[done.webhookID] ?? 1) - 1
                     perWebhook[done.webhookID] = remaining > 0 ? remaining : nil
-                    if remaining < configuration.maxInFlightPerWebhook { saturated.remove(done.webhookID) }
                 }
                 if Task.isCancelled { break }
+                let now = clock.now()
+                pump(now: now)
                 if isShuttingDown.load(ordering: .relaxed) {
+                    // Claimed but unsent deliveries go back at once; in-flight ones finish.
+                    let unsent = queues.values.flatMap { $0 }.map {
+                        ReleasedDelivery(id: $0.delivery.id, leaseOwner: $0.delivery.leaseOwner, dueAt: $0.delivery.dueAt)
+                    }
+                    queues.removeAll()
+                    if !unsent.isEmpty { recorder.release(unsent) }
                     if inFlight == 0 { break }
                     await wakeSignal.wait()
                     continue
                 }
 
                 var mayHaveMore = false
-                let free = configuration.maxInFlight - inFlight
-                if free >= claimThreshold || inFlight == 0 {
-                    let now = clock.now()
+                // Deliveries queued only for a global slot count against the claim budget.
+                let runnable = queues.reduce(0) { $0 + (perWebhook[$1.key, default: 0] < cap ? $1.value.count : 0) }
+                let free = configuration.maxInFlight - inFlight - runnable
+                if free >= claimThreshold || (inFlight == 0 && free > 0) {
                     let limit = min(configuration.batchSize, free)
+                    // Webhooks at their cap, or with deliveries already waiting, are not claimed for.
+                    var busy = Set(queues.keys)
+                    for (webhookID, count) in perWebhook where count >= cap { busy.insert(webhookID) }
+                    claimSequence += 1
+                    let leaseUntil = now.adding(configuration.lease)
                     let claimed: [ClaimedDelivery]
                     do {
                         claimed = try await store.claimDue(
-                            owner: configuration.owner, now: now, leaseUntil: now.adding(configuration.lease),
-                            limit: limit, excludingWebhooks: saturated)
+                            owner: "\(configuration.owner)/\(claimSequence)", now: now, leaseUntil: leaseUntil,
+                            limit: limit, excludingWebhooks: busy)
                     } catch {
                         logger.error("claiming deliveries failed", metadata: ["error": "\(error)"])
                         try? await clock.sleep(until: clock.now().adding(.seconds(1)))
                         continue
                     }
-                    var releases: [ReleasedDelivery] = []
                     var bodies: [BodyKey: [UInt8]] = [:]
                     for delivery in claimed {
-                        let webhookID = delivery.webhook.id
-                        let count = perWebhook[webhookID] ?? 0
-                        guard count < configuration.maxInFlightPerWebhook else {
-                            releases.append(ReleasedDelivery(id: delivery.id, dueAt: delivery.dueAt))
-                            saturated.insert(webhookID)
-                            continue
-                        }
-                        perWebhook[webhookID] = count + 1
-                        if count + 1 >= configuration.maxInFlightPerWebhook { saturated.insert(webhookID) }
-                        inFlight += 1
                         let format = formats[delivery.webhook.format] ?? StandardWebhooksFormat()
                         let bodyKey = BodyKey(event: delivery.eventKey, format: format.name)
                         let body: [UInt8]
@@ -142,12 +182,16 @@ public final class Dispatcher: Service {
                             body = format.body(for: delivery.event)
                             bodies[bodyKey] = body
                         }
-                        let signingKeys = delivery.webhook.validSecrets(at: now).map { keys.key(for: $0) }
-                        group.addTask {
-                            await self.deliver(delivery, format: format, body: body, keys: signingKeys)
+                        let prepared = Prepared(
+                            delivery: delivery, format: format, body: body,
+                            keys: delivery.webhook.validSecrets(at: now).map { keys.key(for: $0) }, leaseUntil: leaseUntil)
+                        let webhookID = delivery.webhook.id
+                        if queues[webhookID] == nil, perWebhook[webhookID, default: 0] < cap, inFlight < configuration.maxInFlight {
+                            start(prepared)
+                        } else {
+                            queues[webhookID, default: []].append(prepared)
                         }
                     }
-                    if !releases.isEmpty { recorder.release(releases) }
                     mayHaveMore = claimed.count == limit
                 }
                 if mayHaveMore {
@@ -155,7 +199,6 @@ public final class Dispatcher: Service {
                     continue
                 }
                 // Nothing more is due now: sleep until the next due time, a publish, or a finished send.
-                let now = clock.now()
                 var deadline = now.adding(configuration.idleRecheck)
                 if let next = try? await store.nextDueTime(), next > now, next < deadline { deadline = next }
                 if armedDeadline.map({ deadline < $0 || $0 <= now }) ?? true {
@@ -204,7 +247,7 @@ public final class Dispatcher: Service {
                 deliveryID: delivery.id, number: number, startedAt: result.startedAt,
                 durationMicroseconds: result.durationMicroseconds, status: result.status, responseExcerpt: result.excerpt,
                 errorKind: result.errorKind, errorMessage: result.errorMessage),
-            webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410))
+            leaseOwner: delivery.leaseOwner, webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410))
     }
 }
 

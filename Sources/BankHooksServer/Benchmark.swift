@@ -252,14 +252,6 @@ extension Duration {
     }
 }
 
-/// A value behind a lock that closures can share.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    var value: Value { mutex.withLock { $0 } }
-}
-
 /// Publish start times by event index, written once each from many tasks.
 final class UnsafeTimes: Sendable {
     private let times: Mutex<[ContinuousClock.Instant?]>

@@ -220,7 +220,7 @@ public final class SQLiteStore: Store {
                 let previousText: String? = row["previous_secret"]
                 let previousExpiry: Int64? = row["previous_secret_expires_at"]
                 claimed.append(ClaimedDelivery(
-                    id: row["id"], attemptsMade: row["attempts"], dueAt: Timestamp(milliseconds: row["next_attempt_at"]),
+                    id: row["id"], leaseOwner: owner, attemptsMade: row["attempts"], dueAt: Timestamp(milliseconds: row["next_attempt_at"]),
                     eventKey: row["seq"],
                     event: OutboundEvent(id: row["event_id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]), data: Array(data)),
                     webhook: ClaimedWebhook(
@@ -235,17 +235,20 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], owner: String, now: Timestamp) async throws {
+    public func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], now: Timestamp) async throws {
         guard !records.isEmpty || !releasing.isEmpty else { return }
         try await pool.write { db in
+            // A delivery deleted while its attempt was in flight (its webhook was deleted) gets no attempt row.
             let insertAttempt = try db.cachedStatement(sql: """
                 INSERT INTO attempts (delivery_id, number, started_at, duration_us, status, response_excerpt, error_kind, error_message)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)
                 """)
+            // A retry of a delivery whose webhook was disabled meanwhile is held (4), not pending.
             let update = try db.cachedStatement(sql: """
-                UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, lease_owner = NULL,
-                    last_attempt_at = ?, last_status = ?
-                WHERE id = ? AND lease_owner = ?
+                UPDATE deliveries SET
+                    state = CASE WHEN ?1 = 0 AND (SELECT is_enabled FROM webhooks WHERE id = deliveries.webhook_id) = 0 THEN 4 ELSE ?1 END,
+                    attempts = ?2, next_attempt_at = ?3, lease_owner = NULL, last_attempt_at = ?4, last_status = ?5
+                WHERE id = ?6 AND lease_owner = ?7
                 """)
             let release = try db.cachedStatement(
                 sql: "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE id = ? AND lease_owner = ? AND state = 0")
@@ -261,11 +264,11 @@ public final class SQLiteStore: Store {
                 case .failed: (2, nil)
                 case .retry(let at): (0, at.milliseconds)
                 }
-                try update.execute(arguments: [state, a.number, next, a.startedAt.milliseconds, a.status, a.deliveryID, owner])
+                try update.execute(arguments: [state, a.number, next, a.startedAt.milliseconds, a.status, a.deliveryID, record.leaseOwner])
                 if record.disablesWebhook { disabled.insert(record.webhookID) }
             }
             for released in releasing {
-                try release.execute(arguments: [released.dueAt.milliseconds, released.id, owner])
+                try release.execute(arguments: [released.dueAt.milliseconds, released.id, released.leaseOwner])
             }
             for webhookID in disabled {
                 try Self.disable(webhookID: webhookID, reason: "gone", now: now, db: db)
@@ -273,21 +276,29 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// Disables a webhook and holds its pending deliveries until it is enabled again.
+    /// Disables a webhook and holds its pending deliveries until it is enabled again. Deliveries
+    /// being sent right now keep their lease: their record holds them when it comes in.
     static func disable(webhookID: String, reason: String, now: Timestamp, db: Database) throws {
         try db.execute(
             sql: "UPDATE webhooks SET is_enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
             arguments: [reason, now.milliseconds, webhookID])
         try db.execute(
-            sql: "UPDATE deliveries SET state = 4, lease_owner = NULL WHERE webhook_id = ? AND state = 0",
-            arguments: [webhookID])
+            sql: """
+                UPDATE deliveries SET state = 4, lease_owner = NULL
+                WHERE webhook_id = ? AND state = 0 AND (lease_owner IS NULL OR next_attempt_at <= ?)
+                """,
+            arguments: [webhookID, now.milliseconds])
     }
 
-    public func releaseAll(owner: String, now: Timestamp) async throws {
+    public func releaseAll(process: String, now: Timestamp) async throws {
+        let prefix = process + "/"
         try await pool.write { db in
             try db.execute(
-                sql: "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE state = 0 AND lease_owner = ? AND next_attempt_at > ?",
-                arguments: [now.milliseconds, owner, now.milliseconds])
+                sql: """
+                    UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ?
+                    WHERE state = 0 AND substr(lease_owner, 1, length(?)) = ? AND next_attempt_at > ?
+                    """,
+                arguments: [now.milliseconds, prefix, prefix, now.milliseconds])
         }
     }
 
@@ -330,13 +341,7 @@ public final class SQLiteStore: Store {
     }
 
     static func delivery(from row: Row) -> Delivery {
-        let code: Int = row["state"]
-        let state: DeliveryState = switch code {
-        case 1: .succeeded
-        case 2: .failed
-        case 3: .cancelled
-        default: .pending
-        }
+        let state = deliveryState(code: row["state"])
         let next: Int64? = row["next_attempt_at"]
         let last: Int64? = row["last_attempt_at"]
         return Delivery(
@@ -344,6 +349,16 @@ public final class SQLiteStore: Store {
             state: state, attempts: row["attempts"], nextAttemptAt: state == .pending ? next.map(Timestamp.init(milliseconds:)) : nil,
             lastAttemptAt: last.map(Timestamp.init(milliseconds:)), lastStatus: row["last_status"],
             createdAt: Timestamp(milliseconds: row["created_at"]))
+    }
+
+    /// The public state of a stored state code (4, held, shows as pending).
+    static func deliveryState(code: Int) -> DeliveryState {
+        switch code {
+        case 1: .succeeded
+        case 2: .failed
+        case 3: .cancelled
+        default: .pending
+        }
     }
 
     public func attempts(deliveryID: Int64) async throws -> [Attempt] {
@@ -362,8 +377,7 @@ public final class SQLiteStore: Store {
         try await pool.read { db in
             var counts: [DeliveryState: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
-                let code: Int = row["state"]
-                let state: DeliveryState = code == 1 ? .succeeded : code == 2 ? .failed : code == 3 ? .cancelled : .pending
+                let state = Self.deliveryState(code: row["state"])
                 counts[state, default: 0] += row["n"] as Int
             }
             return counts

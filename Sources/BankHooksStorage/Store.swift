@@ -66,9 +66,11 @@ public struct ClaimedWebhook: Hashable, Sendable {
     }
 }
 
-/// A delivery leased to one dispatcher until `leaseUntil`, with what it takes to send it.
+/// A delivery leased to one claim until `leaseUntil`, with what it takes to send it.
 public struct ClaimedDelivery: Sendable {
     public var id: Int64
+    /// The claim's lease token: recording and releasing only act while the delivery still carries it.
+    public var leaseOwner: String
     /// Attempts made before this claim.
     public var attemptsMade: Int
     /// When it was due before the claim; a release puts this back.
@@ -78,8 +80,9 @@ public struct ClaimedDelivery: Sendable {
     public var event: OutboundEvent
     public var webhook: ClaimedWebhook
 
-    public init(id: Int64, attemptsMade: Int, dueAt: Timestamp, eventKey: Int64, event: OutboundEvent, webhook: ClaimedWebhook) {
+    public init(id: Int64, leaseOwner: String, attemptsMade: Int, dueAt: Timestamp, eventKey: Int64, event: OutboundEvent, webhook: ClaimedWebhook) {
         self.id = id
+        self.leaseOwner = leaseOwner
         self.attemptsMade = attemptsMade
         self.dueAt = dueAt
         self.eventKey = eventKey
@@ -98,13 +101,16 @@ public enum DeliveryOutcome: Hashable, Sendable {
 /// One finished attempt for the store to record, with the delivery's new state.
 public struct AttemptRecord: Sendable {
     public var attempt: Attempt
+    /// The lease token of the claim that made the attempt.
+    public var leaseOwner: String
     public var webhookID: String
     public var outcome: DeliveryOutcome
     /// The receiver answered 410 Gone: disable the webhook and hold its pending deliveries.
     public var disablesWebhook: Bool
 
-    public init(attempt: Attempt, webhookID: String, outcome: DeliveryOutcome, disablesWebhook: Bool = false) {
+    public init(attempt: Attempt, leaseOwner: String, webhookID: String, outcome: DeliveryOutcome, disablesWebhook: Bool = false) {
         self.attempt = attempt
+        self.leaseOwner = leaseOwner
         self.webhookID = webhookID
         self.outcome = outcome
         self.disablesWebhook = disablesWebhook
@@ -114,10 +120,12 @@ public struct AttemptRecord: Sendable {
 /// A delivery given back unsent, due again at `dueAt`.
 public struct ReleasedDelivery: Hashable, Sendable {
     public var id: Int64
+    public var leaseOwner: String
     public var dueAt: Timestamp
 
-    public init(id: Int64, dueAt: Timestamp) {
+    public init(id: Int64, leaseOwner: String, dueAt: Timestamp) {
         self.id = id
+        self.leaseOwner = leaseOwner
         self.dueAt = dueAt
     }
 }
@@ -174,14 +182,17 @@ public protocol Store: Sendable {
 
     // MARK: Dispatch
 
-    /// Leases up to `limit` due deliveries to `owner` until `leaseUntil`, earliest first, skipping
-    /// deliveries of the webhooks in `excludingWebhooks`. A delivery whose lease has expired is due.
+    /// Leases up to `limit` due deliveries until `leaseUntil`, earliest first, skipping deliveries of
+    /// the webhooks in `excludingWebhooks`. A delivery whose lease has expired is due. `owner` is
+    /// this claim's lease token, unique per claim (`<process>/<sequence>`), so a late record from
+    /// an expired claim cannot touch a newer one, even in the same process.
     func claimDue(owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>) async throws -> [ClaimedDelivery]
     /// Records attempts and their deliveries' new state, all in one transaction. A record for a
-    /// delivery no longer leased to `owner` keeps its attempt but leaves the delivery alone.
-    func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], owner: String, now: Timestamp) async throws
-    /// Gives back every delivery still leased to `owner`, due at `now`.
-    func releaseAll(owner: String, now: Timestamp) async throws
+    /// delivery no longer leased to its claim keeps its attempt but leaves the delivery alone; a
+    /// record for a delivery deleted meanwhile (its webhook was deleted) is dropped.
+    func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], now: Timestamp) async throws
+    /// Gives back every delivery still leased to a claim of `process` (tokens `<process>/…`), due at `now`.
+    func releaseAll(process: String, now: Timestamp) async throws
     /// The earliest time a pending delivery is due (or its lease expires), if any.
     func nextDueTime() async throws -> Timestamp?
 

@@ -35,6 +35,9 @@ import Testing
         #expect(policy.refusal(for: try #require(IPAddress("127.0.0.2"))) == .loopback)
         #expect(policy.refusal(for: try #require(IPAddress("10.0.0.1"))) == .private)
         #expect(policy.refusal(for: try #require(IPAddress("169.254.169.254"))) == .metadata)
+        // An IPv4 range opens only the IPv4-mapped form of its addresses, not 6to4 or NAT64 ones.
+        #expect(policy.refusal(for: try #require(IPAddress("2002:7f00:1:0:0:ff00::"))) == .loopback)
+        #expect(policy.refusal(for: try #require(IPAddress("64:ff9b::7f00:1"))) == .loopback)
     }
 
     @Test func parsesRanges() throws {

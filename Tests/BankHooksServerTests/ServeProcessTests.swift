@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BankHooksCore
 import BankHooksTestSupport
 import Foundation
 import Synchronization

@@ -107,7 +107,8 @@ struct Backend: CustomTestStringConvertible, Sendable {
         let (store, dir) = try await fixture(backend)
         _ = dir
         _ = try await store.publish([request("ok"), request("retry"), request("fail")], now: t0)
-        let claimed = try await store.claimDue(owner: "a", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        let claimed = try await store.claimDue(owner: "a/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        #expect(claimed.allSatisfy { $0.leaseOwner == "a/1" })
         let byEvent = Dictionary(uniqueKeysWithValues: claimed.map { ($0.event.id, $0) })
         func attempt(_ id: String, _ status: Int) -> Attempt {
             Attempt(deliveryID: byEvent[id]!.id, number: 1, startedAt: t0, durationMicroseconds: 1500, status: status,
@@ -115,10 +116,10 @@ struct Backend: CustomTestStringConvertible, Sendable {
         }
         let retryAt = t0.adding(.seconds(5))
         try await store.record([
-            AttemptRecord(attempt: attempt("ok", 200), webhookID: "wh_1", outcome: .succeeded),
-            AttemptRecord(attempt: attempt("retry", 500), webhookID: "wh_1", outcome: .retry(at: retryAt)),
-            AttemptRecord(attempt: attempt("fail", 400), webhookID: "wh_1", outcome: .failed),
-        ], releasing: [], owner: "a", now: t0)
+            AttemptRecord(attempt: attempt("ok", 200), leaseOwner: "a/1", webhookID: "wh_1", outcome: .succeeded),
+            AttemptRecord(attempt: attempt("retry", 500), leaseOwner: "a/1", webhookID: "wh_1", outcome: .retry(at: retryAt)),
+            AttemptRecord(attempt: attempt("fail", 400), leaseOwner: "a/1", webhookID: "wh_1", outcome: .failed),
+        ], releasing: [], now: t0)
         func delivery(_ event: String) async throws -> Delivery {
             try #require(try await store.deliveries(eventID: event, applicationID: "app_a").first)
         }
@@ -134,48 +135,78 @@ struct Backend: CustomTestStringConvertible, Sendable {
         #expect(again[0].attemptsMade == 1)
     }
 
+    func attempt(_ deliveryID: Int64, status: Int, number: Int = 1) -> Attempt {
+        Attempt(deliveryID: deliveryID, number: number, startedAt: t0, durationMicroseconds: 1, status: status, responseExcerpt: nil, errorKind: nil, errorMessage: nil)
+    }
+
     @Test(arguments: Backend.all)
-    func aStaleOwnerCannotOverwriteANewClaim(_ backend: Backend) async throws {
+    func aStaleClaimCannotOverwriteANewerOneEvenInTheSameProcess(_ backend: Backend) async throws {
         let (store, dir) = try await fixture(backend)
         _ = dir
         _ = try await store.publish([request("e1")], now: t0)
-        let old = try await store.claimDue(owner: "old", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 1, excludingWebhooks: [])[0]
+        let old = try await store.claimDue(owner: "p/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 1, excludingWebhooks: [])[0]
         let later = t0.adding(.seconds(61))
-        _ = try await store.claimDue(owner: "new", now: later, leaseUntil: later.adding(.seconds(60)), limit: 1, excludingWebhooks: [])
-        let attempt = Attempt(deliveryID: old.id, number: 1, startedAt: t0, durationMicroseconds: 1, status: 200, responseExcerpt: nil, errorKind: nil, errorMessage: nil)
-        try await store.record([AttemptRecord(attempt: attempt, webhookID: "wh_1", outcome: .succeeded)], releasing: [], owner: "old", now: later)
+        let new = try await store.claimDue(owner: "p/2", now: later, leaseUntil: later.adding(.seconds(60)), limit: 1, excludingWebhooks: [])
+        #expect(new.map(\.id) == [old.id])
+        try await store.record([AttemptRecord(attempt: attempt(old.id, status: 200), leaseOwner: "p/1", webhookID: "wh_1", outcome: .succeeded)], releasing: [], now: later)
+        try await store.record([], releasing: [ReleasedDelivery(id: old.id, leaseOwner: "p/1", dueAt: t0)], now: later)
         let delivery = try #require(try await store.deliveries(eventID: "e1", applicationID: "app_a").first)
-        #expect(delivery.state == .pending, "the new owner's claim stands")
+        #expect(delivery.state == .pending, "the newer claim stands")
+        #expect(try await store.claimDue(owner: "p/3", now: later, leaseUntil: later, limit: 1, excludingWebhooks: []).isEmpty, "and keeps its lease")
         #expect(try await store.attempts(deliveryID: old.id).count == 1, "the attempt happened and is kept")
+    }
+
+    @Test(arguments: Backend.all)
+    func anAttemptForADeletedDeliveryDoesNotSinkTheBatch(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend, webhooks: [("wh_1", nil, true), ("wh_2", nil, true)])
+        _ = dir
+        _ = try await store.publish([request("e1")], now: t0)
+        let claimed = try await store.claimDue(owner: "p/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        let gone = try #require(claimed.first { $0.webhook.id == "wh_1" }), kept = try #require(claimed.first { $0.webhook.id == "wh_2" })
+        #expect(try await store.deleteWebhook(id: "wh_1", applicationID: "app_a"))
+        try await store.record([
+            AttemptRecord(attempt: attempt(gone.id, status: 200), leaseOwner: "p/1", webhookID: "wh_1", outcome: .succeeded),
+            AttemptRecord(attempt: attempt(kept.id, status: 200), leaseOwner: "p/1", webhookID: "wh_2", outcome: .succeeded),
+        ], releasing: [ReleasedDelivery(id: gone.id, leaseOwner: "p/1", dueAt: t0)], now: t0)
+        #expect(try await store.deliveries(eventID: "e1", applicationID: "app_a").map(\.state) == [.succeeded])
+        #expect(try await store.attempts(deliveryID: gone.id).isEmpty)
     }
 
     @Test(arguments: Backend.all)
     func goneDisablesTheWebhookAndHoldsItsPendingDeliveries(_ backend: Backend) async throws {
         let (store, dir) = try await fixture(backend)
         _ = dir
-        _ = try await store.publish([request("e1"), request("e2")], now: t0)
-        let claimed = try await store.claimDue(owner: "a", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 1, excludingWebhooks: [])
-        let attempt = Attempt(deliveryID: claimed[0].id, number: 1, startedAt: t0, durationMicroseconds: 1, status: 410, responseExcerpt: nil, errorKind: nil, errorMessage: nil)
-        try await store.record([AttemptRecord(attempt: attempt, webhookID: "wh_1", outcome: .retry(at: t0), disablesWebhook: true)], releasing: [], owner: "a", now: t0)
+        _ = try await store.publish([request("e1"), request("e2"), request("e3"), request("e4")], now: t0)
+        let claimed = try await store.claimDue(owner: "p/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 3, excludingWebhooks: [])
+        try await store.record([AttemptRecord(attempt: attempt(claimed[0].id, status: 410), leaseOwner: "p/1", webhookID: "wh_1", outcome: .retry(at: t0), disablesWebhook: true)], releasing: [], now: t0)
         let webhook = try #require(try await store.webhook(id: "wh_1", applicationID: "app_a"))
         #expect(!webhook.isEnabled && webhook.disabledReason == "gone")
-        #expect(try await store.claimDue(owner: "a", now: t0.adding(.seconds(3600)), leaseUntil: t0.adding(.seconds(7200)), limit: 10, excludingWebhooks: []).isEmpty)
-        #expect(try await store.deliveryCounts()[.pending] == 2, "held deliveries still show as pending")
-        // A new event does not fan out to the disabled webhook.
-        #expect(try await store.publish([request("e3")], now: t0)[0].deliveryCount == 0)
+        // Two deliveries were in flight when the webhook was disabled: one then succeeds, one fails and would retry.
+        try await store.record([
+            AttemptRecord(attempt: attempt(claimed[1].id, status: 200), leaseOwner: "p/1", webhookID: "wh_1", outcome: .succeeded),
+            AttemptRecord(attempt: attempt(claimed[2].id, status: 500), leaseOwner: "p/1", webhookID: "wh_1", outcome: .retry(at: t0)),
+        ], releasing: [], now: t0)
+        #expect(try await store.delivery(id: claimed[1].id, applicationID: "app_a")?.state == .succeeded, "a success in flight is still recorded")
+        #expect(try await store.claimDue(owner: "p/2", now: t0.adding(.seconds(3600)), leaseUntil: t0.adding(.seconds(7200)), limit: 10, excludingWebhooks: []).isEmpty,
+                "the retry and the unsent delivery are held")
+        #expect(try await store.deliveryCounts() == [.pending: 3, .succeeded: 1], "held deliveries still show as pending")
+        #expect(try await store.publish([request("e5")], now: t0)[0].deliveryCount == 0, "no fan-out to a disabled webhook")
     }
 
     @Test(arguments: Backend.all)
     func releasePutsBackTheOriginalDueTime(_ backend: Backend) async throws {
         let (store, dir) = try await fixture(backend)
         _ = dir
-        _ = try await store.publish([request("e1"), request("e2")], now: t0)
-        let claimed = try await store.claimDue(owner: "a", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
-        try await store.record([], releasing: [ReleasedDelivery(id: claimed[0].id, dueAt: claimed[0].dueAt)], owner: "a", now: t0)
+        _ = try await store.publish([request("e1"), request("e2"), request("e3")], now: t0)
+        let claimed = try await store.claimDue(owner: "a/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 2, excludingWebhooks: [])
+        let other = try await store.claimDue(owner: "b/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 2, excludingWebhooks: [])
+        #expect(other.count == 1)
+        try await store.record([], releasing: [ReleasedDelivery(id: claimed[0].id, leaseOwner: "a/1", dueAt: claimed[0].dueAt)], now: t0)
         #expect(try await store.nextDueTime() == t0)
-        #expect(try await store.claimDue(owner: "b", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: []).map(\.id) == [claimed[0].id])
-        try await store.releaseAll(owner: "a", now: t0.adding(.seconds(1)))
-        #expect(try await store.claimDue(owner: "c", now: t0.adding(.seconds(1)), leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: []).map(\.id) == [claimed[1].id])
+        #expect(try await store.claimDue(owner: "c/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: []).map(\.id) == [claimed[0].id])
+        // releaseAll gives back what process "a" still holds, and nothing of process "b".
+        try await store.releaseAll(process: "a", now: t0.adding(.seconds(1)))
+        #expect(try await store.claimDue(owner: "d/1", now: t0.adding(.seconds(1)), leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: []).map(\.id) == [claimed[1].id])
     }
 
     @Test(arguments: Backend.all)

@@ -156,11 +156,3 @@ public func eventually(
     }
     throw TestFailure("timed out waiting for: \(what)")
 }
-
-/// A value behind a lock that closures can share.
-public final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    public init(_ value: Value) { mutex = Mutex(value) }
-    public func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    public var value: Value { mutex.withLock { $0 } }
-}
