@@ -109,8 +109,7 @@ public struct Webhook: Hashable, Sendable {
 
     /// The secrets that sign at `now`: the current one, and the previous one inside its grace period.
     public func validSecrets(at now: Timestamp) -> [WebhookSecret] {
-        if let previousSecret, let until = previousSecretExpiresAt, now < until { return [secret, previousSecret] }
-        return [secret]
+        WebhookSecret.signing(current: secret, previous: previousSecret, previousExpiresAt: previousSecretExpiresAt, at: now)
     }
 }
 

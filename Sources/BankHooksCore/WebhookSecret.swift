@@ -30,6 +30,12 @@ public struct WebhookSecret: Hashable, Sendable {
         Array(Data(base64Encoded: String(text.dropFirst(6))) ?? Data())
     }
 
+    /// The secrets that sign at `now`: the current one, and the previous one until its grace period ends.
+    public static func signing(current: WebhookSecret, previous: WebhookSecret?, previousExpiresAt: Timestamp?, at now: Timestamp) -> [WebhookSecret] {
+        if let previous, let until = previousExpiresAt, now < until { return [current, previous] }
+        return [current]
+    }
+
     /// A symmetric key for signing.
     public var signingKey: SymmetricKey { SymmetricKey(data: keyBytes) }
 }

@@ -61,8 +61,7 @@ public struct ClaimedWebhook: Hashable, Sendable {
 
     /// The secrets that sign at `now`.
     public func validSecrets(at now: Timestamp) -> [WebhookSecret] {
-        if let previousSecret, let until = previousSecretExpiresAt, now < until { return [secret, previousSecret] }
-        return [secret]
+        WebhookSecret.signing(current: secret, previous: previousSecret, previousExpiresAt: previousSecretExpiresAt, at: now)
     }
 }
 

@@ -70,3 +70,14 @@ import Testing
         }
     }
 }
+
+@Suite struct SecretRotationTests {
+    @Test func thePreviousSecretSignsOnlyUntilItsGracePeriodEnds() {
+        let current = WebhookSecret.generate(), previous = WebhookSecret.generate()
+        let until = Timestamp(milliseconds: 1_000_000)
+        let webhook = Webhook(id: "wh", applicationID: "app", url: "https://example.com", secret: current, previousSecret: previous,
+                              previousSecretExpiresAt: until, createdAt: Timestamp(milliseconds: 0), updatedAt: Timestamp(milliseconds: 0))
+        #expect(webhook.validSecrets(at: Timestamp(milliseconds: 999_999)) == [current, previous])
+        #expect(webhook.validSecrets(at: until) == [current])
+    }
+}
