@@ -103,6 +103,22 @@ struct Backend: CustomTestStringConvertible, Sendable {
     }
 
     @Test(arguments: Backend.all)
+    func aBusyWebhooksBacklogDoesNotHideOtherWebhooksWork(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend, webhooks: [("wh_busy", ["bulk"], true), ("wh_other", ["other"], true)])
+        _ = dir
+        // 3,000 deliveries for the busy webhook are due first; the other webhook's 5 come after them.
+        _ = try await store.publish((0..<3000).map { request("bulk\($0)", type: "bulk") }, now: t0)
+        _ = try await store.publish((0..<5).map { request("other\($0)", type: "other") }, now: t0.adding(.seconds(1)))
+        let later = t0.adding(.seconds(2))
+        let claimed = try await store.claimDue(owner: "p/1", now: later, leaseUntil: later.adding(.seconds(60)), limit: 100, excludingWebhooks: ["wh_busy"])
+        #expect(claimed.count == 5)
+        #expect(claimed.allSatisfy { $0.webhook.id == "wh_other" })
+        // Without the exclusion, the earliest work comes first.
+        let all = try await store.claimDue(owner: "p/2", now: later, leaseUntil: later.adding(.seconds(60)), limit: 100, excludingWebhooks: [])
+        #expect(all.count == 100 && all.allSatisfy { $0.webhook.id == "wh_busy" })
+    }
+
+    @Test(arguments: Backend.all)
     func recordSetsStateAndKeepsEveryAttempt(_ backend: Backend) async throws {
         let (store, dir) = try await fixture(backend)
         _ = dir
