@@ -200,32 +200,41 @@ public final class SQLiteStore: Store {
     public func claimDue(owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>) async throws -> [ClaimedDelivery] {
         // How far into the due index one claim looks before asking webhook by webhook.
         let window = max(limit * 10, 1000)
+        let busy = Self.jsonArray(excludingWebhooks)
         return try await pool.write { db in
-            // 1. The earliest due deliveries, skipping busy webhooks, within a bounded window.
-            let scan = try db.cachedStatement(
-                sql: "SELECT id, webhook_id FROM deliveries WHERE state = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
             var ids: [Int64] = []
-            var scanned = 0
-            let cursor = try Row.fetchCursor(scan, arguments: [now.milliseconds, window])
-            while let row = try cursor.next() {
-                scanned += 1
-                let webhookID: String = row[1]
-                if !excludingWebhooks.contains(webhookID) {
-                    ids.append(row[0])
-                    if ids.count == limit { break }
-                }
-            }
-            // 2. The window held only busy webhooks' rows (one slow receiver with a large backlog):
-            //    look at each other webhook directly, so the busy one cannot hide their work.
-            if ids.count < limit, scanned == window, !excludingWebhooks.isEmpty {
-                let probe = try db.cachedStatement(sql: """
-                    SELECT id FROM deliveries INDEXED BY deliveries_webhook_due
-                    WHERE state = 0 AND webhook_id = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
+            if excludingWebhooks.isEmpty {
+                // Nothing is busy: the earliest due deliveries, straight from the due index.
+                let scan = try db.cachedStatement(
+                    sql: "SELECT id FROM deliveries WHERE state = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
+                ids = try Int64.fetchAll(scan, arguments: [now.milliseconds, limit])
+            } else {
+                // 1. The earliest due deliveries of webhooks that are not busy, within a bounded window.
+                let scan = try db.cachedStatement(sql: """
+                    SELECT id, webhook_id IN (SELECT value FROM json_each(?)) FROM deliveries
+                    WHERE state = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
                     """)
-                let candidates = try String.fetchAll(db, sql: "SELECT id FROM webhooks WHERE is_enabled = 1")
-                    .filter { !excludingWebhooks.contains($0) }.shuffled()
-                for webhookID in candidates where ids.count < limit {
-                    ids += try Int64.fetchAll(probe, arguments: [webhookID, now.milliseconds, limit - ids.count])
+                var scanned = 0
+                let cursor = try Row.fetchCursor(scan, arguments: [busy, now.milliseconds, window])
+                while let row = try cursor.next() {
+                    scanned += 1
+                    if !(row[1] as Bool) {
+                        ids.append(row[0])
+                        if ids.count == limit { break }
+                    }
+                }
+                // 2. The window held only busy webhooks' rows (one slow receiver with a large backlog):
+                //    look at each other webhook directly, so the busy one cannot hide their work.
+                if ids.count < limit, scanned == window {
+                    let probe = try db.cachedStatement(sql: """
+                        SELECT id FROM deliveries INDEXED BY deliveries_webhook_due
+                        WHERE state = 0 AND webhook_id = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
+                        """)
+                    let candidates = try String.fetchAll(db, sql: "SELECT id FROM webhooks WHERE is_enabled = 1")
+                        .filter { !excludingWebhooks.contains($0) }.shuffled()
+                    for webhookID in candidates where ids.count < limit {
+                        ids += try Int64.fetchAll(probe, arguments: [webhookID, now.milliseconds, limit - ids.count])
+                    }
                 }
             }
             guard !ids.isEmpty else { return [] }
@@ -416,6 +425,17 @@ public final class SQLiteStore: Store {
     }
 
     // MARK: Helpers
+
+    /// A JSON array of strings, bound as one parameter and read with `json_each`.
+    static func jsonArray(_ values: Set<String>) -> String {
+        var out = [UInt8(ascii: "[")]
+        for (i, value) in values.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// A JSON array of integers, bound as one parameter and read with `json_each`.
     static func jsonArray(_ values: [Int64]) -> String {
