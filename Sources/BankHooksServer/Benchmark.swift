@@ -86,7 +86,7 @@ public struct Benchmark: Sendable {
         say("bench: \(total) events x \(options.webhooks) webhooks, \(options.payloadBytes) B payloads, "
             + (options.rate > 0 ? "\(options.rate) events/s offered" : "as fast as possible") + ", \(options.publishers) publishers, durability \(options.durability.rawValue)")
         receiver.reset(expecting: expected)
-        let publishStarts = UnsafeTimes(count: total)
+        let publishStarts = PublishTimes(count: total)
         let ackLatencies = Locked([Int64]())
         let next = Locked(0)
         let failures = Locked(0)
@@ -264,7 +264,7 @@ extension Duration {
 }
 
 /// Publish start times by event index, written once each from many tasks.
-final class UnsafeTimes: Sendable {
+final class PublishTimes: Sendable {
     private let times: Mutex<[ContinuousClock.Instant?]>
     init(count: Int) { times = Mutex(Array(repeating: nil, count: count)) }
     func set(_ index: Int, _ instant: ContinuousClock.Instant) { times.withLock { $0[index] = instant } }
