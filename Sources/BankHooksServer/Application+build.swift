@@ -60,7 +60,7 @@ public func buildComponents(
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
     let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger)
     let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
-    let router = buildRouter(store: store, publisher: publisher, clock: clock, maxBodySize: configuration.maxBodySize)
+    let router = buildRouter(store: store, publisher: publisher, clock: clock, maxBodySize: configuration.maxBodySize) { dispatcher.wake() }
     return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, router: router)
 }
 
@@ -85,7 +85,9 @@ public func buildApplication(
 }
 
 /// The route table.
-func buildRouter(store: any Store, publisher: Publisher, clock: any WallClock, maxBodySize: Int) -> Router<AppRequestContext> {
+func buildRouter(
+    store: any Store, publisher: Publisher, clock: any WallClock, maxBodySize: Int, wakeDispatcher: @escaping @Sendable () -> Void
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(maxBodySize: maxBodySize))
@@ -94,7 +96,7 @@ func buildRouter(store: any Store, publisher: Publisher, clock: any WallClock, m
     }
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: KeyAuthenticator(store: store)))
     EventsController(store: store, publisher: publisher, clock: clock).addRoutes(to: v1)
-    WebhooksController(store: store, formats: .builtIn, clock: clock).addRoutes(to: v1)
+    WebhooksController(store: store, formats: .builtIn, clock: clock, wake: wakeDispatcher).addRoutes(to: v1)
     return router
 }
 

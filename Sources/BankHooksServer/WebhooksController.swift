@@ -9,6 +9,8 @@ struct WebhooksController {
     let store: any Store
     let formats: WireFormats
     let clock: any WallClock
+    /// Tells the dispatcher that deliveries may have become due (a webhook was enabled again).
+    let wake: @Sendable () -> Void
 
     static let managers: Set<Role> = [.operator, .admin]
 
@@ -16,7 +18,28 @@ struct WebhooksController {
         group.post("webhooks", use: create)
         group.get("webhooks", use: list)
         group.get("webhooks/:id", use: get)
+        group.patch("webhooks/:id", use: update)
         group.delete("webhooks/:id", use: delete)
+    }
+
+    /// `PATCH /v1/webhooks/{id}` body: members present are changed; `event_types: null` means every type.
+    struct UpdateRequest: Decodable {
+        var url: String?
+        var name: String??
+        var eventTypes: [String]??
+        var enabled: Bool?
+
+        enum CodingKeys: String, CodingKey { case url, name, eventTypes, enabled }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            url = try c.decodeIfPresent(String.self, forKey: .url)
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled)
+            if c.contains(.name) { name = .some(try c.decodeNil(forKey: .name) ? nil : try c.decode(String.self, forKey: .name)) }
+            if c.contains(.eventTypes) {
+                eventTypes = .some(try c.decodeNil(forKey: .eventTypes) ? nil : try c.decode([String].self, forKey: .eventTypes))
+            }
+        }
     }
 
     /// `POST /v1/webhooks` body.
@@ -81,26 +104,48 @@ struct WebhooksController {
         let principal = try context.require(Self.managers, to: "create webhooks")
         let body = try await decodeBody(CreateRequest.self, from: request, context: context)
         try WebhookURL.validate(body.url, pointer: "/url")
-        if let name = body.name, name.count > 200 { throw Problem.invalidField("/name", "`name` is at most 200 characters") }
+        try Self.validate(name: body.name)
         let format = body.format ?? "standard"
         guard formats[format] != nil else {
             throw Problem.invalidField("/format", "unknown format `\(format)`; known formats: \(formats.names.joined(separator: ", "))")
         }
-        if let types = body.eventTypes {
-            guard !types.isEmpty else {
-                throw Problem.invalidField("/event_types", "`event_types` must name at least one type, or be omitted (or null) for every type")
-            }
-            for (i, type) in types.enumerated() where !EventTypeName.isValid(type) {
-                throw Problem.invalidField("/event_types/\(i)", "`\(type)` is not a valid event type name")
-            }
-            guard Set(types).count == types.count else { throw Problem.invalidField("/event_types", "`event_types` lists a type twice") }
-        }
+        try Self.validate(eventTypes: body.eventTypes)
         let now = clock.now()
         let webhook = Webhook(
             id: Identifier.make("wh", at: now), applicationID: principal.applicationID, url: body.url, name: body.name,
             eventTypes: body.eventTypes, format: format, secret: .generate(), createdAt: now, updatedAt: now)
         try await store.createWebhook(webhook)
         return try Response.json(WebhookView(webhook, showingSecret: true), status: .created, context: context)
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(Self.managers, to: "change webhooks")
+        let id = try context.parameters.require("id")
+        let body = try await decodeBody(UpdateRequest.self, from: request, context: context)
+        if let url = body.url { try WebhookURL.validate(url, pointer: "/url") }
+        if let name = body.name { try Self.validate(name: name) }
+        if let eventTypes = body.eventTypes { try Self.validate(eventTypes: eventTypes) }
+        let change = WebhookChange(url: body.url, name: body.name, eventTypes: body.eventTypes, isEnabled: body.enabled)
+        guard let webhook = try await store.updateWebhook(id: id, applicationID: principal.applicationID, change, now: clock.now()) else {
+            throw Problem.notFound("webhook \(id)", field: "path:id")
+        }
+        if body.enabled == true { wake() }
+        return try Response.json(WebhookView(webhook), status: .ok, context: context)
+    }
+
+    static func validate(name: String?) throws {
+        if let name, name.count > 200 { throw Problem.invalidField("/name", "`name` is at most 200 characters") }
+    }
+
+    static func validate(eventTypes: [String]?) throws {
+        guard let types = eventTypes else { return }
+        guard !types.isEmpty else {
+            throw Problem.invalidField("/event_types", "`event_types` must name at least one type, or be omitted (or null) for every type")
+        }
+        for (i, type) in types.enumerated() where !EventTypeName.isValid(type) {
+            throw Problem.invalidField("/event_types/\(i)", "`\(type)` is not a valid event type name")
+        }
+        guard Set(types).count == types.count else { throw Problem.invalidField("/event_types", "`event_types` lists a type twice") }
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -109,6 +109,37 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func updateWebhook(id: String, applicationID: String, _ change: WebhookChange, now: Timestamp) async throws -> Webhook? {
+        let eventTypesJSON: String?? = try change.eventTypes.map { types in
+            try types.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        }
+        return try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ? AND application_id = ?", arguments: [id, applicationID]),
+                  let current = Self.webhook(from: row) else { return nil }
+            if let url = change.url {
+                try db.execute(sql: "UPDATE webhooks SET url = ? WHERE id = ?", arguments: [url, id])
+            }
+            if let name = change.name {
+                try db.execute(sql: "UPDATE webhooks SET name = ? WHERE id = ?", arguments: [name, id])
+            }
+            if let eventTypesJSON {
+                try db.execute(sql: "UPDATE webhooks SET event_types = ? WHERE id = ?", arguments: [eventTypesJSON, id])
+            }
+            if let isEnabled = change.isEnabled, isEnabled != current.isEnabled {
+                if isEnabled {
+                    try db.execute(sql: "UPDATE webhooks SET is_enabled = 1, disabled_reason = NULL WHERE id = ?", arguments: [id])
+                    try db.execute(
+                        sql: "UPDATE deliveries SET state = 0, next_attempt_at = ?, lease_owner = NULL WHERE webhook_id = ? AND state = 4",
+                        arguments: [now.milliseconds, id])
+                } else {
+                    try Self.disable(webhookID: id, reason: "manual", now: now, db: db)
+                }
+            }
+            try db.execute(sql: "UPDATE webhooks SET updated_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [id]).flatMap(Self.webhook(from:))
+        }
+    }
+
     public func deleteWebhook(id: String, applicationID: String) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM webhooks WHERE id = ? AND application_id = ?", arguments: [id, applicationID])

@@ -1,5 +1,21 @@
 import BankHooksCore
 
+/// What a webhook update changes; nil fields stay as they are.
+public struct WebhookChange: Sendable {
+    public var url: String?
+    public var name: String??
+    /// `.some(nil)` subscribes to every type.
+    public var eventTypes: [String]??
+    public var isEnabled: Bool?
+
+    public init(url: String? = nil, name: String?? = nil, eventTypes: [String]?? = nil, isEnabled: Bool? = nil) {
+        self.url = url
+        self.name = name
+        self.eventTypes = eventTypes
+        self.isEnabled = isEnabled
+    }
+}
+
 /// One event to publish, as the store receives it.
 public struct PublishRequest: Sendable {
     public var applicationID: String
@@ -169,6 +185,10 @@ public protocol Store: Sendable {
     func createWebhook(_ webhook: Webhook) async throws
     func webhooks(applicationID: String) async throws -> [Webhook]
     func webhook(id: String, applicationID: String) async throws -> Webhook?
+    /// Changes a webhook's URL, name, event types or enabled flag in one transaction, and returns it
+    /// (nil when there is none). Disabling holds its pending deliveries; enabling again makes the
+    /// held ones due at `now` and clears `disabledReason`.
+    func updateWebhook(id: String, applicationID: String, _ change: WebhookChange, now: Timestamp) async throws -> Webhook?
     /// Deletes a webhook with its deliveries and attempts; false when there was none.
     func deleteWebhook(id: String, applicationID: String) async throws -> Bool
 

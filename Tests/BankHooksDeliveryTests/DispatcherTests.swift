@@ -136,6 +136,23 @@ struct Harness: Sendable {
         }
     }
 
+    @Test func reEnablingAWebhookDisabledByGoneResumesItsDeliveries() async throws {
+        try await TestReceiver.run(script: { _, index in .init(status: index == 0 ? 410 : 200) }) { receiver in
+            let h = try Harness()
+            _ = try await h.addWebhook("wh", url: receiver.url())
+            try await h.run {
+                try await h.publish("e1")
+                try await eventually("disabled") { try await h.store.webhook(id: "wh", applicationID: "app")?.isEnabled == false }
+                try await h.publish("e2")
+                #expect(try await h.store.deliveries(eventID: "e2", applicationID: "app").isEmpty, "no fan-out while disabled")
+                _ = try await h.store.updateWebhook(id: "wh", applicationID: "app", WebhookChange(isEnabled: true), now: h.clock.now())
+                h.dispatcher.wake()
+                try await eventually("delivered after re-enabling") { try await h.delivery("e1").state == .succeeded }
+                #expect(try await h.store.attempts(deliveryID: try await h.delivery("e1").id).map(\.status) == [410, 200])
+            }
+        }
+    }
+
     @Test func aRedirectIsAFailureAndIsNotFollowed() async throws {
         try await TestReceiver.run(script: { request, _ in
             request.path == "/moved" ? .init(status: 301, headers: ["Location": "/elsewhere"]) : .init()

@@ -226,6 +226,48 @@ func auth(_ key: String, _ extra: HTTPFields = [:]) -> HTTPFields {
         }
     }
 
+    @Test func patchChangesAWebhookAndChecksWhatItChanges() async throws {
+        let f = try await APIFixture()
+        let developer = try await f.key(.developer)
+        try await f.test { client in
+            var id = ""
+            try await client.execute(uri: "/v1/webhooks", method: .post, headers: auth(f.operatorKey),
+                                     body: ByteBuffer(string: #"{"url": "https://example.com/hook", "name": "main"}"#)) { response in
+                id = try #require(response.json?["id"] as? String)
+            }
+            let change = ByteBuffer(string: #"{"url": "https://example.com/v2", "event_types": ["payment.updated"], "enabled": false}"#)
+            try await client.execute(uri: "/v1/webhooks/\(id)", method: .patch, headers: auth(f.operatorKey), body: change) { response in
+                #expect(response.status == .ok, "\(response.text)")
+                let json = try #require(response.json)
+                #expect(json["url"] as? String == "https://example.com/v2")
+                #expect(json["name"] as? String == "main", "members not sent stay as they were")
+                #expect(json["event_types"] as? [String] == ["payment.updated"])
+                #expect(json["enabled"] as? Bool == false)
+                #expect(json["disabled_reason"] as? String == "manual")
+                #expect(json["secret"] == nil)
+            }
+            try await client.execute(uri: "/v1/webhooks/\(id)", method: .patch, headers: auth(f.operatorKey),
+                                     body: ByteBuffer(string: #"{"enabled": true, "event_types": null, "name": null}"#)) { response in
+                let json = try #require(response.json)
+                #expect(json["enabled"] as? Bool == true)
+                #expect(json["event_types"] is NSNull)
+                #expect(json["name"] is NSNull)
+            }
+            for (body, field) in [(#"{"url": "gopher://x"}"#, "/url"), (#"{"event_types": []}"#, "/event_types"), (#"{"enabled": "yes"}"#, "/enabled")] {
+                try await client.execute(uri: "/v1/webhooks/\(id)", method: .patch, headers: auth(f.operatorKey), body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .unprocessableContent)
+                    #expect(response.json?["field"] as? String == field)
+                }
+            }
+            try await client.execute(uri: "/v1/webhooks/\(id)", method: .patch, headers: auth(developer), body: ByteBuffer(string: #"{"enabled": false}"#)) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/webhooks/wh_nope", method: .patch, headers: auth(f.operatorKey), body: ByteBuffer(string: #"{"enabled": false}"#)) {
+                #expect($0.status == .notFound)
+            }
+        }
+    }
+
     @Test func unknownRoutesAre404ProblemJSON() async throws {
         let f = try await APIFixture()
         try await f.test { client in

@@ -210,6 +210,33 @@ struct Backend: CustomTestStringConvertible, Sendable {
     }
 
     @Test(arguments: Backend.all)
+    func updatingAWebhookChangesItAndReEnablingResumesHeldDeliveries(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        _ = try await store.publish([request("e1"), request("e2")], now: t0)
+        let claimed = try await store.claimDue(owner: "p/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 1, excludingWebhooks: [])
+        try await store.record([AttemptRecord(attempt: attempt(claimed[0].id, status: 410), leaseOwner: "p/1", webhookID: "wh_1", outcome: .retry(at: t0.adding(.seconds(5))), disablesWebhook: true)], releasing: [], now: t0)
+        #expect(try await store.claimDue(owner: "p/2", now: t0.adding(.seconds(10)), leaseUntil: t0.adding(.seconds(70)), limit: 10, excludingWebhooks: []).isEmpty)
+        // Other applications cannot touch it.
+        #expect(try await store.updateWebhook(id: "wh_1", applicationID: "app_b", WebhookChange(isEnabled: true), now: t0) == nil)
+        let later = t0.adding(.seconds(20))
+        let updated = try #require(try await store.updateWebhook(
+            id: "wh_1", applicationID: "app_a",
+            WebhookChange(url: "https://example.com/new", name: .some("renamed"), eventTypes: .some(["payment.updated"]), isEnabled: true), now: later))
+        #expect(updated.isEnabled && updated.disabledReason == nil)
+        #expect(updated.url == "https://example.com/new" && updated.name == "renamed" && updated.eventTypes == ["payment.updated"])
+        #expect(updated.updatedAt == later)
+        let resumed = try await store.claimDue(owner: "p/3", now: later, leaseUntil: later.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        #expect(Set(resumed.map(\.event.id)) == ["e1", "e2"], "both held deliveries are due again")
+        #expect(resumed.first { $0.event.id == "e1" }?.attemptsMade == 1, "the attempt count is kept")
+        // Disabling by hand holds what is pending; a null name and null event types clear them.
+        try await store.record([], releasing: resumed.map { ReleasedDelivery(id: $0.id, leaseOwner: "p/3", dueAt: later) }, now: later)
+        let disabled = try #require(try await store.updateWebhook(id: "wh_1", applicationID: "app_a", WebhookChange(name: .some(nil), eventTypes: .some(nil), isEnabled: false), now: later))
+        #expect(!disabled.isEnabled && disabled.disabledReason == "manual" && disabled.name == nil && disabled.eventTypes == nil)
+        #expect(try await store.claimDue(owner: "p/4", now: later, leaseUntil: later.adding(.seconds(60)), limit: 10, excludingWebhooks: []).isEmpty)
+    }
+
+    @Test(arguments: Backend.all)
     func releasePutsBackTheOriginalDueTime(_ backend: Backend) async throws {
         let (store, dir) = try await fixture(backend)
         _ = dir
