@@ -17,9 +17,11 @@ final class AttemptRecorder: Sendable {
     private let store: any Store
     private let clock: any WallClock
     private let logger: Logger
-    private let onFlush: @Sendable () -> Void
+    /// Called after each write; the argument says whether it scheduled retries or gave deliveries back
+    /// (so the next due time may have moved).
+    private let onFlush: @Sendable (_ changedSchedule: Bool) -> Void
 
-    init(store: any Store, clock: any WallClock, logger: Logger, onFlush: @escaping @Sendable () -> Void) {
+    init(store: any Store, clock: any WallClock, logger: Logger, onFlush: @escaping @Sendable (_ changedSchedule: Bool) -> Void) {
         self.store = store
         self.clock = clock
         self.logger = logger
@@ -62,7 +64,7 @@ final class AttemptRecorder: Sendable {
             do {
                 try await store.record(records, releasing: releases, now: clock.now())
                 backoff = .milliseconds(50)
-                onFlush()
+                onFlush(!releases.isEmpty || records.contains { if case .retry = $0.outcome { true } else { false } })
             } catch {
                 if Task.isCancelled { return }
                 logger.error("recording attempts failed; retrying", metadata: ["error": "\(error)", "attempts.count": "\(records.count)"])

@@ -45,6 +45,8 @@ public final class Dispatcher: Service {
     private let finished = Mutex<[Finished]>([])
     private let isShuttingDown = Atomic<Bool>(false)
     private let recorder: AttemptRecorder
+    /// Set when recorded retries or releases may have moved the next due time earlier.
+    private let scheduleChanged: ScheduleFlag
 
     public init(store: any Store, sender: Sender, formats: WireFormats = .builtIn, clock: any WallClock = SystemClock(), configuration: Configuration, logger: Logger) {
         self.store = store
@@ -54,7 +56,12 @@ public final class Dispatcher: Service {
         self.configuration = configuration
         self.logger = logger
         let signal = wakeSignal
-        recorder = AttemptRecorder(store: store, clock: clock, logger: logger) { signal.signal() }
+        let scheduleChanged = ScheduleFlag()
+        self.scheduleChanged = scheduleChanged
+        recorder = AttemptRecorder(store: store, clock: clock, logger: logger) { changed in
+            if changed { scheduleChanged.set() }
+            signal.signal()
+        }
     }
 
     /// Tells the dispatcher that new deliveries may be due (called after a publish commits).
@@ -199,13 +206,18 @@ public final class Dispatcher: Service {
                     continue
                 }
                 // Nothing more is due now: sleep until the next due time, a publish, or a finished send.
-                var deadline = now.adding(configuration.idleRecheck)
-                if let next = try? await store.nextDueTime(), next > now, next < deadline { deadline = next }
-                if armedDeadline.map({ deadline < $0 || $0 <= now }) ?? true {
-                    armedDeadline = deadline
-                    group.addTask { [clock, wakeSignal] in
-                        try? await clock.sleep(until: deadline)
-                        wakeSignal.signal()
+                // The store is asked for the next due time only when it may have changed (retries or
+                // releases were recorded) or the armed timer has passed; otherwise that timer stands.
+                let timerPassed = armedDeadline.map { $0 <= now } ?? true
+                if scheduleChanged.take() || timerPassed {
+                    var deadline = now.adding(configuration.idleRecheck)
+                    if let next = try? await store.nextDueTime(), next > now, next < deadline { deadline = next }
+                    if timerPassed || armedDeadline.map({ deadline < $0 }) ?? true {
+                        armedDeadline = deadline
+                        group.addTask { [clock, wakeSignal] in
+                            try? await clock.sleep(until: deadline)
+                            wakeSignal.signal()
+                        }
                     }
                 }
                 await wakeSignal.wait()
@@ -249,6 +261,13 @@ public final class Dispatcher: Service {
                 errorKind: result.errorKind, errorMessage: result.errorMessage),
             leaseOwner: delivery.leaseOwner, webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410))
     }
+}
+
+/// A flag one side sets and the dispatcher loop takes (reads and clears).
+private final class ScheduleFlag: Sendable {
+    private let value = Atomic<Bool>(true)
+    func set() { value.store(true, ordering: .releasing) }
+    func take() -> Bool { value.exchange(false, ordering: .acquiringAndReleasing) }
 }
 
 /// One rendered body per event and format within a claim batch.

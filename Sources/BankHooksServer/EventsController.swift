@@ -143,7 +143,8 @@ struct PublishBody {
         var type: String?, data: [UInt8]?, id: String?, timestamp: Timestamp?
         var seen: Set<String> = []
         for member in members {
-            let pointer = "/" + member.key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+            // Built only for an error: publish is the hot path.
+            var pointer: String { "/" + member.key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }
             guard seen.insert(member.key).inserted else { throw Problem.invalidField(pointer, "`\(member.key)` appears more than once") }
             func string() throws -> String {
                 guard member.kind == .string, let text = JSONScanner.decodeString(bytes, range: member.valueRange) else {
