@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "bankhooks", targets: ["bankhooks"]),
         .library(name: "BankHooksCore", targets: ["BankHooksCore"]),
+        // For receivers: verify every format's signature and decode typed events (Foundation and swift-crypto only).
+        .library(name: "BankHooksVerify", targets: ["BankHooksVerify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -27,13 +29,21 @@ let package = Package(
                 "BankHooksServer",
                 "BankHooksStorage",
                 "BankHooksCore",
+                "BankHooksVerify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The receiver library and the event catalog: typed models and JSON Schemas of every
+        // built-in event type, and signature verification for every format.
+        .target(
+            name: "BankHooksVerify",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         // Domain core: ids, JSON scanning, retry schedules, wire formats, address policy.
         .target(
             name: "BankHooksCore",
             dependencies: [
+                "BankHooksVerify",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -86,6 +96,7 @@ let package = Package(
             ],
             path: "Tests/BankHooksTestSupport"
         ),
+        .testTarget(name: "BankHooksVerifyTests", dependencies: ["BankHooksVerify"]),
         .testTarget(name: "BankHooksCoreTests", dependencies: ["BankHooksCore"]),
         .testTarget(name: "BankHooksStorageTests", dependencies: ["BankHooksStorage", "BankHooksTestSupport"]),
         .testTarget(
@@ -97,9 +108,12 @@ let package = Package(
             dependencies: [
                 "BankHooksServer",
                 "BankHooksTestSupport",
+                "BankHooksVerify",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            // Golden examples from the seeds, read by path.
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -60,6 +60,14 @@ public struct APIKeyRecord: Hashable, Sendable {
     }
 }
 
+/// What a webhook row is: an ordinary webhook, or the application's Lean Callback URL.
+public enum WebhookKind: String, Hashable, Sendable, Codable {
+    case webhook
+    /// The application-level Lean Callback URL (seed 000): one per application, receives
+    /// `bank_link.result` only, and does not count toward the webhook limit.
+    case callbackURL = "callback_url"
+}
+
 /// An endpoint that receives events.
 public struct Webhook: Hashable, Sendable {
     public var id: String
@@ -80,13 +88,18 @@ public struct Webhook: Hashable, Sendable {
     public var disabledReason: String?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    public var kind: WebhookKind
+    /// Okra: the token sent as `Authorization: Bearer <token>`.
+    public var bearerToken: String?
 
     public init(
         id: String, applicationID: String, url: String, name: String? = nil, eventTypes: [String]? = nil,
         format: String = "standard", secret: WebhookSecret, previousSecret: WebhookSecret? = nil,
         previousSecretExpiresAt: Timestamp? = nil, isEnabled: Bool = true, disabledReason: String? = nil,
-        createdAt: Timestamp, updatedAt: Timestamp
+        createdAt: Timestamp, updatedAt: Timestamp, kind: WebhookKind = .webhook, bearerToken: String? = nil
     ) {
+        self.kind = kind
+        self.bearerToken = bearerToken
         self.id = id
         self.applicationID = applicationID
         self.url = url
@@ -119,11 +132,14 @@ public struct Event: Hashable, Sendable {
     public var applicationID: String
     public var type: String
     public var timestamp: Timestamp
+    /// The timestamp as the publisher wrote it (UTC only), when it gave one.
+    public var timestampText: String?
     /// The data object exactly as published.
     public var data: [UInt8]
     public var createdAt: Timestamp
 
-    public init(id: String, applicationID: String, type: String, timestamp: Timestamp, data: [UInt8], createdAt: Timestamp) {
+    public init(id: String, applicationID: String, type: String, timestamp: Timestamp, timestampText: String? = nil, data: [UInt8], createdAt: Timestamp) {
+        self.timestampText = timestampText
         self.id = id
         self.applicationID = applicationID
         self.type = type
@@ -210,5 +226,23 @@ public struct Attempt: Hashable, Sendable {
         self.responseExcerpt = responseExcerpt
         self.errorKind = errorKind
         self.errorMessage = errorMessage
+    }
+}
+
+/// An event type an application registered itself (family `custom`).
+public struct CustomEventType: Hashable, Sendable {
+    public var applicationID: String
+    public var name: String
+    public var description: String
+    /// A JSON Schema of its data, kept for documentation only.
+    public var schema: String?
+    public var createdAt: Timestamp
+
+    public init(applicationID: String, name: String, description: String, schema: String?, createdAt: Timestamp) {
+        self.applicationID = applicationID
+        self.name = name
+        self.description = description
+        self.schema = schema
+        self.createdAt = createdAt
     }
 }

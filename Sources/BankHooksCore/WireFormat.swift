@@ -1,3 +1,4 @@
+import BankHooksVerify
 import Crypto
 
 /// The parts of an event a wire format renders.
@@ -5,14 +6,27 @@ public struct OutboundEvent: Sendable {
     public var id: String
     public var type: String
     public var timestamp: Timestamp
+    /// The timestamp exactly as the publisher wrote it, when it gave one in UTC (`...Z`); formats
+    /// that print a date-time print this text, so sub-millisecond digits survive.
+    public var timestampText: String?
     /// The event's data exactly as published (a JSON object).
     public var data: [UInt8]
 
-    public init(id: String, type: String, timestamp: Timestamp, data: [UInt8]) {
+    public init(id: String, type: String, timestamp: Timestamp, timestampText: String? = nil, data: [UInt8]) {
         self.id = id
         self.type = type
         self.timestamp = timestamp
+        self.timestampText = timestampText
         self.data = data
+    }
+
+    /// Appends the event's date-time: the publisher's text, or the timestamp in ISO 8601 UTC.
+    func appendDateTime(to out: inout [UInt8]) {
+        if let timestampText {
+            out.append(contentsOf: timestampText.utf8)
+        } else {
+            timestamp.appendISO8601(to: &out)
+        }
     }
 }
 
@@ -21,9 +35,13 @@ public struct SigningKey: Sendable {
     public let secret: WebhookSecret
     public let key: SymmetricKey
 
-    public init(_ secret: WebhookSecret) {
+    public init(_ secret: WebhookSecret, key: SymmetricKey) {
         self.secret = secret
-        self.key = secret.signingKey
+        self.key = key
+    }
+
+    public init(_ secret: WebhookSecret) {
+        self.init(secret, key: secret.signingKey)
     }
 }
 
@@ -44,6 +62,25 @@ public protocol WireFormat: Sendable {
     func headers(for event: OutboundEvent, body: [UInt8], sentAt: Timestamp, keys: [SigningKey]) -> [(name: String, value: String)]
     /// Whether a response status counts as delivered.
     func isSuccess(status: Int) -> Bool
+    /// The event family this format carries; nil carries every family.
+    var family: EventFamily? { get }
+    /// The HMAC key a secret gives in this format.
+    func signingKey(for secret: WebhookSecret) -> SymmetricKey
+    /// The event type "Send a test" sends.
+    var testEventType: String { get }
+}
+
+extension WireFormat {
+    public var family: EventFamily? { nil }
+    /// The decoded bytes of the `whsec_` secret (Standard Webhooks).
+    public func signingKey(for secret: WebhookSecret) -> SymmetricKey { secret.signingKey }
+    public var testEventType: String { "webhook.test" }
+
+    /// Whether this format can carry events of `family`.
+    public func carries(_ family: EventFamily) -> Bool {
+        guard let own = self.family else { return true }
+        return own == family
+    }
 }
 
 /// Standard Webhooks 1.0: `{"type","timestamp","data"}` and `webhook-id`, `webhook-timestamp`,
@@ -61,7 +98,7 @@ public struct StandardWebhooksFormat: WireFormat {
         out.append(contentsOf: #"{"type":"#.utf8)
         JSONWriter.appendString(event.type, to: &out)
         out.append(contentsOf: #","timestamp":""#.utf8)
-        event.timestamp.appendISO8601(to: &out)
+        event.appendDateTime(to: &out)
         out.append(contentsOf: #"","data":"#.utf8)
         out.append(contentsOf: event.data)
         out.append(UInt8(ascii: "}"))
@@ -107,7 +144,7 @@ public struct WireFormats: Sendable {
     }
 
     /// Every format BankHooks implements.
-    public static let builtIn = WireFormats([StandardWebhooksFormat()])
+    public static let builtIn = WireFormats([StandardWebhooksFormat(), LeanFormat(), OkraFormat(), BridgeFormat()])
 
     public subscript(name: String) -> (any WireFormat)? { formats[name] }
 

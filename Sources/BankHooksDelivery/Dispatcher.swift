@@ -191,7 +191,7 @@ public final class Dispatcher: Service {
                         }
                         let prepared = Prepared(
                             delivery: delivery, format: format, body: body,
-                            keys: delivery.webhook.validSecrets(at: now).map { keys.key(for: $0) }, leaseUntil: leaseUntil)
+                            keys: delivery.webhook.validSecrets(at: now).map { keys.key(for: $0, format: format) }, leaseUntil: leaseUntil)
                         let webhookID = delivery.webhook.id
                         if queues[webhookID] == nil, perWebhook[webhookID, default: 0] < cap, inFlight < configuration.maxInFlight {
                             start(prepared)
@@ -232,34 +232,63 @@ public final class Dispatcher: Service {
             finished.withLock { $0.append(Finished(webhookID: delivery.webhook.id)) }
             wakeSignal.signal()
         }
+        guard let record = await attempt(delivery, format: format, body: body, keys: keys, retries: true) else { return }
+        recorder.add(record)
+    }
+
+    /// Sends one delivery now, outside the claim loop ("Send a test"), records the attempt before
+    /// returning it, and never retries: a failed test is `failed`. The delivery must already be
+    /// leased to `delivery.leaseOwner` (a publish with a lease), so no claim sends it too.
+    public func sendNow(_ delivery: ClaimedDelivery) async throws -> Attempt {
+        let format = formats[delivery.webhook.format] ?? StandardWebhooksFormat()
+        let now = clock.now()
+        let keys = delivery.webhook.validSecrets(at: now).map { SigningKey($0, key: format.signingKey(for: $0)) }
+        guard let record = await attempt(delivery, format: format, body: format.body(for: delivery.event), keys: keys, retries: false) else {
+            throw CancellationError()
+        }
+        try await store.record([record], releasing: [], now: clock.now())
+        return record.attempt
+    }
+
+    /// One HTTP request of a delivery and what follows from it; nil when cancelled mid-send.
+    private func attempt(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey], retries: Bool) async -> AttemptRecord? {
         var logger = self.logger
         logger[metadataKey: "delivery.id"] = "\(delivery.id)"
         logger[metadataKey: "webhook.id"] = "\(delivery.webhook.id)"
-        let headers = format.headers(for: delivery.event, body: body, sentAt: clock.now(), keys: keys)
+        var headers = format.headers(for: delivery.event, body: body, sentAt: clock.now(), keys: keys)
+        if let token = delivery.webhook.bearerToken, format.name == "okra" {
+            headers.append(("authorization", "Bearer " + token))
+        }
         let result = await sender.send(url: delivery.webhook.url, headers: headers, body: body, timeout: format.timeout, logger: logger)
         // A send cut short by cancellation is not an attempt; the lease brings the delivery back.
-        if Task.isCancelled { return }
+        if Task.isCancelled { return nil }
         let number = delivery.attemptsMade + 1
-        var rng = SystemRandomNumberGenerator()
-        let step = format.defaultSchedule.nextStep(
-            attemptsMade: number, succeeded: result.status.map(format.isSuccess(status:)) ?? false,
-            status: result.status, retryAfter: result.retryAfter, retryAfterPolicy: configuration.retryAfter,
-            now: clock.now(), using: &rng)
-        let outcome: DeliveryOutcome = switch step {
-        case .succeeded: .succeeded
-        case .failed: .failed
-        case .retry(let at): .retry(at: at)
+        let succeeded = result.status.map(format.isSuccess(status:)) ?? false
+        let outcome: DeliveryOutcome
+        if retries {
+            var rng = SystemRandomNumberGenerator()
+            let step = format.defaultSchedule.nextStep(
+                attemptsMade: number, succeeded: succeeded,
+                status: result.status, retryAfter: result.retryAfter, retryAfterPolicy: configuration.retryAfter,
+                now: clock.now(), using: &rng)
+            outcome = switch step {
+            case .succeeded: .succeeded
+            case .failed: .failed
+            case .retry(let at): .retry(at: at)
+            }
+        } else {
+            outcome = succeeded ? .succeeded : .failed
         }
         logger.debug("attempt finished", metadata: [
             "delivery.attempt": "\(number)", "http.status": "\(result.status.map(String.init) ?? "-")",
             "error.kind": "\(result.errorKind?.rawValue ?? "-")",
         ])
-        recorder.add(AttemptRecord(
+        return AttemptRecord(
             attempt: Attempt(
                 deliveryID: delivery.id, number: number, startedAt: result.startedAt,
                 durationMicroseconds: result.durationMicroseconds, status: result.status, responseExcerpt: result.excerpt,
                 errorKind: result.errorKind, errorMessage: result.errorMessage),
-            leaseOwner: delivery.leaseOwner, webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410))
+            leaseOwner: delivery.leaseOwner, webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410)
     }
 }
 
@@ -276,15 +305,20 @@ private struct BodyKey: Hashable {
     var format: String
 }
 
-/// Signing keys derived once per secret and reused for every attempt.
+/// Signing keys derived once per secret and format and reused for every attempt.
 private struct SigningKeyCache {
-    private var keys: [String: SigningKey] = [:]
+    private struct Key: Hashable {
+        var secret: String
+        var format: String
+    }
+    private var keys: [Key: SigningKey] = [:]
 
-    mutating func key(for secret: WebhookSecret) -> SigningKey {
-        if let key = keys[secret.text] { return key }
+    mutating func key(for secret: WebhookSecret, format: any WireFormat) -> SigningKey {
+        let cacheKey = Key(secret: secret.text, format: format.name)
+        if let key = keys[cacheKey] { return key }
         if keys.count > 10_000 { keys.removeAll() }
-        let key = SigningKey(secret)
-        keys[secret.text] = key
+        let key = SigningKey(secret, key: format.signingKey(for: secret))
+        keys[cacheKey] = key
         return key
     }
 }

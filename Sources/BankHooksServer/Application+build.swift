@@ -60,7 +60,9 @@ public func buildComponents(
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
     let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger)
     let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
-    let router = buildRouter(store: store, publisher: publisher, clock: clock, maxBodySize: configuration.maxBodySize) { dispatcher.wake() }
+    let router = buildRouter(
+        store: store, publisher: publisher, dispatcher: dispatcher, clock: clock, maxBodySize: configuration.maxBodySize
+    ) { dispatcher.wake() }
     return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, router: router)
 }
 
@@ -86,7 +88,8 @@ public func buildApplication(
 
 /// The route table.
 func buildRouter(
-    store: any Store, publisher: Publisher, clock: any WallClock, maxBodySize: Int, wakeDispatcher: @escaping @Sendable () -> Void
+    store: any Store, publisher: Publisher, dispatcher: Dispatcher, clock: any WallClock, maxBodySize: Int,
+    wakeDispatcher: @escaping @Sendable () -> Void
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware())
@@ -95,8 +98,13 @@ func buildRouter(
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
     }
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: KeyAuthenticator(store: store)))
-    EventsController(store: store, publisher: publisher, clock: clock).addRoutes(to: v1)
-    WebhooksController(store: store, formats: .builtIn, clock: clock, wake: wakeDispatcher).addRoutes(to: v1)
+    let registry = EventTypeRegistry(store: store)
+    EventsController(store: store, publisher: publisher, registry: registry, clock: clock).addRoutes(to: v1)
+    WebhooksController(
+        store: store, formats: .builtIn, registry: registry, publisher: publisher, dispatcher: dispatcher, clock: clock, wake: wakeDispatcher
+    ).addRoutes(to: v1)
+    EventTypesController(store: store, registry: registry, clock: clock).addRoutes(to: v1)
+    OkraCallbackController(store: store).addRoutes(to: v1)
     return router
 }
 

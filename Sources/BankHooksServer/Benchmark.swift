@@ -76,6 +76,8 @@ public struct Benchmark: Sendable {
     }
 
     private func measure(client: BenchClient, receiver: BenchReceiver, receiverPort: Int) async throws {
+        let registered = try await client.post("/v1/event-types", #"{"name": "bench.event", "description": "A benchmark event."}"#)
+        guard registered.status == 201 else { throw ConfigurationError("registering the event type failed: \(registered.status) \(registered.body)") }
         for i in 0..<options.webhooks {
             let reply = try await client.post("/v1/webhooks", #"{"url": "http://127.0.0.1:\#(receiverPort)/hook/\#(i)"}"#)
             guard reply.status == 201 else { throw ConfigurationError("creating a webhook failed: \(reply.status) \(reply.body)") }

@@ -1,6 +1,7 @@
 import BankHooksCore
 import BankHooksDelivery
 import BankHooksStorage
+import BankHooksVerify
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,6 +11,7 @@ import NIOCore
 struct EventsController {
     let store: any Store
     let publisher: Publisher
+    let registry: EventTypeRegistry
     let clock: any WallClock
 
     static let publishers: Set<Role> = [.operator, .admin, .developer]
@@ -43,10 +45,29 @@ struct EventsController {
             idempotencyKey = header
         }
         let parsed = try body.withUnsafeReadableBytes { try PublishBody.parse($0) }
+        guard !EventTypeRegistry.emittedByBankHooks.contains(parsed.type) else {
+            throw Problem.invalidField("/type", "`\(parsed.type)` is sent by BankHooks itself and cannot be published")
+        }
+        let resolved = try await registry.require(parsed.type, applicationID: principal.applicationID, pointer: "/type")
+        var subject: String?
+        if let definition = resolved.definition {
+            do {
+                try registry.catalog.validate(type: definition.name, data: Data(parsed.data))
+            } catch {
+                throw Problem(
+                    .unprocessableContent, "invalid-event-data", title: "The event data does not match its type",
+                    detail: "`\(parsed.type)` data \(error.pointer.isEmpty ? "" : "at \(error.pointer) ")\(error.reason)",
+                    field: "/data" + error.pointer)
+            }
+            // Okra callbacks are about a record: `GET /v1/callback?record=` finds them by it.
+            if definition.family == .okra { subject = PublishBody.stringMember("record", of: parsed.data) }
+        }
         let publishRequest = PublishRequest(
             applicationID: principal.applicationID,
             eventID: parsed.id ?? Identifier.make("evt", at: clock.now()),
-            idempotencyKey: idempotencyKey, type: parsed.type, timestamp: parsed.timestamp ?? clock.now(), data: parsed.data)
+            idempotencyKey: idempotencyKey, type: parsed.type, timestamp: parsed.timestamp ?? clock.now(),
+            timestampText: parsed.timestampText, data: parsed.data, subject: subject,
+            formats: registry.formatsCarrying(resolved.family), explicitOnly: parsed.type == LeanFormat.callbackEventType)
         let result = try await publisher.publish(publishRequest)
         var headers: HTTPFields = [.contentType: "application/json"]
         if result.isReplay { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
@@ -126,6 +147,8 @@ struct PublishBody {
     var data: [UInt8]
     var id: String?
     var timestamp: Timestamp?
+    /// The timestamp as written, when it is UTC (`Z`): formats print it as is.
+    var timestampText: String?
 
     static let allowedMembers: Set<String> = ["type", "data", "id", "timestamp"]
 
@@ -140,7 +163,7 @@ struct PublishBody {
         } catch let error as JSONSyntaxError {
             throw Problem.malformedJSON(error)
         }
-        var type: String?, data: [UInt8]?, id: String?, timestamp: Timestamp?
+        var type: String?, data: [UInt8]?, id: String?, timestamp: Timestamp?, timestampText: String?
         var seen: Set<String> = []
         for member in members {
             // Built only for an error: publish is the hot path.
@@ -176,13 +199,23 @@ struct PublishBody {
                     throw Problem.invalidField(pointer, "`timestamp` must be an RFC 3339 date-time such as 2021-09-02T15:38:54.573Z")
                 }
                 timestamp = value
+                if text.hasSuffix("Z") { timestampText = text }
             default:
                 throw Problem.invalidField(pointer, "unknown member `\(member.key)`; expected type, data, id, timestamp")
             }
         }
         guard let type else { throw Problem.invalidField("/type", "`type` is required") }
         guard let data else { throw Problem.invalidField("/data", "`data` is required") }
-        return PublishBody(type: type, data: data, id: id, timestamp: timestamp)
+        return PublishBody(type: type, data: data, id: id, timestamp: timestamp, timestampText: timestampText)
+    }
+
+    /// A top-level string member of a JSON object, if it has one.
+    static func stringMember(_ name: String, of object: [UInt8]) -> String? {
+        object.withUnsafeBytes { bytes in
+            guard let members = try? JSONScanner.objectMembers(of: bytes),
+                  let member = members.first(where: { $0.key == name }), member.kind == .string else { return nil }
+            return JSONScanner.decodeString(bytes, range: member.valueRange)
+        }
     }
 }
 

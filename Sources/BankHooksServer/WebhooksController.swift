@@ -1,18 +1,26 @@
 import BankHooksCore
+import BankHooksDelivery
 import BankHooksStorage
+import BankHooksVerify
 import Foundation
 import Hummingbird
 import NIOCore
 
-/// `/v1/webhooks`: create, list, get, delete.
+/// `/v1/webhooks`: create, list, get, change, delete, rotate the secret, send a test; and the
+/// application's Lean Callback URL (`/v1/callback-url`).
 struct WebhooksController {
     let store: any Store
     let formats: WireFormats
+    let registry: EventTypeRegistry
+    let publisher: Publisher
+    let dispatcher: Dispatcher
     let clock: any WallClock
     /// Tells the dispatcher that deliveries may have become due (a webhook was enabled again).
     let wake: @Sendable () -> Void
 
     static let managers: Set<Role> = [.operator, .admin]
+    /// How long a rotated-out secret keeps signing.
+    static let rotationGracePeriod: Duration = .seconds(24 * 3600)
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("webhooks", use: create)
@@ -20,6 +28,11 @@ struct WebhooksController {
         group.get("webhooks/:id", use: get)
         group.patch("webhooks/:id", use: update)
         group.delete("webhooks/:id", use: delete)
+        group.post("webhooks/:id/rotate-secret", use: rotateSecret)
+        group.post("webhooks/:id/test", use: sendTest)
+        group.get("callback-url", use: getCallbackURL)
+        group.put("callback-url", use: putCallbackURL)
+        group.delete("callback-url", use: deleteCallbackURL)
     }
 
     /// `PATCH /v1/webhooks/{id}` body: members present are changed; `event_types: null` means every type.
@@ -28,12 +41,16 @@ struct WebhooksController {
         var name: String??
         var eventTypes: [String]??
         var enabled: Bool?
+        var bearerToken: String??
 
-        enum CodingKeys: String, CodingKey { case url, name, eventTypes, enabled }
+        enum CodingKeys: String, CodingKey { case url, name, eventTypes, enabled, bearerToken }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             url = try c.decodeIfPresent(String.self, forKey: .url)
+            if c.contains(.bearerToken) {
+                bearerToken = .some(try c.decodeNil(forKey: .bearerToken) ? nil : try c.decode(String.self, forKey: .bearerToken))
+            }
             enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled)
             if c.contains(.name) { name = .some(try c.decodeNil(forKey: .name) ? nil : try c.decode(String.self, forKey: .name)) }
             if c.contains(.eventTypes) {
@@ -48,6 +65,8 @@ struct WebhooksController {
         var name: String?
         var eventTypes: [String]?
         var format: String?
+        /// Okra only: sent as `Authorization: Bearer <token>`.
+        var bearerToken: String?
     }
 
     /// A webhook as the API shows it; `secret` only in the create response.
@@ -61,9 +80,16 @@ struct WebhooksController {
         var disabledReason: String?
         var createdAt: Timestamp
         var updatedAt: Timestamp
+        var kind: WebhookKind
+        var hasBearerToken: Bool
+        var previousSecretExpiresAt: Timestamp?
         var secret: String?
 
-        init(_ webhook: Webhook, showingSecret: Bool = false) {
+        init(_ webhook: Webhook, showingSecret: Bool = false, now: Timestamp? = nil) {
+            kind = webhook.kind
+            hasBearerToken = webhook.bearerToken != nil
+            // Shown only while the previous secret still signs.
+            previousSecretExpiresAt = webhook.previousSecretExpiresAt.flatMap { until in now.map { $0 < until } ?? true ? until : nil }
             id = webhook.id
             url = webhook.url
             name = webhook.name
@@ -88,11 +114,15 @@ struct WebhooksController {
             try c.encode(disabledReason, forKey: .disabledReason)
             try c.encode(createdAt, forKey: .createdAt)
             try c.encode(updatedAt, forKey: .updatedAt)
+            try c.encode(kind, forKey: .kind)
+            try c.encode(hasBearerToken, forKey: .hasBearerToken)
+            try c.encode(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
             try c.encodeIfPresent(secret, forKey: .secret)
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, url, name, eventTypes, format, enabled, disabledReason, createdAt, updatedAt, secret
+            case id, url, name, eventTypes, format, enabled, disabledReason, createdAt, updatedAt, kind, hasBearerToken
+            case previousSecretExpiresAt, secret
         }
     }
 
@@ -110,27 +140,188 @@ struct WebhooksController {
             throw Problem.invalidField("/format", "unknown format `\(format)`; known formats: \(formats.names.joined(separator: ", "))")
         }
         try Self.validate(eventTypes: body.eventTypes)
+        try await registry.validateSubscription(body.eventTypes, format: formats[format]!, kind: .webhook, applicationID: principal.applicationID)
+        try Self.validate(bearerToken: body.bearerToken, format: format)
         let now = clock.now()
         let webhook = Webhook(
             id: Identifier.make("wh", at: now), applicationID: principal.applicationID, url: body.url, name: body.name,
-            eventTypes: body.eventTypes, format: format, secret: .generate(), createdAt: now, updatedAt: now)
+            eventTypes: body.eventTypes, format: format, secret: .generate(), createdAt: now, updatedAt: now,
+            bearerToken: body.bearerToken)
         try await store.createWebhook(webhook)
         return try Response.json(WebhookView(webhook, showingSecret: true), status: .created, context: context)
+    }
+
+    static func validate(bearerToken: String?, format: String) throws {
+        guard let bearerToken else { return }
+        guard format == "okra" else {
+            throw Problem.invalidField("/bearer_token", "`bearer_token` is an okra webhook setting; this webhook's format is `\(format)`")
+        }
+        guard (1...512).contains(bearerToken.utf8.count), bearerToken.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw Problem.invalidField("/bearer_token", "`bearer_token` must be 1 to 512 printable ASCII characters without spaces")
+        }
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.managers, to: "change webhooks")
         let id = try context.parameters.require("id")
         let body = try await decodeBody(UpdateRequest.self, from: request, context: context)
+        guard let current = try await store.webhook(id: id, applicationID: principal.applicationID), current.kind == .webhook else {
+            throw Problem.notFound("webhook \(id)", field: "path:id")
+        }
         if let url = body.url { try WebhookURL.validate(url, pointer: "/url") }
         if let name = body.name { try Self.validate(name: name) }
-        if let eventTypes = body.eventTypes { try Self.validate(eventTypes: eventTypes) }
-        let change = WebhookChange(url: body.url, name: body.name, eventTypes: body.eventTypes, isEnabled: body.enabled)
+        if let eventTypes = body.eventTypes {
+            try Self.validate(eventTypes: eventTypes)
+            try await registry.validateSubscription(
+                eventTypes, format: formats[current.format] ?? StandardWebhooksFormat(), kind: current.kind, applicationID: principal.applicationID)
+        }
+        if let bearerToken = body.bearerToken { try Self.validate(bearerToken: bearerToken, format: current.format) }
+        let change = WebhookChange(url: body.url, name: body.name, eventTypes: body.eventTypes, isEnabled: body.enabled, bearerToken: body.bearerToken)
         guard let webhook = try await store.updateWebhook(id: id, applicationID: principal.applicationID, change, now: clock.now()) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
         if body.enabled == true { wake() }
-        return try Response.json(WebhookView(webhook), status: .ok, context: context)
+        if webhook.format == "okra", let url = body.url, url != current.url {
+            try await acknowledgeCallbackChange(webhook)
+        }
+        return try Response.json(WebhookView(webhook, now: clock.now()), status: .ok, context: context)
+    }
+
+    /// Okra's `RECORD.WEBHOOK_UPDATE_ACKNOWLEDGED`, sent to the webhook's new URL. BankHooks has one
+    /// callback per webhook rather than per record, so `record` is the webhook's id.
+    func acknowledgeCallbackChange(_ webhook: Webhook) async throws {
+        var data = Array(#"{"record":"#.utf8)
+        JSONWriter.appendString(webhook.id, to: &data)
+        data.append(contentsOf: #","error":null,"new_callback_url":"#.utf8)
+        JSONWriter.appendString(webhook.url, to: &data)
+        data.append(UInt8(ascii: "}"))
+        let now = clock.now()
+        _ = try await publisher.publish(PublishRequest(
+            applicationID: webhook.applicationID, eventID: Identifier.make("evt", at: now), idempotencyKey: nil,
+            type: "RECORD.WEBHOOK_UPDATE_ACKNOWLEDGED", timestamp: now, data: data, subject: webhook.id, onlyWebhookID: webhook.id))
+    }
+
+    // MARK: Secrets
+
+    @Sendable func rotateSecret(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(Self.managers, to: "rotate webhook secrets")
+        let id = try context.parameters.require("id")
+        let now = clock.now()
+        guard let webhook = try await store.rotateSecret(
+            id: id, applicationID: principal.applicationID, newSecret: .generate(),
+            previousValidUntil: now.adding(Self.rotationGracePeriod), now: now) else {
+            throw Problem.notFound("webhook \(id)", field: "path:id")
+        }
+        return try Response.json(WebhookView(webhook, showingSecret: true, now: now), status: .ok, context: context)
+    }
+
+    // MARK: Send a test
+
+    /// The result of "Send a test".
+    struct TestResult: Encodable {
+        var eventId: String
+        var deliveryId: Int64
+        var type: String
+        var succeeded: Bool
+        var status: Int?
+        var durationMs: Double
+        var responseExcerpt: String?
+        var error: String?
+        var errorMessage: String?
+    }
+
+    /// Publishes the format's test event to this webhook only, already leased so no claim takes it,
+    /// sends it at once, and answers with the attempt (recorded like any other; never retried).
+    @Sendable func sendTest(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(Self.managers, to: "send test events")
+        let id = try context.parameters.require("id")
+        guard let webhook = try await store.webhook(id: id, applicationID: principal.applicationID) else {
+            throw Problem.notFound("webhook \(id)", field: "path:id")
+        }
+        guard webhook.isEnabled else {
+            throw Problem(.conflict, "webhook-disabled", title: "The webhook is disabled",
+                          detail: "enable it (PATCH {\"enabled\": true}) before sending a test", field: "path:id")
+        }
+        let format = formats[webhook.format] ?? StandardWebhooksFormat()
+        let now = clock.now()
+        let data: [UInt8]
+        if format.testEventType == BridgeFormat.testEventType {
+            data = Array(#"{"item_id":1234567890,"status":0,"user_uuid":"9a95b38f-f98b-417a-988b-9d0d584893e7"}"#.utf8)
+        } else {
+            var object = Array(#"{"webhook_id":"#.utf8)
+            JSONWriter.appendString(webhook.id, to: &object)
+            object.append(contentsOf: #","message":"A test event from BankHooks."}"#.utf8)
+            data = object
+        }
+        let lease = PublishLease(owner: "test/" + Identifier.make("t", at: now), until: now.adding(format.timeout).adding(.seconds(60)))
+        let event = OutboundEvent(id: Identifier.make("evt", at: now), type: format.testEventType, timestamp: now, data: data)
+        let published = try await publisher.publish(PublishRequest(
+            applicationID: webhook.applicationID, eventID: event.id, idempotencyKey: nil, type: event.type, timestamp: now,
+            data: data, onlyWebhookID: webhook.id, lease: lease))
+        guard let deliveryID = published.deliveryIDs.first else {
+            throw Problem(.conflict, "webhook-disabled", title: "The webhook is disabled", detail: "it was disabled meanwhile", field: "path:id")
+        }
+        let attempt = try await dispatcher.sendNow(ClaimedDelivery(
+            id: deliveryID, leaseOwner: lease.owner, attemptsMade: 0, dueAt: now, eventKey: 0, event: event,
+            webhook: ClaimedWebhook(
+                id: webhook.id, url: webhook.url, format: webhook.format, secret: webhook.secret, previousSecret: webhook.previousSecret,
+                previousSecretExpiresAt: webhook.previousSecretExpiresAt, bearerToken: webhook.bearerToken)))
+        let result = TestResult(
+            eventId: event.id, deliveryId: deliveryID, type: event.type,
+            succeeded: attempt.status.map(format.isSuccess(status:)) ?? false, status: attempt.status,
+            durationMs: Double(attempt.durationMicroseconds) / 1000, responseExcerpt: attempt.responseExcerpt,
+            error: attempt.errorKind?.rawValue, errorMessage: attempt.errorMessage)
+        return try Response.json(result, status: .ok, context: context)
+    }
+
+    // MARK: Lean Callback URL
+
+    /// `PUT /v1/callback-url` body.
+    struct CallbackURLRequest: Decodable {
+        var url: String
+    }
+
+    func callbackWebhook(applicationID: String) async throws -> Webhook? {
+        try await store.webhooks(applicationID: applicationID).first { $0.kind == .callbackURL }
+    }
+
+    @Sendable func getCallbackURL(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(EventsController.readers, to: "read the callback URL")
+        guard let webhook = try await callbackWebhook(applicationID: principal.applicationID) else {
+            throw Problem.notFound("callback URL")
+        }
+        return try Response.json(WebhookView(webhook, now: clock.now()), status: .ok, context: context)
+    }
+
+    /// Sets the application's Lean Callback URL: a lean-format endpoint that receives every
+    /// `bank_link.result` (seed 000). Created with its secret on first use, its URL changed after.
+    @Sendable func putCallbackURL(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(Self.managers, to: "set the callback URL")
+        let body = try await decodeBody(CallbackURLRequest.self, from: request, context: context)
+        try WebhookURL.validate(body.url, pointer: "/url")
+        let now = clock.now()
+        if let existing = try await callbackWebhook(applicationID: principal.applicationID) {
+            guard let webhook = try await store.updateWebhook(
+                id: existing.id, applicationID: principal.applicationID, WebhookChange(url: body.url), now: now) else {
+                throw Problem.notFound("callback URL")
+            }
+            return try Response.json(WebhookView(webhook, now: now), status: .ok, context: context)
+        }
+        let webhook = Webhook(
+            id: Identifier.make("wh", at: now), applicationID: principal.applicationID, url: body.url, name: "Lean Callback URL",
+            eventTypes: [LeanFormat.callbackEventType], format: "lean", secret: .generate(), createdAt: now, updatedAt: now,
+            kind: .callbackURL)
+        try await store.createWebhook(webhook)
+        return try Response.json(WebhookView(webhook, showingSecret: true), status: .created, context: context)
+    }
+
+    @Sendable func deleteCallbackURL(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(Self.managers, to: "remove the callback URL")
+        guard let webhook = try await callbackWebhook(applicationID: principal.applicationID),
+              try await store.deleteWebhook(id: webhook.id, applicationID: principal.applicationID) else {
+            throw Problem.notFound("callback URL")
+        }
+        return Response(status: .noContent)
     }
 
     static func validate(name: String?) throws {
@@ -160,7 +351,7 @@ struct WebhooksController {
         guard let webhook = try await store.webhook(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
-        return try Response.json(WebhookView(webhook), status: .ok, context: context)
+        return try Response.json(WebhookView(webhook, now: clock.now()), status: .ok, context: context)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -202,6 +393,11 @@ extension Response {
 
 /// Decodes a JSON body, turning every decoding failure into a problem that names the field.
 func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: AppRequestContext) async throws -> T {
+    try decodeJSON(type, from: try await collectJSONBody(request, context: context), context: context)
+}
+
+/// The request body, checked to be well-formed JSON (a 400 naming the offset otherwise).
+func collectJSONBody(_ request: Request, context: AppRequestContext) async throws -> ByteBuffer {
     var request = request
     let buffer = try await request.collectBody(upTo: context.maxUploadSize)
     do {
@@ -209,6 +405,11 @@ func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: Ap
     } catch let error as JSONSyntaxError {
         throw Problem.malformedJSON(error)
     }
+    return buffer
+}
+
+/// Decodes a well-formed JSON body, turning every decoding failure into a problem that names the field.
+func decodeJSON<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer, context: AppRequestContext) throws -> T {
     do {
         return try context.requestDecoder.decode(T.self, from: buffer)
     } catch let error as DecodingError {

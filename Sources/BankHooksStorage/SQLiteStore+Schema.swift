@@ -91,6 +91,24 @@ extension SQLiteStore {
                 CREATE INDEX deliveries_webhook_due ON deliveries(webhook_id, next_attempt_at) WHERE state = 0;
                 """)
         }
+        migrator.registerMigration("v3-formats") { db in
+            try db.execute(sql: """
+                -- The publisher's own timestamp text (sub-millisecond digits), and what the event is about.
+                ALTER TABLE events ADD COLUMN timestamp_text TEXT;
+                ALTER TABLE events ADD COLUMN subject TEXT;
+                CREATE INDEX events_subject ON events(application_id, subject, seq) WHERE subject IS NOT NULL;
+                ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook' CHECK (kind IN ('webhook', 'callback_url'));
+                ALTER TABLE webhooks ADD COLUMN bearer_token TEXT;
+                CREATE TABLE event_types (
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    schema TEXT,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (application_id, name)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -84,13 +84,14 @@ public final class SQLiteStore: Store {
             try db.execute(
                 sql: """
                     INSERT INTO webhooks (id, application_id, url, name, event_types, format, secret, previous_secret,
-                        previous_secret_expires_at, is_enabled, disabled_reason, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        previous_secret_expires_at, is_enabled, disabled_reason, created_at, updated_at, kind, bearer_token)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     webhook.id, webhook.applicationID, webhook.url, webhook.name, eventTypes, webhook.format,
                     webhook.secret.text, webhook.previousSecret?.text, webhook.previousSecretExpiresAt?.milliseconds,
                     webhook.isEnabled, webhook.disabledReason, webhook.createdAt.milliseconds, webhook.updatedAt.milliseconds,
+                    webhook.kind.rawValue, webhook.bearerToken,
                 ])
         }
     }
@@ -125,6 +126,9 @@ public final class SQLiteStore: Store {
             if let eventTypesJSON {
                 try db.execute(sql: "UPDATE webhooks SET event_types = ? WHERE id = ?", arguments: [eventTypesJSON, id])
             }
+            if let bearerToken = change.bearerToken {
+                try db.execute(sql: "UPDATE webhooks SET bearer_token = ? WHERE id = ?", arguments: [bearerToken, id])
+            }
             if let isEnabled = change.isEnabled, isEnabled != current.isEnabled {
                 if isEnabled {
                     try db.execute(sql: "UPDATE webhooks SET is_enabled = 1, disabled_reason = NULL WHERE id = ?", arguments: [id])
@@ -147,6 +151,50 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func rotateSecret(id: String, applicationID: String, newSecret: WebhookSecret, previousValidUntil: Timestamp, now: Timestamp) async throws -> Webhook? {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?, secret = ?, updated_at = ?
+                    WHERE id = ? AND application_id = ?
+                    """,
+                arguments: [previousValidUntil.milliseconds, newSecret.text, now.milliseconds, id, applicationID])
+            guard db.changesCount > 0 else { return nil }
+            return try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [id]).flatMap(Self.webhook(from:))
+        }
+    }
+
+    // MARK: Event types
+
+    public func createEventType(_ type: CustomEventType) async throws {
+        try await pool.write { db in
+            do {
+                try db.execute(
+                    sql: "INSERT INTO event_types (application_id, name, description, schema, created_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [type.applicationID, type.name, type.description, type.schema, type.createdAt.milliseconds])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError(.conflict, "event type \(type.name) exists")
+            }
+        }
+    }
+
+    public func eventTypes(applicationID: String) async throws -> [CustomEventType] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event_types WHERE application_id = ? ORDER BY name", arguments: [applicationID]).map { row in
+                CustomEventType(
+                    applicationID: row["application_id"], name: row["name"], description: row["description"], schema: row["schema"],
+                    createdAt: Timestamp(milliseconds: row["created_at"]))
+            }
+        }
+    }
+
+    public func deleteEventType(name: String, applicationID: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM event_types WHERE application_id = ? AND name = ?", arguments: [applicationID, name])
+            return db.changesCount > 0
+        }
+    }
+
     static func webhook(from row: Row) -> Webhook? {
         guard let secret = WebhookSecret(row["secret"]) else { return nil }
         let eventTypesJSON: String? = row["event_types"]
@@ -158,7 +206,8 @@ public final class SQLiteStore: Store {
             eventTypes: eventTypes, format: row["format"], secret: secret,
             previousSecret: previousText.flatMap(WebhookSecret.init), previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)),
             isEnabled: row["is_enabled"], disabledReason: row["disabled_reason"],
-            createdAt: Timestamp(milliseconds: row["created_at"]), updatedAt: Timestamp(milliseconds: row["updated_at"]))
+            createdAt: Timestamp(milliseconds: row["created_at"]), updatedAt: Timestamp(milliseconds: row["updated_at"]),
+            kind: WebhookKind(rawValue: row["kind"]) ?? .webhook, bearerToken: row["bearer_token"])
     }
 
     // MARK: Publish
@@ -170,17 +219,17 @@ public final class SQLiteStore: Store {
                 sql: "SELECT seq, id, type, timestamp FROM events WHERE application_id = ? AND idempotency_key = ?")
             let countDeliveries = try db.cachedStatement(sql: "SELECT COUNT(*) FROM deliveries WHERE event_seq = ?")
             let subscribers = try db.cachedStatement(
-                sql: "SELECT id, event_types FROM webhooks WHERE application_id = ? AND is_enabled = 1")
+                sql: "SELECT id, event_types, format FROM webhooks WHERE application_id = ? AND is_enabled = 1")
             let insertEvent = try db.cachedStatement(sql: """
-                INSERT INTO events (application_id, id, idempotency_key, type, timestamp, data, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO events (application_id, id, idempotency_key, type, timestamp, data, created_at, timestamp_text, subject)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let insertDelivery = try db.cachedStatement(sql: """
-                INSERT INTO deliveries (event_seq, webhook_id, application_id, state, attempts, next_attempt_at, created_at)
-                VALUES (?, ?, ?, 0, 0, ?, ?)
+                INSERT INTO deliveries (event_seq, webhook_id, application_id, state, attempts, next_attempt_at, created_at, lease_owner)
+                VALUES (?, ?, ?, 0, 0, ?, ?, ?)
                 """)
             // Subscriptions per application, read once per transaction.
-            var subscriptionsByApplication: [String: [(id: String, types: Set<String>?)]] = [:]
+            var subscriptionsByApplication: [String: [(id: String, types: Set<String>?, format: String)]] = [:]
             var results: [PublishResult] = []
             results.reserveCapacity(requests.count)
             for request in requests {
@@ -198,29 +247,42 @@ public final class SQLiteStore: Store {
                         deliveryCount: try Int.fetchOne(countDeliveries, arguments: [seq]) ?? 0, isReplay: true))
                     continue
                 }
-                let subscriptions: [(id: String, types: Set<String>?)]
+                let subscriptions: [(id: String, types: Set<String>?, format: String)]
                 if let cached = subscriptionsByApplication[request.applicationID] {
                     subscriptions = cached
                 } else {
                     subscriptions = try Row.fetchAll(subscribers, arguments: [request.applicationID]).map { row in
                         let json: String? = row["event_types"]
                         let types = json.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }.map(Set.init)
-                        return (id: row["id"], types: types)
+                        return (id: row["id"], types: types, format: row["format"])
                     }
                     subscriptionsByApplication[request.applicationID] = subscriptions
                 }
                 try insertEvent.execute(arguments: [
                     request.applicationID, request.eventID, request.idempotencyKey, request.type,
-                    request.timestamp.milliseconds, Data(request.data), now.milliseconds,
+                    request.timestamp.milliseconds, Data(request.data), now.milliseconds, request.timestampText, request.subject,
                 ])
                 let seq = db.lastInsertedRowID
-                var count = 0
-                for subscription in subscriptions where subscription.types?.contains(request.type) ?? true {
-                    try insertDelivery.execute(arguments: [seq, subscription.id, request.applicationID, now.milliseconds, now.milliseconds])
-                    count += 1
+                var deliveryIDs: [Int64] = []
+                let dueAt = request.lease?.until ?? now
+                for subscription in subscriptions {
+                    let wanted: Bool
+                    if let only = request.onlyWebhookID {
+                        wanted = subscription.id == only
+                    } else if let types = subscription.types {
+                        wanted = types.contains(request.type) && request.formats?.contains(subscription.format) ?? true
+                    } else {
+                        wanted = !request.explicitOnly && request.formats?.contains(subscription.format) ?? true
+                    }
+                    guard wanted else { continue }
+                    try insertDelivery.execute(arguments: [
+                        seq, subscription.id, request.applicationID, dueAt.milliseconds, now.milliseconds, request.lease?.owner,
+                    ])
+                    deliveryIDs.append(db.lastInsertedRowID)
                 }
                 results.append(PublishResult(
-                    eventID: request.eventID, type: request.type, timestamp: request.timestamp, deliveryCount: count, isReplay: false))
+                    eventID: request.eventID, type: request.type, timestamp: request.timestamp, deliveryCount: deliveryIDs.count,
+                    isReplay: false, deliveryIDs: deliveryIDs))
             }
             return results
         }
@@ -271,8 +333,8 @@ public final class SQLiteStore: Store {
             guard !ids.isEmpty else { return [] }
             // 3. What it takes to send them, and the lease.
             let details = try db.cachedStatement(sql: """
-                SELECT d.id, d.attempts, d.next_attempt_at, e.seq, e.id AS event_id, e.type, e.timestamp, e.data,
-                       w.id AS webhook_id, w.url, w.format, w.secret, w.previous_secret, w.previous_secret_expires_at
+                SELECT d.id, d.attempts, d.next_attempt_at, e.seq, e.id AS event_id, e.type, e.timestamp, e.data, e.timestamp_text,
+                       w.id AS webhook_id, w.url, w.format, w.secret, w.previous_secret, w.previous_secret_expires_at, w.bearer_token
                 FROM deliveries d
                 JOIN events e ON e.seq = d.event_seq
                 JOIN webhooks w ON w.id = d.webhook_id
@@ -293,11 +355,13 @@ public final class SQLiteStore: Store {
                 claimed.append(ClaimedDelivery(
                     id: row["id"], leaseOwner: owner, attemptsMade: row["attempts"], dueAt: Timestamp(milliseconds: row["next_attempt_at"]),
                     eventKey: row["seq"],
-                    event: OutboundEvent(id: row["event_id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]), data: Array(data)),
+                    event: OutboundEvent(
+                        id: row["event_id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]),
+                        timestampText: row["timestamp_text"], data: Array(data)),
                     webhook: ClaimedWebhook(
                         id: row["webhook_id"], url: row["url"], format: row["format"], secret: secret,
                         previousSecret: previousText.flatMap(WebhookSecret.init),
-                        previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)))))
+                        previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)), bearerToken: row["bearer_token"])))
             }
             for id in ids {
                 try lease.execute(arguments: [owner, leaseUntil.milliseconds, id])
@@ -383,14 +447,28 @@ public final class SQLiteStore: Store {
 
     public func event(id: String, applicationID: String) async throws -> Event? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM events WHERE application_id = ? AND id = ?", arguments: [applicationID, id]).map { row in
-                let data: Data = row["data"]
-                return Event(
-                    id: row["id"], applicationID: row["application_id"], type: row["type"],
-                    timestamp: Timestamp(milliseconds: row["timestamp"]), data: Array(data),
-                    createdAt: Timestamp(milliseconds: row["created_at"]))
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM events WHERE application_id = ? AND id = ?", arguments: [applicationID, id])
+                .map(Self.event(from:))
         }
+    }
+
+    public func latestEvent(applicationID: String, subject: String, typePrefix: String) async throws -> Event? {
+        try await pool.read { db in
+            // The subject index gives this record's events newest first; the type filter runs on those rows only.
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM events INDEXED BY events_subject
+                WHERE application_id = ? AND subject = ? AND substr(type, 1, ?) = ?
+                ORDER BY seq DESC LIMIT 1
+                """, arguments: [applicationID, subject, typePrefix.utf8.count, typePrefix]).map(Self.event(from:))
+        }
+    }
+
+    static func event(from row: Row) -> Event {
+        let data: Data = row["data"]
+        return Event(
+            id: row["id"], applicationID: row["application_id"], type: row["type"],
+            timestamp: Timestamp(milliseconds: row["timestamp"]), timestampText: row["timestamp_text"], data: Array(data),
+            createdAt: Timestamp(milliseconds: row["created_at"]))
     }
 
     public func deliveries(eventID: String, applicationID: String) async throws -> [Delivery] {

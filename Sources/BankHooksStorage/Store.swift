@@ -7,8 +7,11 @@ public struct WebhookChange: Sendable {
     /// `.some(nil)` subscribes to every type.
     public var eventTypes: [String]??
     public var isEnabled: Bool?
+    /// `.some(nil)` removes the bearer token.
+    public var bearerToken: String??
 
-    public init(url: String? = nil, name: String?? = nil, eventTypes: [String]?? = nil, isEnabled: Bool? = nil) {
+    public init(url: String? = nil, name: String?? = nil, eventTypes: [String]?? = nil, isEnabled: Bool? = nil, bearerToken: String?? = nil) {
+        self.bearerToken = bearerToken
         self.url = url
         self.name = name
         self.eventTypes = eventTypes
@@ -25,16 +28,49 @@ public struct PublishRequest: Sendable {
     public var idempotencyKey: String?
     public var type: String
     public var timestamp: Timestamp
+    /// The timestamp text as the publisher wrote it (UTC only).
+    public var timestampText: String?
     /// The data object exactly as published.
     public var data: [UInt8]
+    /// What the event is about, for lookups (an Okra record id).
+    public var subject: String?
+    /// The webhook formats that can carry the type; nil means every format.
+    public var formats: Set<String>?
+    /// Deliver only to webhooks that list the type by name (not to "every type" subscriptions).
+    public var explicitOnly: Bool
+    /// Deliver only to this webhook (a test, an acknowledgement of its own change).
+    public var onlyWebhookID: String?
+    /// Create the delivery already leased to this claim (a test sent at once by the caller).
+    public var lease: PublishLease?
 
-    public init(applicationID: String, eventID: String, idempotencyKey: String?, type: String, timestamp: Timestamp, data: [UInt8]) {
+    public init(
+        applicationID: String, eventID: String, idempotencyKey: String?, type: String, timestamp: Timestamp,
+        timestampText: String? = nil, data: [UInt8], subject: String? = nil, formats: Set<String>? = nil,
+        explicitOnly: Bool = false, onlyWebhookID: String? = nil, lease: PublishLease? = nil
+    ) {
+        self.timestampText = timestampText
+        self.subject = subject
+        self.formats = formats
+        self.explicitOnly = explicitOnly
+        self.onlyWebhookID = onlyWebhookID
+        self.lease = lease
         self.applicationID = applicationID
         self.eventID = eventID
         self.idempotencyKey = idempotencyKey
         self.type = type
         self.timestamp = timestamp
         self.data = data
+    }
+}
+
+/// A lease a publish gives its delivery at once, so no dispatcher claims it.
+public struct PublishLease: Hashable, Sendable {
+    public var owner: String
+    public var until: Timestamp
+
+    public init(owner: String, until: Timestamp) {
+        self.owner = owner
+        self.until = until
     }
 }
 
@@ -47,8 +83,11 @@ public struct PublishResult: Hashable, Sendable {
     public var deliveryCount: Int
     /// True when this answers a repeat of an earlier publish and created nothing.
     public var isReplay: Bool
+    /// The ids of the deliveries created (empty for a replay).
+    public var deliveryIDs: [Int64] = []
 
-    public init(eventID: String, type: String, timestamp: Timestamp, deliveryCount: Int, isReplay: Bool) {
+    public init(eventID: String, type: String, timestamp: Timestamp, deliveryCount: Int, isReplay: Bool, deliveryIDs: [Int64] = []) {
+        self.deliveryIDs = deliveryIDs
         self.eventID = eventID
         self.type = type
         self.timestamp = timestamp
@@ -65,8 +104,10 @@ public struct ClaimedWebhook: Hashable, Sendable {
     public var secret: WebhookSecret
     public var previousSecret: WebhookSecret?
     public var previousSecretExpiresAt: Timestamp?
+    public var bearerToken: String?
 
-    public init(id: String, url: String, format: String, secret: WebhookSecret, previousSecret: WebhookSecret?, previousSecretExpiresAt: Timestamp?) {
+    public init(id: String, url: String, format: String, secret: WebhookSecret, previousSecret: WebhookSecret?, previousSecretExpiresAt: Timestamp?, bearerToken: String? = nil) {
+        self.bearerToken = bearerToken
         self.id = id
         self.url = url
         self.format = format
@@ -191,6 +232,16 @@ public protocol Store: Sendable {
     func updateWebhook(id: String, applicationID: String, _ change: WebhookChange, now: Timestamp) async throws -> Webhook?
     /// Deletes a webhook with its deliveries and attempts; false when there was none.
     func deleteWebhook(id: String, applicationID: String) async throws -> Bool
+    /// Makes `newSecret` the webhook's secret; the one it replaces keeps signing until
+    /// `previousValidUntil` (an older previous secret stops at once: at most two are valid).
+    func rotateSecret(id: String, applicationID: String, newSecret: WebhookSecret, previousValidUntil: Timestamp, now: Timestamp) async throws -> Webhook?
+
+    // MARK: Event types
+
+    /// Registers an application's own event type; `conflict` when it exists.
+    func createEventType(_ type: CustomEventType) async throws
+    func eventTypes(applicationID: String) async throws -> [CustomEventType]
+    func deleteEventType(name: String, applicationID: String) async throws -> Bool
 
     // MARK: Publish
 
@@ -218,6 +269,8 @@ public protocol Store: Sendable {
     // MARK: Reads
 
     func event(id: String, applicationID: String) async throws -> Event?
+    /// The latest event about `subject` whose type starts with `typePrefix`.
+    func latestEvent(applicationID: String, subject: String, typePrefix: String) async throws -> Event?
     func deliveries(eventID: String, applicationID: String) async throws -> [Delivery]
     func delivery(id: Int64, applicationID: String) async throws -> Delivery?
     func attempts(deliveryID: Int64) async throws -> [Attempt]

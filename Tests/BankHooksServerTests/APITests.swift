@@ -17,19 +17,30 @@ struct APIFixture: @unchecked Sendable {
     let components: ServerComponents
     let operatorKey = "bhk_operator1_" + String(repeating: "x", count: 32)
 
-    init(maxBodySize: Int = 256 * 1024) async throws {
+    init(maxBodySize: Int = 256 * 1024, clock: any WallClock = SystemClock()) async throws {
         var configuration = ServerConfiguration()
         configuration.databasePath = dir.file("api.sqlite")
         configuration.adminKey = operatorKey
         configuration.maxBodySize = maxBodySize
+        // Receivers in tests listen on 127.0.0.1.
+        configuration.allowedDestinations = [AddressRange("127.0.0.1/32")!]
         var logger = Logger(label: "api-test")
         logger.logLevel = .critical
-        components = try await buildComponents(configuration, logger: logger, announce: { _ in })
+        components = try await buildComponents(configuration, clock: clock, logger: logger, announce: { _ in })
+        // Types the tests publish that are not in the catalog.
+        for name in ["a.b", "order.paid"] {
+            try await components.store.createEventType(CustomEventType(
+                applicationID: defaultApplicationID, name: name, description: "A test type.", schema: nil, createdAt: SystemClock().now()))
+        }
     }
 
-    /// A key of `role` for the default application.
-    func key(_ role: Role) async throws -> String {
-        let (text, record) = APIKey.generate(applicationID: defaultApplicationID, role: role, now: SystemClock().now())
+    /// A key of `role` for an application (the default one unless named; created if missing).
+    func key(_ role: Role, application: String = defaultApplicationID) async throws -> String {
+        let now = SystemClock().now()
+        if try await components.store.application(id: application) == nil {
+            try await components.store.createApplication(Application(id: application, name: application, environment: .sandbox, createdAt: now))
+        }
+        let (text, record) = APIKey.generate(applicationID: application, role: role, now: now)
         try await components.store.createAPIKey(record)
         return text
     }
@@ -122,7 +133,7 @@ func auth(_ key: String, _ extra: HTTPFields = [:]) -> HTTPFields {
         try await f.test { client in
             try await client.execute(uri: "/v1/webhooks", method: .post, headers: auth(f.operatorKey),
                                      body: ByteBuffer(string: #"{"url": "http://127.0.0.1:9/h"}"#)) { #expect($0.status == .created) }
-            let body = ByteBuffer(string: #"{"type": "payment.updated", "data": {"amount": 10.17}, "timestamp": "2022-10-07T10:43:45.128593273Z"}"#)
+            let body = ByteBuffer(string: #"{"type": "order.paid", "data": {"amount": 10.17}, "timestamp": "2022-10-07T10:43:45.128593273Z"}"#)
             var firstID = ""
             try await client.execute(uri: "/v1/events", method: .post, headers: auth(f.operatorKey, [.init("Idempotency-Key")!: "k-1"]), body: body) { response in
                 #expect(response.status == .accepted)

@@ -34,7 +34,9 @@ import Testing
             let created = try await api.call(.POST, "/v1/webhooks", body: #"{"url": "\#(receiver.url())", "event_types": ["payment.updated"]}"#)
             #expect(created.status == 201)
             let secret = try #require(created.json?["secret"] as? String)
-            let published = try await api.call(.POST, "/v1/events", body: #"{"type": "payment.updated", "data": {"id": "p_1", "amount": 670}}"#)
+            // A Lean catalog type, validated against its schema, carried by the standard format.
+            let payment = #"{"id": "e4e672fb-7f3c-43ea-be31-84195a65d0d7", "customer_id": "8ad2437d-2815-4b5c-82fd-543d85567668", "intent_id": "17e030df-91a9-4463-964c-6656605d5bcf", "status": "ACCEPTED_BY_BANK", "amount": 670, "currency": "AED", "bank_transaction_reference": "44778733", "end_user_id": "eb3b08f9-4d5e-4ea3-8d28-09b4917a61a9"}"#
+            let published = try await api.call(.POST, "/v1/events", body: #"{"type": "payment.updated", "data": \#(payment)}"#)
             #expect(published.status == 202)
             let request = try #require(try await receiver.waitForRequests(1).first)
             #expect(request.header("webhook-id") == published.json?["id"] as? String)
@@ -64,6 +66,9 @@ import Testing
             let key = try #require(first.bootstrapKey)
             let created = try await API(baseURL: first.baseURL, key: key).call(.POST, "/v1/webhooks", body: #"{"url": "\#(receiver.url())"}"#)
             #expect(created.status == 201)
+            let registered = try await API(baseURL: first.baseURL, key: key).call(
+                .POST, "/v1/event-types", body: #"{"name": "bank.offline", "description": "A bank went offline."}"#)
+            #expect(registered.status == 201)
 
             let acknowledged = Locked<Set<String>>([])
             /// Publishes ids `range` with 16 concurrent clients; returns the ids not acknowledged.

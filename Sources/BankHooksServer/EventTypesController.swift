@@ -1,0 +1,160 @@
+import BankHooksCore
+import BankHooksStorage
+import BankHooksVerify
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `/v1/event-types`: the built-in catalog with JSON Schemas, and an application's own types.
+struct EventTypesController {
+    let store: any Store
+    let registry: EventTypeRegistry
+    let clock: any WallClock
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("event-types", use: list)
+        group.post("event-types", use: create)
+        group.get("event-types/:name", use: get)
+        group.delete("event-types/:name", use: delete)
+    }
+
+    struct CreateRequest: Decodable {
+        var name: String
+        var description: String
+    }
+
+    /// Encodes one event type; `schema` is spliced in as JSON.
+    static func view(name: String, family: EventFamily, description: String, formats: Set<String>, schema: String?, createdAt: Timestamp?) -> [UInt8] {
+        var out = [UInt8]()
+        out.append(contentsOf: #"{"name":"#.utf8)
+        JSONWriter.appendString(name, to: &out)
+        out.append(contentsOf: #","family":"#.utf8)
+        JSONWriter.appendString(family.rawValue, to: &out)
+        out.append(contentsOf: #","description":"#.utf8)
+        JSONWriter.appendString(description, to: &out)
+        out.append(contentsOf: #","formats":["#.utf8)
+        for (i, format) in formats.sorted().enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(format, to: &out)
+        }
+        out.append(contentsOf: #"],"schema":"#.utf8)
+        out.append(contentsOf: (schema ?? "null").utf8)
+        if let createdAt {
+            out.append(contentsOf: #","created_at":""#.utf8)
+            createdAt.appendISO8601(to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    func views(applicationID: String, family: EventFamily?) async throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for definition in registry.catalog.definitions where family == nil || definition.family == family {
+            out.append(Self.view(
+                name: definition.name, family: definition.family, description: definition.description,
+                formats: registry.formatsCarrying(definition.family), schema: Self.compact(definition.schema), createdAt: nil))
+        }
+        if family == nil || family == .custom {
+            for type in try await store.eventTypes(applicationID: applicationID) {
+                out.append(Self.customView(type, registry: registry))
+            }
+        }
+        return out
+    }
+
+    static func customView(_ type: CustomEventType, registry: EventTypeRegistry) -> [UInt8] {
+        view(name: type.name, family: .custom, description: type.description, formats: registry.formatsCarrying(.custom),
+             schema: type.schema, createdAt: type.createdAt)
+    }
+
+    /// The schema text without the indentation of the Swift literal.
+    static func compact(_ schema: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(schema.utf8)),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return schema }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(EventsController.readers, to: "list event types")
+        var family: EventFamily?
+        if let text = request.uri.queryParameters.get("family") {
+            guard let value = EventFamily(rawValue: text) else {
+                throw Problem(.badRequest, "invalid-query", title: "A query parameter is invalid",
+                              detail: "family must be one of \(EventFamily.allCases.map(\.rawValue).joined(separator: ", "))", field: "query:family")
+            }
+            family = value
+        }
+        var body = Array(#"{"data":["#.utf8)
+        for (i, view) in try await views(applicationID: principal.applicationID, family: family).enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: view)
+        }
+        body.append(contentsOf: "]}".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(EventsController.readers, to: "read event types")
+        let name = try context.parameters.require("name")
+        let body: [UInt8]
+        if let definition = registry.catalog[name] {
+            body = Self.view(name: definition.name, family: definition.family, description: definition.description,
+                             formats: registry.formatsCarrying(definition.family), schema: Self.compact(definition.schema), createdAt: nil)
+        } else if let type = try await store.eventTypes(applicationID: principal.applicationID).first(where: { $0.name == name }) {
+            body = Self.customView(type, registry: registry)
+        } else {
+            throw Problem.notFound("event type \(name)", field: "path:name")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(WebhooksController.managers, to: "register event types")
+        let buffer = try await collectJSONBody(request, context: context)
+        let body = try decodeJSON(CreateRequest.self, from: buffer, context: context)
+        // The schema is kept byte for byte as sent (documentation only), never re-encoded.
+        let schema: String? = try buffer.withUnsafeReadableBytes { bytes in
+            guard let member = try JSONScanner.objectMembers(of: bytes)?.first(where: { $0.key == "schema" }), member.kind != .null else { return nil }
+            guard member.kind == .object else { throw Problem.invalidField("/schema", "`schema` must be a JSON Schema object") }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.valueRange]), as: UTF8.self)
+        }
+        guard EventTypeName.isValid(body.name) else {
+            throw Problem.invalidField("/name", "`name` must be 1 to 128 characters of letters, digits and . _ : - starting with a letter or digit")
+        }
+        guard registry.catalog[body.name] == nil else {
+            throw Problem(.conflict, "event-type-exists", title: "The event type exists",
+                          detail: "`\(body.name)` is a built-in event type", field: "/name")
+        }
+        guard (1...1000).contains(body.description.count) else {
+            throw Problem.invalidField("/description", "`description` must be 1 to 1,000 characters")
+        }
+        let type = CustomEventType(
+            applicationID: principal.applicationID, name: body.name, description: body.description,
+            schema: schema, createdAt: clock.now())
+        do {
+            try await store.createEventType(type)
+        } catch let error as StoreError where error.code == .conflict {
+            throw Problem(.conflict, "event-type-exists", title: "The event type exists",
+                          detail: "this application already registered `\(body.name)`", field: "/name")
+        }
+        registry.invalidate(applicationID: principal.applicationID)
+        return Response(status: .created, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: Self.customView(type, registry: registry))))
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(WebhooksController.managers, to: "delete event types")
+        let name = try context.parameters.require("name")
+        if registry.catalog[name] != nil {
+            throw Problem(.conflict, "built-in-event-type", title: "Built-in event types cannot be deleted",
+                          detail: "`\(name)` is a built-in event type", field: "path:name")
+        }
+        guard try await store.deleteEventType(name: name, applicationID: principal.applicationID) else {
+            throw Problem.notFound("event type \(name)", field: "path:name")
+        }
+        registry.invalidate(applicationID: principal.applicationID)
+        return Response(status: .noContent)
+    }
+}
+

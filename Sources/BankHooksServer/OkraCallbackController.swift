@@ -1,0 +1,35 @@
+import BankHooksCore
+import BankHooksStorage
+import Hummingbird
+import NIOCore
+
+/// `GET /v1/callback?record=<id>&method=AUTH|TRANSACTIONS|IDENTITY|INCOME|BALANCE` (seed 002): the
+/// latest callback of that product for that record, as Okra's body, so a receiver that missed a
+/// callback can pull it.
+struct OkraCallbackController {
+    let store: any Store
+
+    static let methods = ["AUTH", "TRANSACTIONS", "IDENTITY", "INCOME", "BALANCE"]
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("callback", use: latest)
+    }
+
+    @Sendable func latest(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(EventsController.readers, to: "read callbacks")
+        let query = request.uri.queryParameters
+        guard let record = query.get("record"), !record.isEmpty else {
+            throw Problem(.badRequest, "invalid-query", title: "A query parameter is invalid",
+                          detail: "`record` (the record id) is required", field: "query:record")
+        }
+        guard let method = query.get("method"), Self.methods.contains(method) else {
+            throw Problem(.badRequest, "invalid-query", title: "A query parameter is invalid",
+                          detail: "`method` must be one of \(Self.methods.joined(separator: ", "))", field: "query:method")
+        }
+        guard let event = try await store.latestEvent(applicationID: principal.applicationID, subject: record, typePrefix: method + ".") else {
+            throw Problem.notFound("a \(method) callback for record \(record)", field: "query:record")
+        }
+        let body = OkraFormat().body(for: OutboundEvent(id: event.id, type: event.type, timestamp: event.timestamp, data: event.data))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,413 @@
+import Foundation
+
+/// A received event, unwrapped from its format's envelope and decoded into its catalog model.
+public struct ReceivedEvent: Sendable {
+    /// The catalog type name (`entity.created`, `TRANSACTIONS.INITIAL_TRANSACTIONS`, `item.created`).
+    public var type: String
+    /// The idempotency key: the `webhook-id` header (standard, okra) or Lean's `event_id`; nil
+    /// when the format has none (Bridge, Lean's Callback URL).
+    public var eventID: String?
+    /// The envelope's timestamp as text: ISO 8601 (standard, lean) or Bridge's integer; nil when
+    /// the envelope has none (okra, Lean's Callback URL).
+    public var timestamp: String?
+    /// `data` decoded into the type's model; cast it to the model (`as? LeanEvents.…`).
+    public var data: any CatalogEvent
+    /// The bytes `data` was decoded from, exactly as they appear in the body (for okra: the body
+    /// object without `callback_type` and `callback_code`, its other members' bytes unchanged).
+    public var rawData: [UInt8]
+
+    public init(type: String, eventID: String?, timestamp: String?, data: any CatalogEvent, rawData: [UInt8]) {
+        self.type = type
+        self.eventID = eventID
+        self.timestamp = timestamp
+        self.data = data
+        self.rawData = rawData
+    }
+}
+
+/// An event unwrapped from its envelope, before its data is decoded. Reading the envelope needs
+/// no catalog, so it also serves types the catalog does not know.
+public struct EventEnvelope: Hashable, Sendable {
+    public var type: String
+    public var eventID: String?
+    public var timestamp: String?
+    /// The event's data, as in `ReceivedEvent.rawData`.
+    public var rawData: [UInt8]
+
+    public init(type: String, eventID: String?, timestamp: String?, rawData: [UInt8]) {
+        self.type = type
+        self.eventID = eventID
+        self.timestamp = timestamp
+        self.rawData = rawData
+    }
+}
+
+/// Why a body could not be read as an event. `description` says what was wrong.
+public struct EventDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable {
+        /// The format name is not one of standard, lean, okra, bridge.
+        case unknownFormat
+        /// The body is not a JSON object.
+        case malformedBody
+        /// The envelope lacks a member the format requires, or has it with the wrong JSON type.
+        case missingField
+        /// The type is not in the catalog.
+        case unknownType
+        /// `data` does not decode into the type's model; `dataError` says where and why.
+        case invalidData
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// For `invalidData`: the JSON pointer into `data` and what was expected there.
+    public var dataError: EventDataError?
+
+    public init(_ kind: Kind, _ message: String, dataError: EventDataError? = nil) {
+        self.kind = kind
+        self.message = message
+        self.dataError = dataError
+    }
+
+    public var description: String { message }
+}
+
+/// Unwraps each format's envelope and decodes the event's data into its catalog model.
+public enum EventDecoder {
+    /// Reads `body` in the envelope of `format` and decodes its data with the catalog's model for
+    /// its type:
+    /// - standard `{"type","timestamp","data"}`, event id from the `webhook-id` header;
+    /// - lean `{"type","message","payload","timestamp","event_id"}` (data = `payload`), or Lean's
+    ///   Callback URL body (top-level `status`, no `type`): type `bank_link.result`, data = the body;
+    /// - okra `{"callback_type","callback_code",…}`: type `CALLBACK_TYPE.CALLBACK_CODE`, data = the
+    ///   object without those two members, event id from the `webhook-id` header when present;
+    /// - bridge `{"content","timestamp","type"}`: data = `content`, timestamp = the integer as text.
+    public static func decode(
+        format: String, body: [UInt8], headers: [(name: String, value: String)], catalog: EventCatalog = .builtIn
+    ) throws(EventDecodingError) -> ReceivedEvent {
+        let envelope = try self.envelope(format: format, body: body, headers: headers)
+        guard let definition = catalog[envelope.type] else {
+            throw EventDecodingError(.unknownType, "`\(envelope.type)` is not an event type in the catalog")
+        }
+        let data: any CatalogEvent
+        do {
+            data = try definition.model.decode(from: Data(envelope.rawData))
+        } catch let error as DecodingError {
+            let dataError = EventDataError(error, schema: definition.schemaObject)
+            throw EventDecodingError(.invalidData, "`\(envelope.type)` data does not match its model: \(dataError)", dataError: dataError)
+        } catch {
+            throw EventDecodingError(.invalidData, "`\(envelope.type)` data does not match its model: \(error)")
+        }
+        return ReceivedEvent(
+            type: envelope.type, eventID: envelope.eventID, timestamp: envelope.timestamp, data: data, rawData: envelope.rawData)
+    }
+
+    /// `decode(format:body:headers:catalog:)` for a parsed request.
+    public static func decode(
+        format: String, _ request: WebhookRequest, catalog: EventCatalog = .builtIn
+    ) throws(EventDecodingError) -> ReceivedEvent {
+        try decode(format: format, body: request.body, headers: request.headers, catalog: catalog)
+    }
+
+    /// Unwraps the envelope of `format` without decoding the data.
+    public static func envelope(
+        format: String, body: [UInt8], headers: [(name: String, value: String)]
+    ) throws(EventDecodingError) -> EventEnvelope {
+        let scanner = EnvelopeScanner(body)
+        let members: [EnvelopeScanner.Member]
+        do throws(EnvelopeScanner.Failure) {
+            members = try scanner.topLevelMembers()
+        } catch {
+            throw EventDecodingError(.malformedBody, "the \(format) body is not a JSON object: \(error.reason)")
+        }
+        let object = EnvelopeObject(format: format, scanner: scanner, members: members)
+        let webhookID = headers.first { WebhookRequest.sameName($0.name, "webhook-id") }?.value
+
+        switch format {
+        case "standard":
+            return EventEnvelope(
+                type: try object.string("type"), eventID: webhookID,
+                timestamp: try object.optionalString("timestamp"), rawData: try object.raw("data"))
+
+        case "lean":
+            if object["type"] == nil, object["status"] != nil {
+                // Lean's Callback URL: one POST per bank-link attempt, the body is the data.
+                return EventEnvelope(type: "bank_link.result", eventID: nil, timestamp: nil, rawData: body)
+            }
+            return EventEnvelope(
+                type: try object.string("type"), eventID: try object.optionalString("event_id"),
+                timestamp: try object.optionalString("timestamp"), rawData: try object.raw("payload"))
+
+        case "okra":
+            let callbackType = try object.string("callback_type")
+            let callbackCode = try object.string("callback_code")
+            var data: [UInt8] = [UInt8(ascii: "{")]
+            for member in members where member.key != "callback_type" && member.key != "callback_code" {
+                if data.count > 1 { data.append(UInt8(ascii: ",")) }
+                data.append(contentsOf: body[member.keyRange])
+                data.append(UInt8(ascii: ":"))
+                data.append(contentsOf: body[member.valueRange])
+            }
+            data.append(UInt8(ascii: "}"))
+            return EventEnvelope(type: "\(callbackType).\(callbackCode)", eventID: webhookID, timestamp: nil, rawData: data)
+
+        case "bridge":
+            return EventEnvelope(
+                type: try object.string("type"), eventID: nil,
+                timestamp: try object.integerText("timestamp"), rawData: try object.raw("content"))
+
+        default:
+            throw EventDecodingError(.unknownFormat, "unknown format `\(format)`; expected one of \(WebhookVerifier.formats.joined(separator: ", "))")
+        }
+    }
+}
+
+/// The top-level members of an envelope, with typed accessors whose errors name the member.
+private struct EnvelopeObject {
+    let format: String
+    let scanner: EnvelopeScanner
+    let members: [EnvelopeScanner.Member]
+
+    /// The first member called `key`.
+    subscript(key: String) -> EnvelopeScanner.Member? {
+        members.first { $0.key == key }
+    }
+
+    func raw(_ key: String) throws(EventDecodingError) -> [UInt8] {
+        guard let member = self[key] else {
+            throw EventDecodingError(.missingField, "the \(format) body has no `\(key)` member")
+        }
+        return Array(scanner.bytes[member.valueRange])
+    }
+
+    func string(_ key: String) throws(EventDecodingError) -> String {
+        guard let value = try optionalString(key) else {
+            throw EventDecodingError(.missingField, "the \(format) body has no `\(key)` member")
+        }
+        return value
+    }
+
+    /// The member's string value; nil if absent or null.
+    func optionalString(_ key: String) throws(EventDecodingError) -> String? {
+        guard let member = self[key], !scanner.isNull(member.valueRange) else { return nil }
+        guard let text = scanner.stringValue(member.valueRange) else {
+            throw EventDecodingError(.missingField, "`\(key)` in the \(format) body must be a string")
+        }
+        return text
+    }
+
+    /// An integer member's digits as text (a string value is accepted as is); nil if absent or null.
+    func integerText(_ key: String) throws(EventDecodingError) -> String? {
+        guard let member = self[key], !scanner.isNull(member.valueRange) else { return nil }
+        if let text = scanner.stringValue(member.valueRange) { return text }
+        let literal = scanner.bytes[member.valueRange]
+        let digits = literal.first == UInt8(ascii: "-") ? literal.dropFirst() : literal[...]
+        guard !digits.isEmpty, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            throw EventDecodingError(.missingField, "`\(key)` in the \(format) body must be an integer")
+        }
+        return String(decoding: literal, as: UTF8.self)
+    }
+}
+
+/// Finds the members of a top-level JSON object and the exact byte range of each value, so data
+/// can be handed on without re-serialising it. Values are checked only as far as needed to skip
+/// them; JSONDecoder validates the data it decodes.
+struct EnvelopeScanner {
+    struct Member {
+        var key: String
+        /// The key with its quotes.
+        var keyRange: Range<Int>
+        var valueRange: Range<Int>
+    }
+
+    struct Failure: Error {
+        var reason: String
+    }
+
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    func topLevelMembers() throws(Failure) -> [Member] {
+        var index = skipWhitespace(0)
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else {
+            throw Failure(reason: index < bytes.count ? "expected `{` at byte \(index)" : "the body is empty")
+        }
+        index = skipWhitespace(index + 1)
+        var members: [Member] = []
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            try requireEnd(index + 1)
+            return members
+        }
+        while true {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw Failure(reason: "expected a member name at byte \(index)")
+            }
+            let (key, keyEnd) = try string(at: index)
+            let keyRange = index..<keyEnd
+            index = skipWhitespace(keyEnd)
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw Failure(reason: "expected `:` after member `\(key)` at byte \(index)")
+            }
+            index = skipWhitespace(index + 1)
+            let valueEnd = try skipValue(at: index, depth: 0)
+            members.append(Member(key: key, keyRange: keyRange, valueRange: index..<valueEnd))
+            index = skipWhitespace(valueEnd)
+            guard index < bytes.count else { throw Failure(reason: "the object is not closed") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index = skipWhitespace(index + 1)
+                continue
+            }
+            guard bytes[index] == UInt8(ascii: "}") else {
+                throw Failure(reason: "expected `,` or `}` at byte \(index)")
+            }
+            try requireEnd(index + 1)
+            return members
+        }
+    }
+
+    func isNull(_ range: Range<Int>) -> Bool {
+        bytes[range].elementsEqual("null".utf8)
+    }
+
+    /// The decoded text of a string value; nil if the value is not a string.
+    func stringValue(_ range: Range<Int>) -> String? {
+        guard !range.isEmpty, bytes[range.lowerBound] == UInt8(ascii: "\""),
+              let (text, end) = try? string(at: range.lowerBound), end == range.upperBound
+        else { return nil }
+        return text
+    }
+
+    private func requireEnd(_ index: Int) throws(Failure) {
+        let rest = skipWhitespace(index)
+        guard rest == bytes.count else { throw Failure(reason: "unexpected bytes after the object at byte \(rest)") }
+    }
+
+    private func skipWhitespace(_ start: Int) -> Int {
+        var index = start
+        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        return index
+    }
+
+    /// The end of the value starting at `start`.
+    private func skipValue(at start: Int, depth: Int) throws(Failure) -> Int {
+        guard depth < 512 else { throw Failure(reason: "nested too deeply at byte \(start)") }
+        guard start < bytes.count else { throw Failure(reason: "expected a value at the end of the body") }
+        switch bytes[start] {
+        case UInt8(ascii: "\""):
+            return try string(at: start).end
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[start] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let isObject = close == UInt8(ascii: "}")
+            var index = skipWhitespace(start + 1)
+            if index < bytes.count, bytes[index] == close { return index + 1 }
+            while true {
+                if isObject {
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                        throw Failure(reason: "expected a member name at byte \(index)")
+                    }
+                    index = skipWhitespace(try string(at: index).end)
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                        throw Failure(reason: "expected `:` at byte \(index)")
+                    }
+                    index = skipWhitespace(index + 1)
+                }
+                index = skipWhitespace(try skipValue(at: index, depth: depth + 1))
+                guard index < bytes.count else { throw Failure(reason: "a value starting at byte \(start) is not closed") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index = skipWhitespace(index + 1)
+                } else if bytes[index] == close {
+                    return index + 1
+                } else {
+                    throw Failure(reason: "expected `,` or `\(Character(Unicode.Scalar(close)))` at byte \(index)")
+                }
+            }
+        default:
+            // A number or a literal: up to the next delimiter.
+            var index = start
+            while index < bytes.count, !",}] \t\r\n".utf8.contains(bytes[index]) { index += 1 }
+            let token = bytes[start..<index]
+            let valid: Bool
+            if token.elementsEqual("true".utf8) || token.elementsEqual("false".utf8) || token.elementsEqual("null".utf8) {
+                valid = true
+            } else {
+                valid = !token.isEmpty && token.allSatisfy { "0123456789+-.eE".utf8.contains($0) }
+            }
+            guard valid else { throw Failure(reason: "unexpected value at byte \(start)") }
+            return index
+        }
+    }
+
+    /// Decodes the string starting at the quote at `start`; returns its text and the index after
+    /// its closing quote.
+    private func string(at start: Int) throws(Failure) -> (text: String, end: Int) {
+        var scalars = String.UnicodeScalarView()
+        var raw: [UInt8] = []
+        var index = start + 1
+        func flush() {
+            if !raw.isEmpty {
+                scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
+                raw.removeAll(keepingCapacity: true)
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                flush()
+                return (String(scalars), index + 1)
+            case UInt8(ascii: "\\"):
+                guard index + 1 < bytes.count else { break }
+                let escape = bytes[index + 1]
+                index += 2
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): raw.append(escape)
+                case UInt8(ascii: "b"): raw.append(0x08)
+                case UInt8(ascii: "f"): raw.append(0x0C)
+                case UInt8(ascii: "n"): raw.append(0x0A)
+                case UInt8(ascii: "r"): raw.append(0x0D)
+                case UInt8(ascii: "t"): raw.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard var unit = hex4(at: index) else { throw Failure(reason: "invalid \\u escape at byte \(index - 2)") }
+                    index += 4
+                    if (0xD800..<0xDC00).contains(unit), index + 1 < bytes.count,
+                       bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                       let low = hex4(at: index + 2), (0xDC00..<0xE000).contains(low) {
+                        unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                        index += 6
+                    }
+                    flush()
+                    scalars.append(Unicode.Scalar(unit) ?? "\u{FFFD}")
+                default:
+                    throw Failure(reason: "invalid escape at byte \(index - 2)")
+                }
+                continue
+            case 0x00..<0x20:
+                throw Failure(reason: "control character in a string at byte \(index)")
+            default:
+                raw.append(byte)
+                index += 1
+                continue
+            }
+            break
+        }
+        throw Failure(reason: "a string starting at byte \(start) is not closed")
+    }
+
+    private func hex4(at index: Int) -> UInt32? {
+        guard index + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for byte in bytes[index..<index + 4] {
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: return nil
+            }
+            value = value << 4 | digit
+        }
+        return value
+    }
+}
