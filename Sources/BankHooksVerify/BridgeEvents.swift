@@ -373,246 +373,154 @@ public enum BridgeEvents {
     ]
 
     // MARK: Schemas
+    //
+    // Each type keeps its own descriptions; `CatalogSchema` (LeanEvents.swift) writes the object
+    // boilerplate, and the members several types describe alike are written once below.
 
-    static let userSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's user.deleted event.",
-      "properties": {
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the deleted Bridge user."}
-      },
-      "required": ["user_uuid"],
-      "additionalProperties": true
-    }
-    """#
+    static let userSchema = CatalogSchema.event(
+        description: "Content of Bridge's user.deleted event.",
+        required: ["user_uuid"],
+        properties: [#""user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the deleted Bridge user."}"#])
 
-    static let itemCreatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's item.created event.",
-      "properties": {
-        "item_id": {"type": "integer", "description": "Bridge ID of the item being created."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owns the item."}
-      },
-      "required": ["item_id", "user_uuid"],
-      "additionalProperties": true
-    }
-    """#
+    static let itemCreatedSchema = CatalogSchema.event(
+        description: "Content of Bridge's item.created event.",
+        required: ["item_id", "user_uuid"],
+        properties: [#""item_id": {"type": "integer", "description": "Bridge ID of the item being created."}"#, userOwningItem])
 
-    static let itemDeletedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's item.deleted event.",
-      "properties": {
-        "item_id": {"type": "integer", "description": "Bridge ID of the deleted item."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owned the item."}
-      },
-      "required": ["item_id", "user_uuid"],
-      "additionalProperties": true
-    }
-    """#
+    static let itemDeletedSchema = CatalogSchema.event(
+        description: "Content of Bridge's item.deleted event.",
+        required: ["item_id", "user_uuid"],
+        properties: [
+            #""item_id": {"type": "integer", "description": "Bridge ID of the deleted item."}"#,
+            #""user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owned the item."}"#,
+        ])
 
-    static let itemRefreshedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's item.refreshed event.",
-      "properties": {
-        "item_id": {"type": "integer", "description": "Bridge ID of the refreshed item."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owns the item."},
-        "status_code": {"type": "integer", "description": "The item's status code after the refresh; 0 means OK."},
-        "status_code_info": {"type": "string", "description": "Short text for the status code, such as \"ok\"."},
-        "full_refresh": {"type": "boolean", "description": "Whether Bridge fetched the item's full history."},
-        "refresh_trigger": {"type": ["string", "null"], "description": "What started the refresh: connect (the Connect flow), api (your API integration) or scheduler (Bridge's automatic refresh)."},
-        "account_types": {"type": ["string", "null"], "description": "Which account types were refreshed, such as \"payment\"."},
-        "authentication_expires_at": {"type": ["string", "null"], "format": "date-time", "description": "When the item's bank authentication expires."}
-      },
-      "required": ["item_id", "user_uuid", "status_code", "status_code_info", "full_refresh"],
-      "additionalProperties": true
-    }
-    """#
+    static let itemRefreshedSchema = CatalogSchema.event(
+        description: "Content of Bridge's item.refreshed event.",
+        required: ["item_id", "user_uuid", "status_code", "status_code_info", "full_refresh"],
+        properties: [
+            #""item_id": {"type": "integer", "description": "Bridge ID of the refreshed item."}"#,
+            userOwningItem,
+            #""status_code": {"type": "integer", "description": "The item's status code after the refresh; 0 means OK."}"#,
+            #""status_code_info": {"type": "string", "description": "Short text for the status code, such as \"ok\"."}"#,
+            #""full_refresh": {"type": "boolean", "description": "Whether Bridge fetched the item's full history."}"#,
+            #""refresh_trigger": {"type": ["string", "null"], "description": "What started the refresh: connect (the Connect flow), api (your API integration) or scheduler (Bridge's automatic refresh)."}"#,
+            #""account_types": {"type": ["string", "null"], "description": "Which account types were refreshed, such as \"payment\"."}"#,
+            #""authentication_expires_at": {"type": ["string", "null"], "format": "date-time", "description": "When the item's bank authentication expires."}"#,
+        ])
 
-    static let accountCreatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's item.account.created event.",
-      "properties": {
-        "account_id": {"type": "integer", "description": "Bridge ID of the new account."},
-        "item_id": {"type": "integer", "description": "Bridge ID of the item the account belongs to."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owns the item."},
-        "balance": {"type": "number", "description": "The account's balance."}
-      },
-      "required": ["account_id", "item_id", "user_uuid", "balance"],
-      "additionalProperties": true
-    }
-    """#
+    static let accountCreatedSchema = CatalogSchema.event(
+        description: "Content of Bridge's item.account.created event.",
+        required: ["account_id", "item_id", "user_uuid", "balance"],
+        properties: [
+            #""account_id": {"type": "integer", "description": "Bridge ID of the new account."}"#,
+            itemOfAccount, userOwningItem,
+            #""balance": {"type": "number", "description": "The account's balance."}"#,
+        ])
 
-    static let accountUpdatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's item.account.updated event.",
-      "properties": {
-        "account_id": {"type": "integer", "description": "Bridge ID of the updated account."},
-        "item_id": {"type": "integer", "description": "Bridge ID of the item the account belongs to."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owns the item."},
-        "balance": {"type": "number", "description": "The account's balance after the update."},
-        "nb_new_transactions": {"type": "integer", "description": "How many transactions were added."},
-        "nb_updated_transactions": {"type": "integer", "description": "How many transactions were updated."},
-        "nb_deleted_transactions": {"type": "integer", "description": "How many transactions were deleted."}
-      },
-      "required": ["account_id", "item_id", "user_uuid", "balance", "nb_new_transactions", "nb_updated_transactions", "nb_deleted_transactions"],
-      "additionalProperties": true
-    }
-    """#
+    static let accountUpdatedSchema = CatalogSchema.event(
+        description: "Content of Bridge's item.account.updated event.",
+        required: ["account_id", "item_id", "user_uuid", "balance", "nb_new_transactions", "nb_updated_transactions", "nb_deleted_transactions"],
+        properties: [
+            #""account_id": {"type": "integer", "description": "Bridge ID of the updated account."}"#,
+            itemOfAccount, userOwningItem,
+            #""balance": {"type": "number", "description": "The account's balance after the update."}"#,
+            #""nb_new_transactions": {"type": "integer", "description": "How many transactions were added."}"#,
+            #""nb_updated_transactions": {"type": "integer", "description": "How many transactions were updated."}"#,
+            #""nb_deleted_transactions": {"type": "integer", "description": "How many transactions were deleted."}"#,
+        ])
 
-    static let accountDeletedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's item.account.deleted event (fields chosen by BankHooks).",
-      "properties": {
-        "account_id": {"type": "integer", "description": "Bridge ID of the account the bank no longer reports."},
-        "item_id": {"type": "integer", "description": "Bridge ID of the item the account belongs to."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owns the item."}
-      },
-      "required": ["account_id", "item_id", "user_uuid"],
-      "additionalProperties": true
-    }
-    """#
+    static let accountDeletedSchema = accountReferenceSchema(
+        "Content of Bridge's item.account.deleted event (fields chosen by BankHooks).",
+        accountID: "Bridge ID of the account the bank no longer reports.")
 
-    static let paymentTransactionCreatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's payment.transaction.created event.",
-      "properties": {
-        "payment_transaction_id": {"type": "string", "description": "ID of the payment transaction."},
-        "payment_request_id": {"type": "string", "description": "ID of the payment request the transaction belongs to."},
-        "payment_link_id": {"type": ["string", "null"], "description": "ID of the payment link, when the payment came from one; absent otherwise."},
-        "client_reference": {"type": ["string", "null"], "description": "Your reference for the payment, when you set one."},
-        "end_to_end_id": {"type": ["string", "null"], "description": "End-to-end identifier of the transfer, when known."}
-      },
-      "required": ["payment_transaction_id", "payment_request_id"],
-      "additionalProperties": true
-    }
-    """#
+    static let paymentTransactionCreatedSchema = CatalogSchema.event(
+        description: "Content of Bridge's payment.transaction.created event.",
+        required: ["payment_transaction_id", "payment_request_id"],
+        properties: paymentTransactionIDs + paymentReferences)
 
-    static let paymentTransactionUpdatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's payment.transaction.updated event.",
-      "properties": {
-        "payment_transaction_id": {"type": "string", "description": "ID of the payment transaction."},
-        "payment_request_id": {"type": "string", "description": "ID of the payment request the transaction belongs to."},
-        "status": {"type": "string", "description": "ISO 20022 status of the transaction: CREA, ACTC, PDNG, ACSC or RJCT (older integrations may also see PART, CANC and others)."},
-        "status_reason": {"type": ["string", "null"], "description": "ISO 20022 reason code of a rejection, such as MS03; absent when there is none."},
-        "payment_link_id": {"type": ["string", "null"], "description": "ID of the payment link, when the payment came from one; absent otherwise."},
-        "client_reference": {"type": ["string", "null"], "description": "Your reference for the payment, when you set one."},
-        "end_to_end_id": {"type": ["string", "null"], "description": "End-to-end identifier of the transfer, when known."},
-        "payment_account_transaction_id": {"type": ["string", "null"], "description": "ID of the matching transaction on your Bridge payment account, once received."},
-        "payment_account_transaction_status": {"type": ["string", "null"], "description": "Status of that payment account transaction, such as \"received\"."}
-      },
-      "required": ["payment_transaction_id", "payment_request_id", "status"],
-      "additionalProperties": true
-    }
-    """#
+    static let paymentTransactionUpdatedSchema = CatalogSchema.event(
+        description: "Content of Bridge's payment.transaction.updated event.",
+        required: ["payment_transaction_id", "payment_request_id", "status"],
+        properties: paymentTransactionIDs + [
+            #""status": {"type": "string", "description": "ISO 20022 status of the transaction: CREA, ACTC, PDNG, ACSC or RJCT (older integrations may also see PART, CANC and others)."}"#,
+            #""status_reason": {"type": ["string", "null"], "description": "ISO 20022 reason code of a rejection, such as MS03; absent when there is none."}"#,
+        ] + paymentReferences + [
+            #""payment_account_transaction_id": {"type": ["string", "null"], "description": "ID of the matching transaction on your Bridge payment account, once received."}"#,
+            #""payment_account_transaction_status": {"type": ["string", "null"], "description": "Status of that payment account transaction, such as \"received\"."}"#,
+        ])
 
-    static let paymentLinkUpdatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's payment.link.updated event.",
-      "properties": {
-        "payment_link_id": {"type": "string", "description": "ID of the payment link."},
-        "payment_link_status": {"type": "string", "description": "The link's new status: valid, expired, revoked or completed (upper case in Bridge's 2021 API version)."},
-        "payment_link_client_reference": {"type": ["string", "null"], "description": "Your reference for the payment link, when you set one."},
-        "payment_status": {"type": ["string", "null"], "description": "Status of the payment made through the link, such as \"initiated_in_success\"."}
-      },
-      "required": ["payment_link_id", "payment_link_status"],
-      "additionalProperties": true
-    }
-    """#
+    static let paymentLinkUpdatedSchema = CatalogSchema.event(
+        description: "Content of Bridge's payment.link.updated event.",
+        required: ["payment_link_id", "payment_link_status"],
+        properties: [
+            #""payment_link_id": {"type": "string", "description": "ID of the payment link."}"#,
+            #""payment_link_status": {"type": "string", "description": "The link's new status: valid, expired, revoked or completed (upper case in Bridge's 2021 API version)."}"#,
+            #""payment_link_client_reference": {"type": ["string", "null"], "description": "Your reference for the payment link, when you set one."}"#,
+            #""payment_status": {"type": ["string", "null"], "description": "Status of the payment made through the link, such as \"initiated_in_success\"."}"#,
+        ])
 
-    static let transferAccountCreatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of the transfer.account.created event (name and fields chosen by BankHooks).",
-      "properties": {
-        "account_id": {"type": "integer", "description": "Bridge ID of the account that can now send transfers."},
-        "item_id": {"type": "integer", "description": "Bridge ID of the item the account belongs to."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owns the item."}
-      },
-      "required": ["account_id", "item_id", "user_uuid"],
-      "additionalProperties": true
-    }
-    """#
+    static let transferAccountCreatedSchema = accountReferenceSchema(
+        "Content of the transfer.account.created event (name and fields chosen by BankHooks).",
+        accountID: "Bridge ID of the account that can now send transfers.")
 
-    static let transferAccountUpdatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of the transfer.account.updated event (name and fields chosen by BankHooks).",
-      "properties": {
-        "account_id": {"type": "integer", "description": "Bridge ID of the updated transfer account."},
-        "item_id": {"type": "integer", "description": "Bridge ID of the item the account belongs to."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owns the item."}
-      },
-      "required": ["account_id", "item_id", "user_uuid"],
-      "additionalProperties": true
-    }
-    """#
+    static let transferAccountUpdatedSchema = accountReferenceSchema(
+        "Content of the transfer.account.updated event (name and fields chosen by BankHooks).",
+        accountID: "Bridge ID of the updated transfer account.")
 
-    static let transferCreatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of the transfer.created event (name and fields chosen by BankHooks).",
-      "properties": {
-        "transfer_id": {"type": "string", "description": "ID of the Bridge Pay transfer."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who sends the transfer."},
-        "status": {"type": "string", "description": "The transfer's status, such as created, initiated, executed or failed."},
-        "status_reason": {"type": ["string", "null"], "description": "Why the transfer failed, when it did."}
-      },
-      "required": ["transfer_id", "user_uuid", "status"],
-      "additionalProperties": true
-    }
-    """#
+    static let transferCreatedSchema = transferSchema(
+        "Content of the transfer.created event (name and fields chosen by BankHooks).",
+        status: "The transfer's status, such as created, initiated, executed or failed.")
 
-    static let transferUpdatedSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of the transfer.updated event (name and fields chosen by BankHooks).",
-      "properties": {
-        "transfer_id": {"type": "string", "description": "ID of the Bridge Pay transfer."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who sends the transfer."},
-        "status": {"type": "string", "description": "The transfer's new status, such as initiated, executed or failed."},
-        "status_reason": {"type": ["string", "null"], "description": "Why the transfer failed, when it did."}
-      },
-      "required": ["transfer_id", "user_uuid", "status"],
-      "additionalProperties": true
-    }
-    """#
+    static let transferUpdatedSchema = transferSchema(
+        "Content of the transfer.updated event (name and fields chosen by BankHooks).",
+        status: "The transfer's new status, such as initiated, executed or failed.")
 
-    static let testEventSchema = #"""
-    {
-      "$schema": "https://json-schema.org/draft/2020-12/schema",
-      "type": "object",
-      "description": "Content of Bridge's TEST_EVENT, always {\"item_id\": 1234567890, \"status\": 0, \"user_uuid\": \"9a95b38f-f98b-417a-988b-9d0d584893e7\"}.",
-      "properties": {
-        "item_id": {"type": "integer", "description": "A fake item ID (1234567890)."},
-        "status": {"type": "integer", "description": "A fake item status (0)."},
-        "user_uuid": {"type": "string", "format": "uuid", "description": "A fake user UUID."}
-      },
-      "required": ["item_id", "status", "user_uuid"],
-      "additionalProperties": true
+    static let testEventSchema = CatalogSchema.event(
+        description: #"Content of Bridge's TEST_EVENT, always {\"item_id\": 1234567890, \"status\": 0, \"user_uuid\": \"9a95b38f-f98b-417a-988b-9d0d584893e7\"}."#,
+        required: ["item_id", "status", "user_uuid"],
+        properties: [
+            #""item_id": {"type": "integer", "description": "A fake item ID (1234567890)."}"#,
+            #""status": {"type": "integer", "description": "A fake item status (0)."}"#,
+            #""user_uuid": {"type": "string", "format": "uuid", "description": "A fake user UUID."}"#,
+        ])
+
+    // MARK: Shared members
+
+    static let userOwningItem = #""user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who owns the item."}"#
+    static let itemOfAccount = #""item_id": {"type": "integer", "description": "Bridge ID of the item the account belongs to."}"#
+
+    /// `payment_transaction_id` and `payment_request_id` of the payment transaction events.
+    static let paymentTransactionIDs = [
+        #""payment_transaction_id": {"type": "string", "description": "ID of the payment transaction."}"#,
+        #""payment_request_id": {"type": "string", "description": "ID of the payment request the transaction belongs to."}"#,
+    ]
+
+    /// The optional references of the payment transaction events.
+    static let paymentReferences = [
+        #""payment_link_id": {"type": ["string", "null"], "description": "ID of the payment link, when the payment came from one; absent otherwise."}"#,
+        #""client_reference": {"type": ["string", "null"], "description": "Your reference for the payment, when you set one."}"#,
+        #""end_to_end_id": {"type": ["string", "null"], "description": "End-to-end identifier of the transfer, when known."}"#,
+    ]
+
+    /// `BridgeAccountReferenceEvent`'s schema, with the event's and `account_id`'s descriptions.
+    static func accountReferenceSchema(_ description: String, accountID: String) -> String {
+        CatalogSchema.event(
+            description: description,
+            required: ["account_id", "item_id", "user_uuid"],
+            properties: [#""account_id": {"type": "integer", "description": "\#(accountID)"}"#, itemOfAccount, userOwningItem])
     }
-    """#
+
+    /// `BridgeTransferEvent`'s schema, with the event's and `status`'s descriptions.
+    static func transferSchema(_ description: String, status: String) -> String {
+        CatalogSchema.event(
+            description: description,
+            required: ["transfer_id", "user_uuid", "status"],
+            properties: [
+                #""transfer_id": {"type": "string", "description": "ID of the Bridge Pay transfer."}"#,
+                #""user_uuid": {"type": "string", "format": "uuid", "description": "UUID of the Bridge user who sends the transfer."}"#,
+                #""status": {"type": "string", "description": "\#(status)"}"#,
+                #""status_reason": {"type": ["string", "null"], "description": "Why the transfer failed, when it did."}"#,
+            ])
+    }
 }

@@ -2,6 +2,7 @@
 // (`bank_link.result`). For a webhook the model is its `payload` (what a publisher sends as
 // `data`); BankHooks' `lean` format renders `{"type","message","payload","timestamp","event_id"}`.
 // For `bank_link.result` the model is the whole Callback URL body, sent as is.
+// Types whose payloads have the same shape share one model and one schema.
 
 /// Lean's webhooks (seed 001) and its Callback URL (seed 000).
 public enum LeanEvents {
@@ -9,405 +10,270 @@ public enum LeanEvents {
         EventTypeDefinition(
             name: "entity.created", family: .lean,
             description: "Triggered when your customer successfully connects their account through the Link SDK's connect(). The entity is used to retrieve data from the customer's bank account: its id serves as a token representing the holding bank account.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "id": {"type": "string", "format": "uuid", "description": "The entity: the token representing the connected bank account, used to retrieve the customer's bank data."},
-                "app_user_id": {"type": "string", "description": "The id your application uses for the customer."},
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer the entity belongs to."},
-                "permissions": {"type": "array", "items": {"type": "string"}, "description": "The permissions the customer granted (e.g. `transactions`, `identity`, `accounts`, `beneficiaries`)."},
-                "bank_details": {
-                  "type": "object",
-                  "description": "The bank that holds the connected account.",
-                  "properties": {
-                    "logo": {"type": "string", "format": "uri", "description": "URL of the bank's logo."},
-                    "name": {"type": "string", "description": "The bank's name."},
-                    "account_type": {"type": "string", "enum": ["BUSINESS", "PERSONAL"], "description": "Whether the connected account is a business or a personal one."},
-                    "identifier": {"type": "string", "description": "How Lean identifies the bank (e.g. `LEA1_SAMAOB_SAU`)."},
-                    "main_color": {"type": "string", "description": "The bank's main colour, as a hex value (e.g. `#1beb75`)."},
-                    "background_color": {"type": "string", "description": "The bank's background colour, as a hex value (e.g. `#ffffff`)."}
-                  },
-                  "required": ["logo", "name", "account_type", "identifier", "main_color", "background_color"],
-                  "additionalProperties": true
-                }
-              },
-              "required": ["id", "app_user_id", "customer_id", "permissions", "bank_details"],
-              "additionalProperties": true
-            }
-            """#,
-            model: LeanEntityCreated.self,
+            schema: entitySchema, model: LeanEntity.self,
             message: "An entity object has been created."),
         EventTypeDefinition(
             name: "entity.updated", family: .lean,
             description: "Triggered when the consents for the entity change: the customer connects their account again through the Link SDK's connect(), or revokes the consent. The first connection sends entity.created instead.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "id": {"type": "string", "format": "uuid", "description": "The entity: the token representing the connected bank account, used to retrieve the customer's bank data."},
-                "app_user_id": {"type": "string", "description": "The id your application uses for the customer."},
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer the entity belongs to."},
-                "permissions": {"type": "array", "items": {"type": "string"}, "description": "The permissions the customer granted (e.g. `transactions`, `identity`, `accounts`, `beneficiaries`)."},
-                "bank_details": {
-                  "type": "object",
-                  "description": "The bank that holds the connected account.",
-                  "properties": {
-                    "logo": {"type": "string", "format": "uri", "description": "URL of the bank's logo."},
-                    "name": {"type": "string", "description": "The bank's name."},
-                    "account_type": {"type": "string", "enum": ["BUSINESS", "PERSONAL"], "description": "Whether the connected account is a business or a personal one."},
-                    "identifier": {"type": "string", "description": "How Lean identifies the bank (e.g. `LEA1_SAMAOB_SAU`)."},
-                    "main_color": {"type": "string", "description": "The bank's main colour, as a hex value (e.g. `#1beb75`)."},
-                    "background_color": {"type": "string", "description": "The bank's background colour, as a hex value (e.g. `#ffffff`)."}
-                  },
-                  "required": ["logo", "name", "account_type", "identifier", "main_color", "background_color"],
-                  "additionalProperties": true
-                }
-              },
-              "required": ["id", "app_user_id", "customer_id", "permissions", "bank_details"],
-              "additionalProperties": true
-            }
-            """#,
-            model: LeanEntityUpdated.self,
+            schema: entitySchema, model: LeanEntity.self,
             message: "An entity object has been updated."),
         EventTypeDefinition(
             name: "results.ready", family: .lean,
             description: "Triggered after Lean's system has retrieved data requested to be delivered asynchronously.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "id": {"type": "string", "format": "uuid", "description": "The asynchronous request whose results are ready."}
-              },
-              "required": ["id"],
-              "additionalProperties": true
-            }
-            """#,
+            schema: CatalogSchema.event(required: ["id"], properties: [
+                #""id": {"type": "string", "format": "uuid", "description": "The asynchronous request whose results are ready."}"#,
+            ]),
             model: LeanResultsReady.self,
             message: "Your results are ready."),
         EventTypeDefinition(
             name: "bank.availability.updated", family: .lean,
             description: "Triggered when a bank is taken offline or online for bank data (Open Banking), by Lean or by you in the Application Dashboard. While a bank is unavailable, end users' use of the LinkSDK is restricted.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "identifier": {"type": "string", "description": "How Lean identifies the bank (e.g. `BANK1_KSA`)."},
-                "availability": {
-                  "type": "object",
-                  "description": "The bank's availability for payments and for bank data.",
-                  "properties": {
-                    "active": {
-                      "type": "object",
-                      "description": "Whether the bank is online, per product.",
-                      "properties": {
-                        "payments": {"type": "boolean", "description": "For payments."},
-                        "data": {"type": "boolean", "description": "For bank data (Open Banking)."}
-                      },
-                      "required": ["payments", "data"],
-                      "additionalProperties": true
-                    },
-                    "enabled": {
-                      "type": "object",
-                      "description": "Whether the bank is enabled, per product (Lean or you in the Application Dashboard can take it offline).",
-                      "properties": {
-                        "payments": {"type": "boolean", "description": "For payments."},
-                        "data": {"type": "boolean", "description": "For bank data (Open Banking)."}
-                      },
-                      "required": ["payments", "data"],
-                      "additionalProperties": true
-                    }
-                  },
-                  "required": ["active", "enabled"],
-                  "additionalProperties": true
-                }
-              },
-              "required": ["identifier", "availability"],
-              "additionalProperties": true
-            }
-            """#,
-            model: LeanBankAvailabilityUpdated.self,
+            schema: bankAvailabilityUpdatedSchema, model: LeanBankAvailabilityUpdated.self,
             message: "The bank status has been updated."),
         EventTypeDefinition(
             name: "iban_account_verification.bank.availability.updated", family: .lean,
             description: "Triggered when a bank is taken offline or online for IBAN Account Verification, by Lean or by you in the Application Dashboard. While a bank is unavailable, calls to the IBAN Account Verification API for it return an error.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "country_code": {"type": "string", "description": "The bank's country, ISO 3166-1 alpha-2 (e.g. `SA`)."},
-                "bank_code": {"type": "string", "description": "The bank's code in that country (e.g. `80`)."},
-                "availability": {
-                  "type": "object",
-                  "description": "The bank's availability for IBAN Account Verification.",
-                  "properties": {
-                    "global": {"type": "string", "enum": ["enabled", "disabled"], "description": "Globally enables or disables the bank."},
-                    "account_type": {
-                      "type": "object",
-                      "description": "Availability per account type.",
-                      "properties": {
-                        "personal": {
-                          "type": "object",
-                          "description": "For personal accounts.",
-                          "properties": {
-                            "match": {"type": "string", "enum": ["enabled", "disabled"], "description": "Availability of `match` results."},
-                            "no_match": {"type": "string", "enum": ["enabled", "disabled"], "description": "Availability of `no_match` results."}
-                          },
-                          "required": ["match", "no_match"],
-                          "additionalProperties": true
-                        },
-                        "freelancer": {
-                          "type": "object",
-                          "description": "For freelancer accounts.",
-                          "properties": {
-                            "match": {"type": "string", "enum": ["enabled", "disabled"], "description": "Availability of `match` results."},
-                            "no_match": {"type": "string", "enum": ["enabled", "disabled"], "description": "Availability of `no_match` results."}
-                          },
-                          "required": ["match", "no_match"],
-                          "additionalProperties": true
-                        },
-                        "business": {
-                          "type": "object",
-                          "description": "For business accounts.",
-                          "properties": {
-                            "match": {"type": "string", "enum": ["enabled", "disabled"], "description": "Availability of `match` results."},
-                            "no_match": {"type": "string", "enum": ["enabled", "disabled"], "description": "Availability of `no_match` results."}
-                          },
-                          "required": ["match", "no_match"],
-                          "additionalProperties": true
-                        }
-                      },
-                      "required": ["personal", "freelancer", "business"],
-                      "additionalProperties": true
-                    }
-                  },
-                  "required": ["global", "account_type"],
-                  "additionalProperties": true
-                }
-              },
-              "required": ["country_code", "bank_code", "availability"],
-              "additionalProperties": true
-            }
-            """#,
-            model: LeanIBANAccountVerificationBankAvailabilityUpdated.self,
+            schema: ibanAvailabilityUpdatedSchema, model: LeanIBANAccountVerificationBankAvailabilityUpdated.self,
             message: "IBAN account verification bank availability has been updated"),
         EventTypeDefinition(
             name: "report.generated", family: .lean,
             description: "Triggered when a new report is successfully generated, if you are using HyperLink and Reports via API functionality.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer."},
-                "report_id": {"type": "string", "format": "uuid", "description": "The generated report."}
-              },
-              "required": ["customer_id", "report_id"],
-              "additionalProperties": true
-            }
-            """#,
+            schema: CatalogSchema.event(required: ["customer_id", "report_id"], properties: [
+                customerIDProperty,
+                #""report_id": {"type": "string", "format": "uuid", "description": "The generated report."}"#,
+            ]),
             model: LeanReportGenerated.self,
             message: "A report was generated."),
         EventTypeDefinition(
             name: "report.failed", family: .lean,
             description: "Triggered when something goes wrong during data retrieval or report generation, if you are using HyperLink and Reports via API functionality.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer."}
-              },
-              "required": ["customer_id"],
-              "additionalProperties": true
-            }
-            """#,
+            schema: CatalogSchema.event(required: ["customer_id"], properties: [customerIDProperty]),
             model: LeanReportFailed.self,
             message: "A report couldn't be generated."),
         EventTypeDefinition(
             name: "hyperlink.unsupported_bank_request.created", family: .lean,
             description: "Triggered when a customer asks to connect an account at a bank that Lean does not support yet. Use it to start a fallback flow (e.g. uploading a bank statement).",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer."},
-                "bank_identifier": {"type": "string", "description": "How Lean identifies the bank the customer asked for (e.g. `STC_SAU`)."}
-              },
-              "required": ["customer_id", "bank_identifier"],
-              "additionalProperties": true
-            }
-            """#,
+            schema: CatalogSchema.event(required: ["customer_id", "bank_identifier"], properties: [
+                customerIDProperty,
+                #""bank_identifier": {"type": "string", "description": "How Lean identifies the bank the customer asked for (e.g. `STC_SAU`)."}"#,
+            ]),
             model: LeanHyperLinkUnsupportedBankRequestCreated.self,
             message: "The customer requested unsupported bank."),
         EventTypeDefinition(
             name: "payment_source.created", family: .lean,
             description: "Triggered when your customer successfully creates a payment source using the Link SDK's Connect() or CreatePaymentSource() functions.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "id": {"type": "string", "format": "uuid", "description": "The payment source."},
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer."},
-                "status": {"type": "string", "description": "The payment source's status (e.g. `AWAITING_BENEFICIARY_COOL_OFF`)."},
-                "bank_identifier": {"type": "string", "description": "How Lean identifies the bank (e.g. `LEANMB1`)."},
-                "bank_name": {"type": "string", "description": "The bank's name."}
-              },
-              "required": ["id", "customer_id", "status", "bank_identifier", "bank_name"],
-              "additionalProperties": true
-            }
-            """#,
+            schema: CatalogSchema.event(required: ["id", "customer_id", "status", "bank_identifier", "bank_name"], properties: [
+                #""id": {"type": "string", "format": "uuid", "description": "The payment source."}"#,
+                customerIDProperty,
+                #""status": {"type": "string", "description": "The payment source's status (e.g. `AWAITING_BENEFICIARY_COOL_OFF`)."}"#,
+                #""bank_identifier": {"type": "string", "description": "How Lean identifies the bank (e.g. `LEANMB1`)."}"#,
+                #""bank_name": {"type": "string", "description": "The bank's name."}"#,
+            ]),
             model: LeanPaymentSourceCreated.self,
             message: "A payment source was pre-authorized by your customer."),
         EventTypeDefinition(
             name: "payment_source.beneficiary.created", family: .lean,
             description: "Triggered when a payment source is created, or when the Link SDK's UpdatePaymentSource() adds a destination to one, creating a beneficiary: the pathway between a payment source and a payment destination.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "id": {"type": "string", "format": "uuid", "description": "The beneficiary: the pathway between a payment source and a payment destination."},
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer."},
-                "payment_source_id": {"type": "string", "format": "uuid", "description": "The payment source the beneficiary belongs to."},
-                "payment_destination_id": {"type": "string", "format": "uuid", "description": "The payment destination the beneficiary pays to."},
-                "status": {"type": "string", "description": "The beneficiary's status (`AWAITING_BENEFICIARY_COOL_OFF`, then `ACTIVE`)."}
-              },
-              "required": ["id", "customer_id", "payment_source_id", "payment_destination_id", "status"],
-              "additionalProperties": true
-            }
-            """#,
-            model: LeanPaymentSourceBeneficiaryCreated.self,
+            schema: beneficiarySchema, model: LeanPaymentSourceBeneficiary.self,
             message: "A beneficiary was added for a payment source."),
         EventTypeDefinition(
             name: "payment_source.beneficiary.updated", family: .lean,
             description: "Triggered when a beneficiary changes status from AWAITING_BENEFICIARY_COOL_OFF to ACTIVE. From then on the payment source can make payments to the beneficiary's payment destination.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "id": {"type": "string", "format": "uuid", "description": "The beneficiary: the pathway between a payment source and a payment destination."},
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer."},
-                "payment_source_id": {"type": "string", "format": "uuid", "description": "The payment source the beneficiary belongs to."},
-                "payment_destination_id": {"type": "string", "format": "uuid", "description": "The payment destination the beneficiary pays to."},
-                "status": {"type": "string", "description": "The beneficiary's status (`AWAITING_BENEFICIARY_COOL_OFF`, then `ACTIVE`)."}
-              },
-              "required": ["id", "customer_id", "payment_source_id", "payment_destination_id", "status"],
-              "additionalProperties": true
-            }
-            """#,
-            model: LeanPaymentSourceBeneficiaryUpdated.self,
+            schema: beneficiarySchema, model: LeanPaymentSourceBeneficiary.self,
             message: "A beneficiary was updated for a payment source."),
         EventTypeDefinition(
             name: "payment.created", family: .lean,
             description: "Triggered when your customer has initiated a payment, or the payment was unsuccessful, in the Link SDK's pay() flow. The payment's status is in the payload's status field.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "id": {"type": "string", "format": "uuid", "description": "The payment."},
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer."},
-                "intent_id": {"type": "string", "format": "uuid", "description": "The payment intent the payment was made for."},
-                "status": {"type": "string", "description": "The payment's status (e.g. `ACCEPTED_BY_BANK`)."},
-                "amount": {"type": "number", "description": "The amount paid, in `currency`."},
-                "currency": {"type": "string", "description": "ISO 4217 currency code (e.g. `AED`)."},
-                "bank_transaction_reference": {"type": "string", "description": "The bank's reference for the transaction."},
-                "end_user_id": {"type": ["string", "null"], "format": "uuid", "description": "The end user who made the payment."}
-              },
-              "required": ["id", "customer_id", "intent_id", "status", "amount", "currency", "bank_transaction_reference"],
-              "additionalProperties": true
-            }
-            """#,
-            model: LeanPaymentCreated.self,
+            schema: paymentSchema(endUserIDRequired: false), model: LeanPaymentCreated.self,
             message: "A payment object has been created."),
         EventTypeDefinition(
             name: "payment.updated", family: .lean,
             description: "Triggered when there is an update to a specific payment. The payment's new status is in the payload's status field.",
-            schema: #"""
-            {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
-              "properties": {
-                "id": {"type": "string", "format": "uuid", "description": "The payment."},
-                "customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer."},
-                "intent_id": {"type": "string", "format": "uuid", "description": "The payment intent the payment was made for."},
-                "status": {"type": "string", "description": "The payment's status (e.g. `ACCEPTED_BY_BANK`)."},
-                "amount": {"type": "number", "description": "The amount paid, in `currency`."},
-                "currency": {"type": "string", "description": "ISO 4217 currency code (e.g. `AED`)."},
-                "bank_transaction_reference": {"type": "string", "description": "The bank's reference for the transaction."},
-                "end_user_id": {"type": "string", "format": "uuid", "description": "The end user who made the payment."}
-              },
-              "required": ["id", "customer_id", "intent_id", "status", "amount", "currency", "bank_transaction_reference", "end_user_id"],
-              "additionalProperties": true
-            }
-            """#,
-            model: LeanPaymentUpdated.self,
+            schema: paymentSchema(endUserIDRequired: true), model: LeanPaymentUpdated.self,
             message: "A payment object has been updated."),
         EventTypeDefinition(
             name: "bank_link.result", family: .lean,
             description: "Lean's Callback URL: one POST after a user connects, or fails to connect, their bank with the Link SDK, with the result and what is needed to proceed. The model is the whole body; data is null on failure.",
-            schema: #"""
+            schema: bankLinkResultSchema, model: LeanBankLinkResult.self),
+    ]
+
+    // MARK: Schemas
+
+    /// The `customer_id` member most payloads carry.
+    static let customerIDProperty = #""customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer."}"#
+
+    /// `entity.created` and `entity.updated`.
+    static let entitySchema = CatalogSchema.event(
+        required: ["id", "app_user_id", "customer_id", "permissions", "bank_details"],
+        properties: [
+            #""id": {"type": "string", "format": "uuid", "description": "The entity: the token representing the connected bank account, used to retrieve the customer's bank data."}"#,
+            #""app_user_id": {"type": "string", "description": "The id your application uses for the customer."}"#,
+            #""customer_id": {"type": "string", "format": "uuid", "description": "The Lean customer the entity belongs to."}"#,
+            #""permissions": {"type": "array", "items": {"type": "string"}, "description": "The permissions the customer granted (e.g. `transactions`, `identity`, `accounts`, `beneficiaries`)."}"#,
+            #""bank_details": "# + CatalogSchema.object(
+                description: "The bank that holds the connected account.",
+                required: ["logo", "name", "account_type", "identifier", "main_color", "background_color"],
+                properties: [
+                    #""logo": {"type": "string", "format": "uri", "description": "URL of the bank's logo."}"#,
+                    #""name": {"type": "string", "description": "The bank's name."}"#,
+                    #""account_type": {"type": "string", "enum": ["BUSINESS", "PERSONAL"], "description": "Whether the connected account is a business or a personal one."}"#,
+                    #""identifier": {"type": "string", "description": "How Lean identifies the bank (e.g. `LEA1_SAMAOB_SAU`)."}"#,
+                    #""main_color": {"type": "string", "description": "The bank's main colour, as a hex value (e.g. `#1beb75`)."}"#,
+                    #""background_color": {"type": "string", "description": "The bank's background colour, as a hex value (e.g. `#ffffff`)."}"#,
+                ]),
+        ])
+
+    static let bankAvailabilityUpdatedSchema: String = {
+        /// `availability.active` and `availability.enabled`: `LeanProductAvailability`.
+        func productAvailability(_ member: String, description: String) -> String {
+            "\"\(member)\": " + CatalogSchema.object(description: description, required: ["payments", "data"], properties: [
+                #""payments": {"type": "boolean", "description": "For payments."}"#,
+                #""data": {"type": "boolean", "description": "For bank data (Open Banking)."}"#,
+            ])
+        }
+        return CatalogSchema.event(required: ["identifier", "availability"], properties: [
+            #""identifier": {"type": "string", "description": "How Lean identifies the bank (e.g. `BANK1_KSA`)."}"#,
+            #""availability": "# + CatalogSchema.object(
+                description: "The bank's availability for payments and for bank data.",
+                required: ["active", "enabled"],
+                properties: [
+                    productAvailability("active", description: "Whether the bank is online, per product."),
+                    productAvailability("enabled", description: "Whether the bank is enabled, per product (Lean or you in the Application Dashboard can take it offline)."),
+                ]),
+        ])
+    }()
+
+    static let ibanAvailabilityUpdatedSchema: String = {
+        /// A `LeanAvailabilityState` member.
+        func state(_ member: String, description: String) -> String {
+            #""\#(member)": {"type": "string", "enum": ["enabled", "disabled"], "description": "\#(description)"}"#
+        }
+        /// `availability.account_type.personal`, `.freelancer` and `.business`: `LeanIBANMatchAvailability`.
+        func matchAvailability(_ member: String, description: String) -> String {
+            "\"\(member)\": " + CatalogSchema.object(description: description, required: ["match", "no_match"], properties: [
+                state("match", description: "Availability of `match` results."),
+                state("no_match", description: "Availability of `no_match` results."),
+            ])
+        }
+        return CatalogSchema.event(required: ["country_code", "bank_code", "availability"], properties: [
+            #""country_code": {"type": "string", "description": "The bank's country, ISO 3166-1 alpha-2 (e.g. `SA`)."}"#,
+            #""bank_code": {"type": "string", "description": "The bank's code in that country (e.g. `80`)."}"#,
+            #""availability": "# + CatalogSchema.object(
+                description: "The bank's availability for IBAN Account Verification.",
+                required: ["global", "account_type"],
+                properties: [
+                    state("global", description: "Globally enables or disables the bank."),
+                    #""account_type": "# + CatalogSchema.object(
+                        description: "Availability per account type.",
+                        required: ["personal", "freelancer", "business"],
+                        properties: [
+                            matchAvailability("personal", description: "For personal accounts."),
+                            matchAvailability("freelancer", description: "For freelancer accounts."),
+                            matchAvailability("business", description: "For business accounts."),
+                        ]),
+                ]),
+        ])
+    }()
+
+    /// `payment_source.beneficiary.created` and `payment_source.beneficiary.updated`.
+    static let beneficiarySchema = CatalogSchema.event(
+        required: ["id", "customer_id", "payment_source_id", "payment_destination_id", "status"],
+        properties: [
+            #""id": {"type": "string", "format": "uuid", "description": "The beneficiary: the pathway between a payment source and a payment destination."}"#,
+            customerIDProperty,
+            #""payment_source_id": {"type": "string", "format": "uuid", "description": "The payment source the beneficiary belongs to."}"#,
+            #""payment_destination_id": {"type": "string", "format": "uuid", "description": "The payment destination the beneficiary pays to."}"#,
+            #""status": {"type": "string", "description": "The beneficiary's status (`AWAITING_BENEFICIARY_COOL_OFF`, then `ACTIVE`)."}"#,
+        ])
+
+    /// `payment.created` (where `end_user_id` may be absent or `null`) and `payment.updated` (where it is required).
+    static func paymentSchema(endUserIDRequired: Bool) -> String {
+        CatalogSchema.event(
+            required: ["id", "customer_id", "intent_id", "status", "amount", "currency", "bank_transaction_reference"]
+                + (endUserIDRequired ? ["end_user_id"] : []),
+            properties: [
+                #""id": {"type": "string", "format": "uuid", "description": "The payment."}"#,
+                customerIDProperty,
+                #""intent_id": {"type": "string", "format": "uuid", "description": "The payment intent the payment was made for."}"#,
+                #""status": {"type": "string", "description": "The payment's status (e.g. `ACCEPTED_BY_BANK`)."}"#,
+                #""amount": {"type": "number", "description": "The amount paid, in `currency`."}"#,
+                #""currency": {"type": "string", "description": "ISO 4217 currency code (e.g. `AED`)."}"#,
+                #""bank_transaction_reference": {"type": "string", "description": "The bank's reference for the transaction."}"#,
+                #""end_user_id": {"type": \#(endUserIDRequired ? #""string""# : #"["string", "null"]"#), "format": "uuid", "description": "The end user who made the payment."}"#,
+            ])
+    }
+
+    static let bankLinkResultSchema = CatalogSchema.event(required: ["status"], properties: [
+        #""status": "# + CatalogSchema.object(
+            description: "Information about the status of the request.",
+            required: ["code", "message"],
+            properties: [
+                #""code": {"type": "string", "enum": ["200", "401"], "description": "The status code of the authorization: `200` is a success and `401` is a fail."}"#,
+                #""message": {"type": "string", "description": "Description of the status; on a failure it gives more detail."}"#,
+            ]),
+        #""data": "# + CatalogSchema.object(
+            nullable: true,
+            description: "The entity created and its bank; `null` when the link failed.",
+            required: ["entity", "bank_details"],
+            properties: [
+                #""entity": "# + CatalogSchema.object(
+                    description: "Information about the entity created.",
+                    required: ["entity_uuid", "app_user_id", "permissions"],
+                    properties: [
+                        #""entity_uuid": {"type": "string", "format": "uuid", "description": "The identifier to use with data calls to refer to the user's bank account."}"#,
+                        #""app_user_id": {"type": "string", "description": "The id your application uses to reference the user."}"#,
+                        #""permissions": {"type": "array", "items": {"type": "string"}, "description": "The permissions the user granted to you."}"#,
+                    ]),
+                #""bank_details": "# + CatalogSchema.object(
+                    description: "Information about the bank in which the user's entity exists.",
+                    required: ["name", "bank_identifier", "logo_url", "primary_color"],
+                    properties: [
+                        #""name": {"type": "string", "description": "The name of the bank where the user's entity and accounts exist."}"#,
+                        #""bank_identifier": {"type": "string", "description": "How Lean internally refers to the bank (e.g. `LEANMB1`)."}"#,
+                        #""logo_url": {"type": "string", "description": "A URL pointing to an image of the bank's logo (may be empty)."}"#,
+                        #""primary_color": {"type": "string", "description": "The HEX value of the primary color the bank uses, for display purposes."}"#,
+                    ]),
+            ]),
+    ])
+}
+
+/// Writes the catalog's JSON Schema text (Lean's, Okra's and Bridge's) from JSON fragments, so that
+/// what every object schema repeats (`"type": "object"`, `properties`, `required`,
+/// `"additionalProperties": true`, and the `$schema` URI at the top) is written once. Every argument
+/// is JSON text: a property is one object member (`"name": {...}`), a description the content of a
+/// JSON string (escapes included). The result is plain JSON text.
+enum CatalogSchema {
+    /// The schema of an event's `data`: an object whose `required` members must be present and
+    /// which may carry members beyond `properties`.
+    static func event(description: String? = nil, required: [String], properties: [String]) -> String {
+        render(
+            [#""$schema": "https://json-schema.org/draft/2020-12/schema""#, #""type": "object""#]
+                + (description.map { [#""description": "\#($0)""#] } ?? []),
+            required: required, properties: properties)
+    }
+
+    /// The schema of a member whose value is an object (or `null`, when `nullable`), to follow `"name": `.
+    static func object(nullable: Bool = false, description: String, required: [String], properties: [String]) -> String {
+        render(
+            [nullable ? #""type": ["object", "null"]"# : #""type": "object""#, #""description": "\#(description)""#],
+            required: required, properties: properties)
+    }
+
+    private static func render(_ head: [String], required: [String], properties: [String]) -> String {
+        func indented(_ text: String) -> String {
+            text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n    ")
+        }
+        return """
             {
-              "$schema": "https://json-schema.org/draft/2020-12/schema",
-              "type": "object",
+              \(head.joined(separator: ",\n  ")),
               "properties": {
-                "status": {
-                  "type": "object",
-                  "description": "Information about the status of the request.",
-                  "properties": {
-                    "code": {"type": "string", "enum": ["200", "401"], "description": "The status code of the authorization: `200` is a success and `401` is a fail."},
-                    "message": {"type": "string", "description": "Description of the status; on a failure it gives more detail."}
-                  },
-                  "required": ["code", "message"],
-                  "additionalProperties": true
-                },
-                "data": {
-                  "type": ["object", "null"],
-                  "description": "The entity created and its bank; `null` when the link failed.",
-                  "properties": {
-                    "entity": {
-                      "type": "object",
-                      "description": "Information about the entity created.",
-                      "properties": {
-                        "entity_uuid": {"type": "string", "format": "uuid", "description": "The identifier to use with data calls to refer to the user's bank account."},
-                        "app_user_id": {"type": "string", "description": "The id your application uses to reference the user."},
-                        "permissions": {"type": "array", "items": {"type": "string"}, "description": "The permissions the user granted to you."}
-                      },
-                      "required": ["entity_uuid", "app_user_id", "permissions"],
-                      "additionalProperties": true
-                    },
-                    "bank_details": {
-                      "type": "object",
-                      "description": "Information about the bank in which the user's entity exists.",
-                      "properties": {
-                        "name": {"type": "string", "description": "The name of the bank where the user's entity and accounts exist."},
-                        "bank_identifier": {"type": "string", "description": "How Lean internally refers to the bank (e.g. `LEANMB1`)."},
-                        "logo_url": {"type": "string", "description": "A URL pointing to an image of the bank's logo (may be empty)."},
-                        "primary_color": {"type": "string", "description": "The HEX value of the primary color the bank uses, for display purposes."}
-                      },
-                      "required": ["name", "bank_identifier", "logo_url", "primary_color"],
-                      "additionalProperties": true
-                    }
-                  },
-                  "required": ["entity", "bank_details"],
-                  "additionalProperties": true
-                }
+                \(properties.map(indented).joined(separator: ",\n    "))
               },
-              "required": ["status"],
+              "required": [\(required.map { "\"\($0)\"" }.joined(separator: ", "))],
               "additionalProperties": true
             }
-            """#,
-            model: LeanBankLinkResult.self),
-    ]
+            """
+    }
 }
 
 /// `bank_details.account_type` of `entity.created` / `entity.updated`: the kind of account connected.
@@ -450,38 +316,8 @@ public struct LeanEntityBankDetails: Codable, Sendable, Hashable {
     }
 }
 
-/// The `payload` of Lean's `entity.created` webhook.
-public struct LeanEntityCreated: CatalogEvent, Hashable {
-    /// The entity: the token representing the connected bank account, used to retrieve the customer's bank data.
-    public var id: String
-    /// The id your application uses for the customer.
-    public var appUserID: String
-    /// The Lean customer the entity belongs to.
-    public var customerID: String
-    /// The permissions the customer granted (e.g. `transactions`, `identity`, `accounts`, `beneficiaries`).
-    public var permissions: [String]
-    /// The bank that holds the connected account.
-    public var bankDetails: LeanEntityBankDetails
-
-    public init(id: String, appUserID: String, customerID: String, permissions: [String], bankDetails: LeanEntityBankDetails) {
-        self.id = id
-        self.appUserID = appUserID
-        self.customerID = customerID
-        self.permissions = permissions
-        self.bankDetails = bankDetails
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case appUserID = "app_user_id"
-        case customerID = "customer_id"
-        case permissions
-        case bankDetails = "bank_details"
-    }
-}
-
-/// The `payload` of Lean's `entity.updated` webhook.
-public struct LeanEntityUpdated: CatalogEvent, Hashable {
+/// The `payload` of Lean's `entity.created` and `entity.updated` webhooks: the connected entity.
+public struct LeanEntity: CatalogEvent, Hashable {
     /// The entity: the token representing the connected bank account, used to retrieve the customer's bank data.
     public var id: String
     /// The id your application uses for the customer.
@@ -518,10 +354,6 @@ public struct LeanResultsReady: CatalogEvent, Hashable {
     public init(id: String) {
         self.id = id
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id
-    }
 }
 
 /// Availability of a bank per Lean product (`availability.active` and `availability.enabled` of `bank.availability.updated`).
@@ -534,11 +366,6 @@ public struct LeanProductAvailability: Codable, Sendable, Hashable {
     public init(payments: Bool, data: Bool) {
         self.payments = payments
         self.data = data
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case payments
-        case data
     }
 }
 
@@ -553,11 +380,6 @@ public struct LeanBankAvailability: Codable, Sendable, Hashable {
         self.active = active
         self.enabled = enabled
     }
-
-    enum CodingKeys: String, CodingKey {
-        case active
-        case enabled
-    }
 }
 
 /// The `payload` of Lean's `bank.availability.updated` webhook.
@@ -570,11 +392,6 @@ public struct LeanBankAvailabilityUpdated: CatalogEvent, Hashable {
     public init(identifier: String, availability: LeanBankAvailability) {
         self.identifier = identifier
         self.availability = availability
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case identifier
-        case availability
     }
 }
 
@@ -615,12 +432,6 @@ public struct LeanIBANAccountTypeAvailability: Codable, Sendable, Hashable {
         self.personal = personal
         self.freelancer = freelancer
         self.business = business
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case personal
-        case freelancer
-        case business
     }
 }
 
@@ -744,38 +555,9 @@ public struct LeanPaymentSourceCreated: CatalogEvent, Hashable {
     }
 }
 
-/// The `payload` of Lean's `payment_source.beneficiary.created` webhook (a Payment Source Beneficiary; same shape as `LeanPaymentSourceBeneficiaryUpdated`).
-public struct LeanPaymentSourceBeneficiaryCreated: CatalogEvent, Hashable {
-    /// The beneficiary: the pathway between a payment source and a payment destination.
-    public var id: String
-    /// The Lean customer.
-    public var customerID: String
-    /// The payment source the beneficiary belongs to.
-    public var paymentSourceID: String
-    /// The payment destination the beneficiary pays to.
-    public var paymentDestinationID: String
-    /// The beneficiary's status (`AWAITING_BENEFICIARY_COOL_OFF`, then `ACTIVE`).
-    public var status: String
-
-    public init(id: String, customerID: String, paymentSourceID: String, paymentDestinationID: String, status: String) {
-        self.id = id
-        self.customerID = customerID
-        self.paymentSourceID = paymentSourceID
-        self.paymentDestinationID = paymentDestinationID
-        self.status = status
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case customerID = "customer_id"
-        case paymentSourceID = "payment_source_id"
-        case paymentDestinationID = "payment_destination_id"
-        case status
-    }
-}
-
-/// The `payload` of Lean's `payment_source.beneficiary.updated` webhook (a Payment Source Beneficiary; same shape as `LeanPaymentSourceBeneficiaryCreated`).
-public struct LeanPaymentSourceBeneficiaryUpdated: CatalogEvent, Hashable {
+/// The `payload` of Lean's `payment_source.beneficiary.created` and `payment_source.beneficiary.updated` webhooks
+/// (a Payment Source Beneficiary).
+public struct LeanPaymentSourceBeneficiary: CatalogEvent, Hashable {
     /// The beneficiary: the pathway between a payment source and a payment destination.
     public var id: String
     /// The Lean customer.
@@ -905,11 +687,6 @@ public struct LeanBankLinkStatus: Codable, Sendable, Hashable {
         self.code = code
         self.message = message
     }
-
-    enum CodingKeys: String, CodingKey {
-        case code
-        case message
-    }
 }
 
 /// `data.entity` of the Lean Callback URL body: the entity created.
@@ -989,11 +766,6 @@ public struct LeanBankLinkResult: CatalogEvent, Hashable {
     public init(status: LeanBankLinkStatus, data: LeanBankLinkData? = nil) {
         self.status = status
         self.data = data
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case status
-        case data
     }
 
     /// Writes `null` for an absent `data`, as the provider does, instead of leaving the member out.
