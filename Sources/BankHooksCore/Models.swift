@@ -6,13 +6,31 @@ public struct Application: Hashable, Sendable {
     public var name: String
     public var environment: Environment
     public var createdAt: Timestamp
+    /// Most webhooks it may have (the Lean Callback URL does not count).
+    public var webhookLimit: Int
+    /// Callback URLs registered for bank-authorisation redirects.
+    public var redirectCallbacks: [String]
+    /// Whether a `production` application may use plain `http://` webhook URLs (sandbox always may).
+    public var allowsPlainHTTP: Bool
 
-    public init(id: String, name: String, environment: Environment, createdAt: Timestamp) {
+    /// Webhooks per application unless the operator sets another limit (Bridge seed).
+    public static let defaultWebhookLimit = 10
+
+    public init(
+        id: String, name: String, environment: Environment, createdAt: Timestamp,
+        webhookLimit: Int = Application.defaultWebhookLimit, redirectCallbacks: [String] = [], allowsPlainHTTP: Bool = false
+    ) {
         self.id = id
         self.name = name
         self.environment = environment
         self.createdAt = createdAt
+        self.webhookLimit = webhookLimit
+        self.redirectCallbacks = redirectCallbacks
+        self.allowsPlainHTTP = allowsPlainHTTP
     }
+
+    /// Whether webhooks of this application may use `http://` URLs.
+    public var acceptsPlainHTTP: Bool { environment == .sandbox || allowsPlainHTTP }
 }
 
 /// What an API key may do.

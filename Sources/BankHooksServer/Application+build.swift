@@ -97,7 +97,8 @@ func buildRouter(
     router.get("healthz") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
     }
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: KeyAuthenticator(store: store)))
+    let authenticator = KeyAuthenticator(store: store)
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator))
     let registry = EventTypeRegistry(store: store)
     EventsController(store: store, publisher: publisher, registry: registry, clock: clock).addRoutes(to: v1)
     WebhooksController(
@@ -105,6 +106,7 @@ func buildRouter(
     ).addRoutes(to: v1)
     EventTypesController(store: store, registry: registry, clock: clock).addRoutes(to: v1)
     OkraCallbackController(store: store).addRoutes(to: v1)
+    ApplicationsController(store: store, authenticator: authenticator, clock: clock).addRoutes(to: v1)
     return router
 }
 

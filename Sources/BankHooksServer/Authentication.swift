@@ -57,6 +57,16 @@ public final class KeyAuthenticator: Sendable {
         self.cacheTTL = cacheTTL
     }
 
+    /// Drops a key's cached record (after it was revoked here), so it stops working at once.
+    public func forget(keyID: String) {
+        _ = cache.withLock { $0.removeValue(forKey: keyID) }
+    }
+
+    /// Drops every cached key of an application (after it was deleted here).
+    public func forget(applicationID: String) {
+        cache.withLock { cache in cache = cache.filter { $0.value.record.applicationID != applicationID } }
+    }
+
     /// The principal for a key text, or nil when the key is unknown, wrong or revoked.
     public func principal(for text: String) async throws -> Principal? {
         guard let id = APIKey.id(of: text) else { return nil }

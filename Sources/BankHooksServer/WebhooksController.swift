@@ -134,6 +134,7 @@ struct WebhooksController {
         let principal = try context.require(Self.managers, to: "create webhooks")
         let body = try await decodeBody(CreateRequest.self, from: request, context: context)
         try WebhookURL.validate(body.url, pointer: "/url")
+        try await requireHTTPSIfProduction(body.url, applicationID: principal.applicationID)
         try Self.validate(name: body.name)
         let format = body.format ?? "standard"
         guard formats[format] != nil else {
@@ -147,8 +148,20 @@ struct WebhooksController {
             id: Identifier.make("wh", at: now), applicationID: principal.applicationID, url: body.url, name: body.name,
             eventTypes: body.eventTypes, format: format, secret: .generate(), createdAt: now, updatedAt: now,
             bearerToken: body.bearerToken)
-        try await store.createWebhook(webhook)
+        do {
+            try await store.createWebhook(webhook)
+        } catch let error as StoreError where error.code == .limitReached {
+            throw Problem(.conflict, "webhook-limit-reached", title: "The application's webhook limit is reached",
+                          detail: "\(error.message); delete a webhook or ask the operator to raise the limit (webhook_limit)", field: "/")
+        }
         return try Response.json(WebhookView(webhook, showingSecret: true), status: .created, context: context)
+    }
+
+    /// A `production` application's webhooks must use https, unless the operator allowed plain http for it.
+    func requireHTTPSIfProduction(_ url: String, applicationID: String, pointer: String = "/url") async throws {
+        guard url.lowercased().hasPrefix("http:") else { return }
+        guard let application = try await store.application(id: applicationID), !application.acceptsPlainHTTP else { return }
+        throw Problem.invalidField(pointer, "`\(application.name)` is a production application: webhook URLs must use https (the operator can allow plain http with allow_plain_http)")
     }
 
     static func validate(bearerToken: String?, format: String) throws {
@@ -168,7 +181,10 @@ struct WebhooksController {
         guard let current = try await store.webhook(id: id, applicationID: principal.applicationID), current.kind == .webhook else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
-        if let url = body.url { try WebhookURL.validate(url, pointer: "/url") }
+        if let url = body.url {
+            try WebhookURL.validate(url, pointer: "/url")
+            try await requireHTTPSIfProduction(url, applicationID: principal.applicationID)
+        }
         if let name = body.name { try Self.validate(name: name) }
         if let eventTypes = body.eventTypes {
             try Self.validate(eventTypes: eventTypes)
@@ -299,6 +315,7 @@ struct WebhooksController {
         let principal = try context.require(Self.managers, to: "set the callback URL")
         let body = try await decodeBody(CallbackURLRequest.self, from: request, context: context)
         try WebhookURL.validate(body.url, pointer: "/url")
+        try await requireHTTPSIfProduction(body.url, applicationID: principal.applicationID)
         let now = clock.now()
         if let existing = try await callbackWebhook(applicationID: principal.applicationID) {
             guard let webhook = try await store.updateWebhook(

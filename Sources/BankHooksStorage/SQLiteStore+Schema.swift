@@ -109,6 +109,13 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v4-applications") { db in
+            try db.execute(sql: """
+                ALTER TABLE applications ADD COLUMN webhook_limit INTEGER NOT NULL DEFAULT 10 CHECK (webhook_limit >= 0);
+                ALTER TABLE applications ADD COLUMN redirect_callbacks TEXT NOT NULL DEFAULT '[]';  -- JSON array
+                ALTER TABLE applications ADD COLUMN allows_plain_http INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -31,21 +31,87 @@ public final class SQLiteStore: Store {
     // MARK: Applications and keys
 
     public func createApplication(_ application: Application) async throws {
+        let callbacks = try Self.json(application.redirectCallbacks)
         try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO applications (id, name, environment, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [application.id, application.name, application.environment.rawValue, application.createdAt.milliseconds])
+            do {
+                try db.execute(
+                    sql: """
+                        INSERT INTO applications (id, name, environment, created_at, webhook_limit, redirect_callbacks, allows_plain_http)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        application.id, application.name, application.environment.rawValue, application.createdAt.milliseconds,
+                        application.webhookLimit, callbacks, application.allowsPlainHTTP,
+                    ])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError(.conflict, "application \(application.id) exists")
+            }
         }
     }
 
     public func application(id: String) async throws -> Application? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM applications WHERE id = ?", arguments: [id]).map { row in
-                Application(
-                    id: row["id"], name: row["name"],
-                    environment: Application.Environment(rawValue: row["environment"]) ?? .sandbox,
-                    createdAt: Timestamp(milliseconds: row["created_at"]))
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM applications WHERE id = ?", arguments: [id]).map(Self.application(from:))
+        }
+    }
+
+    public func applications() async throws -> [Application] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM applications ORDER BY id").map(Self.application(from:))
+        }
+    }
+
+    public func updateApplication(_ application: Application) async throws -> Application? {
+        let callbacks = try Self.json(application.redirectCallbacks)
+        return try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE applications SET name = ?, environment = ?, webhook_limit = ?, redirect_callbacks = ?, allows_plain_http = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    application.name, application.environment.rawValue, application.webhookLimit, callbacks,
+                    application.allowsPlainHTTP, application.id,
+                ])
+            guard db.changesCount > 0 else { return nil }
+            return try Row.fetchOne(db, sql: "SELECT * FROM applications WHERE id = ?", arguments: [application.id]).map(Self.application(from:))
+        }
+    }
+
+    public func deleteApplication(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM applications WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    static func application(from row: Row) -> Application {
+        let callbacks: String = row["redirect_callbacks"]
+        return Application(
+            id: row["id"], name: row["name"],
+            environment: Application.Environment(rawValue: row["environment"]) ?? .sandbox,
+            createdAt: Timestamp(milliseconds: row["created_at"]), webhookLimit: row["webhook_limit"],
+            redirectCallbacks: (try? JSONDecoder().decode([String].self, from: Data(callbacks.utf8))) ?? [],
+            allowsPlainHTTP: row["allows_plain_http"])
+    }
+
+    static func json(_ values: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+    }
+
+    public func apiKeys(applicationID: String) async throws -> [APIKeyRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE application_id = ? ORDER BY created_at, id", arguments: [applicationID])
+                .compactMap(Self.apiKey(from:))
+        }
+    }
+
+    public func revokeAPIKey(id: String, applicationID: String, now: Timestamp) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND application_id = ?",
+                arguments: [now.milliseconds, id, applicationID])
+            return db.changesCount > 0
         }
     }
 
@@ -59,15 +125,17 @@ public final class SQLiteStore: Store {
 
     public func apiKey(id: String) async throws -> APIKeyRecord? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).flatMap { row in
-                guard let role = Role(rawValue: row["role"]) else { return nil }
-                let hash: Data = row["hash"]
-                let revoked: Int64? = row["revoked_at"]
-                return APIKeyRecord(
-                    id: row["id"], applicationID: row["application_id"], role: role, hash: Array(hash),
-                    createdAt: Timestamp(milliseconds: row["created_at"]), revokedAt: revoked.map(Timestamp.init(milliseconds:)))
-            }
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).flatMap(Self.apiKey(from:))
         }
+    }
+
+    static func apiKey(from row: Row) -> APIKeyRecord? {
+        guard let role = Role(rawValue: row["role"]) else { return nil }
+        let hash: Data = row["hash"]
+        let revoked: Int64? = row["revoked_at"]
+        return APIKeyRecord(
+            id: row["id"], applicationID: row["application_id"], role: role, hash: Array(hash),
+            createdAt: Timestamp(milliseconds: row["created_at"]), revokedAt: revoked.map(Timestamp.init(milliseconds:)))
     }
 
     public func hasOperatorKey() async throws -> Bool {
@@ -81,6 +149,15 @@ public final class SQLiteStore: Store {
     public func createWebhook(_ webhook: Webhook) async throws {
         let eventTypes = try webhook.eventTypes.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await pool.write { db in
+            if webhook.kind == .webhook {
+                let row = try Row.fetchOne(db, sql: """
+                    SELECT webhook_limit, (SELECT COUNT(*) FROM webhooks WHERE application_id = ?1 AND kind = 'webhook') AS count
+                    FROM applications WHERE id = ?1
+                    """, arguments: [webhook.applicationID])
+                if let row, let limit: Int = row["webhook_limit"], let count: Int = row["count"], count >= limit {
+                    throw StoreError(.limitReached, "the application has \(count) webhooks; its limit is \(limit)")
+                }
+            }
             try db.execute(
                 sql: """
                     INSERT INTO webhooks (id, application_id, url, name, event_types, format, secret, previous_secret,

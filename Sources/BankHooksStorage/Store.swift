@@ -192,6 +192,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case notFound
         case conflict
         case invalidValue
+        /// A limit (such as the application's webhook limit) would be exceeded.
+        case limitReached
     }
     public var code: Code
     public var message: String
@@ -214,6 +216,16 @@ public protocol Store: Sendable {
     func createApplication(_ application: Application) async throws
     /// An application by id.
     func application(id: String) async throws -> Application?
+    /// Every application, by id.
+    func applications() async throws -> [Application]
+    /// Replaces an application's name, environment, webhook limit, callbacks and HTTP flag; nil when there is none.
+    func updateApplication(_ application: Application) async throws -> Application?
+    /// Deletes an application with everything it owns; false when there was none.
+    func deleteApplication(id: String) async throws -> Bool
+    /// The application's API keys, revoked ones included, oldest first.
+    func apiKeys(applicationID: String) async throws -> [APIKeyRecord]
+    /// Revokes a key of the application; false when it has no such key.
+    func revokeAPIKey(id: String, applicationID: String, now: Timestamp) async throws -> Bool
     /// Stores an API key (its hash only).
     func createAPIKey(_ key: APIKeyRecord) async throws
     /// An API key by id, revoked or not.
@@ -223,6 +235,8 @@ public protocol Store: Sendable {
 
     // MARK: Webhooks
 
+    /// Stores a webhook. A `webhook` kind beyond its application's webhook limit is refused with
+    /// `limitReached`, checked in the same transaction as the insert.
     func createWebhook(_ webhook: Webhook) async throws
     func webhooks(applicationID: String) async throws -> [Webhook]
     func webhook(id: String, applicationID: String) async throws -> Webhook?

@@ -246,6 +246,30 @@ import Testing
         }
     }
 
+    /// Bridge allows at most two secrets: a second rotation drops the oldest at once.
+    @Test func atMostTwoSecretsSignAfterTwoRotations() async throws {
+        let f = try await APIFixture()
+        try await TestReceiver.run { receiver in
+            try await f.test { client in
+                let webhook = try await createWebhook(client, key: f.operatorKey, ["url": receiver.url(), "format": "bridge", "event_types": ["user.deleted"]])
+                let id = try #require(webhook["id"] as? String)
+                var secrets = [try #require(webhook["secret"] as? String)]
+                for _ in 0..<2 {
+                    let next: String = try await client.execute(uri: "/v1/webhooks/\(id)/rotate-secret", method: .post, headers: auth(f.operatorKey)) { response in
+                        response.json?["secret"] as? String ?? ""
+                    }
+                    secrets.insert(next, at: 0)
+                }
+                try await client.execute(uri: "/v1/events", method: .post, headers: auth(f.operatorKey),
+                                         body: ByteBuffer(string: #"{"type": "user.deleted", "data": {"user_uuid": "9a95b38f-f98b-417a-988b-9d0d584893e7"}}"#)) { response in
+                    #expect(response.status == .accepted)
+                }
+                let received = try #require(try await receiver.waitForRequests(1).first)
+                try Self.expectSignatures(received, format: "bridge", secrets: Array(secrets.prefix(2)), now: Date())
+            }
+        }
+    }
+
     /// Each entry of the signature header verifies with exactly one of `secrets`, in order.
     static func expectSignatures(_ request: TestReceiver.Received, format: String, secrets: [String], now: Date) throws {
         switch format {
