@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var adminKey: String?
     /// Largest request body accepted.
     public var maxBodySize = 256 * 1024
+    /// Requests per second each API key may make (token bucket); nil for no limit.
+    public var keyRateLimit: RateLimiter.Limit? = RateLimiter.Limit(rate: 1000, burst: 2000)
     public var sender = Sender.Configuration()
     public var dispatcher = Dispatcher.Configuration(owner: ServerConfiguration.defaultOwner())
     public var logLevel: Logger.Level = .info
@@ -61,7 +63,8 @@ public func buildComponents(
     let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger)
     let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
     let router = buildRouter(
-        store: store, publisher: publisher, dispatcher: dispatcher, clock: clock, maxBodySize: configuration.maxBodySize
+        store: store, publisher: publisher, dispatcher: dispatcher, clock: clock, maxBodySize: configuration.maxBodySize,
+        rateLimit: configuration.keyRateLimit
     ) { dispatcher.wake() }
     return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, router: router)
 }
@@ -89,7 +92,7 @@ public func buildApplication(
 /// The route table.
 func buildRouter(
     store: any Store, publisher: Publisher, dispatcher: Dispatcher, clock: any WallClock, maxBodySize: Int,
-    wakeDispatcher: @escaping @Sendable () -> Void
+    rateLimit: RateLimiter.Limit?, wakeDispatcher: @escaping @Sendable () -> Void
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware())
@@ -98,7 +101,7 @@ func buildRouter(
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
     }
     let authenticator = KeyAuthenticator(store: store)
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator, rateLimiter: rateLimit.map(RateLimiter.init)))
     let registry = EventTypeRegistry(store: store)
     EventsController(store: store, publisher: publisher, registry: registry, clock: clock).addRoutes(to: v1)
     WebhooksController(

@@ -87,9 +87,11 @@ public final class KeyAuthenticator: Sendable {
 }
 
 /// Authenticates `Authorization: Bearer <key>`; a missing or bad key is a 401.
+/// Then applies the key's request rate limit: over it, a 429 with `Retry-After`.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let authenticator: KeyAuthenticator
+    let rateLimiter: RateLimiter?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.count > 7,
@@ -101,6 +103,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let principal = try await authenticator.principal(for: token) else {
             throw Problem(.unauthorized, "invalid-key", title: "Invalid API key",
                           detail: "the API key is unknown or revoked", field: "header:Authorization")
+        }
+        if let wait = rateLimiter?.take(principal.keyID) {
+            let seconds = max(1, (wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
+            var problem = Problem(.tooManyRequests, "rate-limited", title: "Too many requests",
+                                  detail: "this API key may make \(rateLimiter!.limit.rate.formatted()) requests per second (bursts of \(Int(rateLimiter!.limit.burst))); retry after \(seconds) s",
+                                  field: "header:Authorization")
+            problem.headers[.retryAfter] = String(seconds)
+            throw problem
         }
         var context = context
         context.principal = principal

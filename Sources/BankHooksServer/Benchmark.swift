@@ -51,6 +51,8 @@ public struct Benchmark: Sendable {
             configuration.durability = options.durability
             configuration.port = 0
             configuration.adminKey = adminKey
+            // The benchmark measures the engine, not the per-key request limit.
+            configuration.keyRateLimit = nil
             configuration.allowedDestinations = [AddressRange("127.0.0.1/32")].compactMap { $0 }
             configuration.dispatcher.maxInFlight = options.maxInFlight
             configuration.dispatcher.maxInFlightPerWebhook = options.maxInFlightPerWebhook

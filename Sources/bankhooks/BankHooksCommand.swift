@@ -41,6 +41,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes.")
     var maxBodySize = 256 * 1024
 
+    @Option(name: .long, help: "Requests per second each API key may make (bursts of twice that); 0 for no limit.")
+    var keyRateLimit = 1000.0
+
     @Option(name: .long, help: "Seconds a claimed delivery stays leased; a crashed server's claims are retried after this.")
     var lease = 60
 
@@ -59,6 +62,8 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.maxBodySize = maxBodySize
+        guard keyRateLimit >= 0 else { throw ValidationError("--key-rate-limit must be 0 (no limit) or more") }
+        configuration.keyRateLimit = keyRateLimit > 0 ? RateLimiter.Limit(rate: keyRateLimit, burst: 2 * keyRateLimit) : nil
         configuration.adminKey = adminKey ?? ProcessInfo.processInfo.environment["BANKHOOKS_ADMIN_KEY"]
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
         guard maxInFlight >= 1, maxInFlightPerWebhook >= 1 else { throw ValidationError("in-flight limits must be at least 1") }

@@ -194,3 +194,27 @@ import Testing
         }
     }
 }
+
+@Suite struct RateLimitTests {
+    @Test func aKeyOverItsRateIsAnswered429WithRetryAfter() async throws {
+        let f = try await APIFixture(keyRateLimit: RateLimiter.Limit(rate: 0.5, burst: 3))
+        let other = try await f.key(.viewer)
+        try await f.test { client in
+            for _ in 0..<3 {
+                try await client.execute(uri: "/v1/webhooks", method: .get, headers: auth(f.operatorKey)) { response in
+                    #expect(response.status == .ok)
+                }
+            }
+            try await client.execute(uri: "/v1/webhooks", method: .get, headers: auth(f.operatorKey)) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect(response.headers[.retryAfter] == "2")
+                #expect(response.json?["type"] as? String == "urn:bankhooks:problem:rate-limited")
+            }
+            // The limit is per key.
+            try await client.execute(uri: "/v1/webhooks", method: .get, headers: auth(other)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+}
