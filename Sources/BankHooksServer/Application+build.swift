@@ -19,6 +19,11 @@ public struct ServerConfiguration: Sendable {
     public var allowedDestinations: [AddressRange] = []
     /// A bootstrap operator key chosen by the operator instead of a generated one.
     public var adminKey: String?
+    /// The master key that encrypts webhook secrets at rest: base64 of 32 bytes. When nil, it is
+    /// read from `masterKeyFile`, which is created with a new key on first start.
+    public var masterKey: String?
+    /// Where the master key is kept when `masterKey` is nil; nil means `<database>.key`.
+    public var masterKeyFile: String?
     /// Largest request body accepted.
     public var maxBodySize = 256 * 1024
     /// Requests per second each API key may make (token bucket); nil for no limit.
@@ -56,7 +61,8 @@ public func buildComponents(
     logger: Logger,
     announce: @Sendable (String) -> Void
 ) async throws -> ServerComponents {
-    let store = try SQLiteStore(path: configuration.databasePath, durability: configuration.durability)
+    let secretBox = try loadMasterKey(configuration, announce: announce)
+    let store = try SQLiteStore(path: configuration.databasePath, durability: configuration.durability, secretBox: secretBox)
     try await bootstrap(store: store, adminKey: configuration.adminKey, clock: clock, announce: announce)
     let destinations = DestinationGuard(policy: DestinationPolicy(allowedRanges: configuration.allowedDestinations), resolver: resolver)
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
@@ -147,6 +153,27 @@ func bootstrap(store: any Store, adminKey: String?, clock: any WallClock, announ
     let (text, record) = APIKey.generate(applicationID: defaultApplicationID, role: .operator, now: now)
     try await store.createAPIKey(record)
     announce("Bootstrap operator key (shown once, keep it): \(text)")
+}
+
+/// The master key from the configuration, or from its file, creating the file (mode 0600) with a
+/// new key on first start and saying where.
+func loadMasterKey(_ configuration: ServerConfiguration, announce: @Sendable (String) -> Void) throws -> SecretBox {
+    if let text = configuration.masterKey {
+        guard let box = SecretBox(base64: text) else { throw ConfigurationError("the master key must be base64 of 32 bytes (openssl rand -base64 32)") }
+        return box
+    }
+    let path = configuration.masterKeyFile ?? configuration.databasePath + ".key"
+    if FileManager.default.fileExists(atPath: path) {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let box = SecretBox(base64: text) else { throw ConfigurationError("\(path) must hold base64 of 32 bytes (the master key)") }
+        return box
+    }
+    let key = SecretBox.generateKey()
+    guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        throw ConfigurationError("could not create the master key file \(path)")
+    }
+    announce("Created the master key that encrypts webhook secrets at \(path) (mode 0600); back it up with the database: without it, stored secrets cannot be read")
+    return SecretBox(base64: key)!
 }
 
 /// A configuration that cannot be used.

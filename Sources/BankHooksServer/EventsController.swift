@@ -199,7 +199,8 @@ struct PublishBody {
                     throw Problem.invalidField(pointer, "`timestamp` must be an RFC 3339 date-time such as 2021-09-02T15:38:54.573Z")
                 }
                 timestamp = value
-                if text.hasSuffix("Z") { timestampText = text }
+                // Kept as written when it is UTC with fractional seconds (Lean's form); otherwise formatted.
+                if text.hasSuffix("Z"), text.contains(".") { timestampText = text }
             default:
                 throw Problem.invalidField(pointer, "unknown member `\(member.key)`; expected type, data, id, timestamp")
             }
@@ -219,7 +220,7 @@ struct PublishBody {
     }
 }
 
-/// Event type names: `entity.created`, `TRANSACTIONS:INITIAL_TRANSACTIONS`, `webhook.disabled`.
+/// Event type names: `entity.created`, `TRANSACTIONS.INITIAL_TRANSACTIONS`, `webhook.disabled`.
 enum EventTypeName {
     static func isValid(_ text: String) -> Bool {
         guard (1...128).contains(text.utf8.count), let first = text.utf8.first, isAlphanumeric(first) else { return false }

@@ -27,7 +27,8 @@ struct OkraCallbackController {
                           detail: "`method` must be one of \(Self.methods.joined(separator: ", "))", field: "query:method")
         }
         guard let event = try await store.latestEvent(applicationID: principal.applicationID, subject: record, typePrefix: method + ".") else {
-            throw Problem.notFound("a \(method) callback for record \(record)", field: "query:record")
+            throw Problem(.notFound, "not-found", title: "Not found",
+                          detail: "record \(record) has no \(method) callback", field: "query:record")
         }
         let body = OkraFormat().body(for: OutboundEvent(id: event.id, type: event.type, timestamp: event.timestamp, data: event.data))
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))

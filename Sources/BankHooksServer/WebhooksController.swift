@@ -198,7 +198,12 @@ struct WebhooksController {
         }
         if body.enabled == true { wake() }
         if webhook.format == "okra", let url = body.url, url != current.url {
-            try await acknowledgeCallbackChange(webhook)
+            // The change is committed; a failed acknowledgement must not turn it into an error.
+            do {
+                try await acknowledgeCallbackChange(webhook)
+            } catch {
+                context.logger.error("publishing WEBHOOK_UPDATE_ACKNOWLEDGED failed", metadata: ["webhook.id": "\(webhook.id)", "error": "\(error)"])
+            }
         }
         return try Response.json(WebhookView(webhook, now: clock.now()), status: .ok, context: context)
     }

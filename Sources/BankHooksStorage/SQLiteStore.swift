@@ -17,7 +17,11 @@ public final class SQLiteStore: Store {
     let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
-    public init(path: String, durability: Durability = .full) throws {
+    /// Seals webhook secrets and bearer tokens before they are written; nil stores them as they are.
+    let secretBox: SecretBox?
+
+    public init(path: String, durability: Durability = .full, secretBox: SecretBox? = nil) throws {
+        self.secretBox = secretBox
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
@@ -26,6 +30,40 @@ public final class SQLiteStore: Store {
         let level = durability == .full ? "FULL" : "NORMAL"
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(level)") }
         try Self.migrator.migrate(pool)
+        if let secretBox { try Self.sealPlaintextSecrets(pool, box: secretBox) }
+    }
+
+    /// Seals secrets written before encryption at rest (or by a store without a box), in one transaction.
+    static func sealPlaintextSecrets(_ pool: DatabasePool, box: SecretBox) throws {
+        try pool.write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, secret, previous_secret, bearer_token FROM webhooks")
+            for row in rows {
+                var changed = false
+                func sealed(_ value: String?) throws -> String? {
+                    guard let value, !SecretBox.isSealed(value) else { return value }
+                    changed = true
+                    return try box.seal(value)
+                }
+                let secret = try sealed(row["secret"]), previous = try sealed(row["previous_secret"]), token = try sealed(row["bearer_token"])
+                if changed {
+                    try db.execute(sql: "UPDATE webhooks SET secret = ?, previous_secret = ?, bearer_token = ? WHERE id = ?",
+                                   arguments: [secret, previous, token, row["id"] as String])
+                }
+            }
+        }
+    }
+
+    /// A secret as stored: sealed when the store has a box.
+    func seal(_ value: String?) throws -> String? {
+        guard let value, let secretBox else { return value }
+        return try secretBox.seal(value)
+    }
+
+    /// A stored secret's plaintext; nil when it cannot be opened.
+    func unseal(_ value: String?) -> String? {
+        guard let value else { return nil }
+        guard let secretBox else { return value }
+        return try? secretBox.open(value)
     }
 
     // MARK: Applications and keys
@@ -166,9 +204,9 @@ public final class SQLiteStore: Store {
                     """,
                 arguments: [
                     webhook.id, webhook.applicationID, webhook.url, webhook.name, eventTypes, webhook.format,
-                    webhook.secret.text, webhook.previousSecret?.text, webhook.previousSecretExpiresAt?.milliseconds,
+                    try seal(webhook.secret.text), try seal(webhook.previousSecret?.text), webhook.previousSecretExpiresAt?.milliseconds,
                     webhook.isEnabled, webhook.disabledReason, webhook.createdAt.milliseconds, webhook.updatedAt.milliseconds,
-                    webhook.kind.rawValue, webhook.bearerToken,
+                    webhook.kind.rawValue, try seal(webhook.bearerToken),
                 ])
         }
     }
@@ -176,14 +214,14 @@ public final class SQLiteStore: Store {
     public func webhooks(applicationID: String) async throws -> [Webhook] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM webhooks WHERE application_id = ? ORDER BY id", arguments: [applicationID])
-                .compactMap(Self.webhook(from:))
+                .compactMap(self.webhook(from:))
         }
     }
 
     public func webhook(id: String, applicationID: String) async throws -> Webhook? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ? AND application_id = ?", arguments: [id, applicationID])
-                .flatMap(Self.webhook(from:))
+                .flatMap(self.webhook(from:))
         }
     }
 
@@ -193,7 +231,7 @@ public final class SQLiteStore: Store {
         }
         return try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ? AND application_id = ?", arguments: [id, applicationID]),
-                  let current = Self.webhook(from: row) else { return nil }
+                  let current = self.webhook(from: row) else { return nil }
             if let url = change.url {
                 try db.execute(sql: "UPDATE webhooks SET url = ? WHERE id = ?", arguments: [url, id])
             }
@@ -204,7 +242,7 @@ public final class SQLiteStore: Store {
                 try db.execute(sql: "UPDATE webhooks SET event_types = ? WHERE id = ?", arguments: [eventTypesJSON, id])
             }
             if let bearerToken = change.bearerToken {
-                try db.execute(sql: "UPDATE webhooks SET bearer_token = ? WHERE id = ?", arguments: [bearerToken, id])
+                try db.execute(sql: "UPDATE webhooks SET bearer_token = ? WHERE id = ?", arguments: [try seal(bearerToken), id])
             }
             if let isEnabled = change.isEnabled, isEnabled != current.isEnabled {
                 if isEnabled {
@@ -217,7 +255,7 @@ public final class SQLiteStore: Store {
                 }
             }
             try db.execute(sql: "UPDATE webhooks SET updated_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
-            return try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [id]).flatMap(Self.webhook(from:))
+            return try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [id]).flatMap(self.webhook(from:))
         }
     }
 
@@ -235,9 +273,9 @@ public final class SQLiteStore: Store {
                     UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?, secret = ?, updated_at = ?
                     WHERE id = ? AND application_id = ?
                     """,
-                arguments: [previousValidUntil.milliseconds, newSecret.text, now.milliseconds, id, applicationID])
+                arguments: [previousValidUntil.milliseconds, try seal(newSecret.text), now.milliseconds, id, applicationID])
             guard db.changesCount > 0 else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [id]).flatMap(Self.webhook(from:))
+            return try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [id]).flatMap(self.webhook(from:))
         }
     }
 
@@ -272,8 +310,8 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func webhook(from row: Row) -> Webhook? {
-        guard let secret = WebhookSecret(row["secret"]) else { return nil }
+    func webhook(from row: Row) -> Webhook? {
+        guard let secret = unseal(row["secret"]).flatMap(WebhookSecret.init) else { return nil }
         let eventTypesJSON: String? = row["event_types"]
         let eventTypes = eventTypesJSON.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         let previousText: String? = row["previous_secret"]
@@ -281,10 +319,10 @@ public final class SQLiteStore: Store {
         return Webhook(
             id: row["id"], applicationID: row["application_id"], url: row["url"], name: row["name"],
             eventTypes: eventTypes, format: row["format"], secret: secret,
-            previousSecret: previousText.flatMap(WebhookSecret.init), previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)),
+            previousSecret: unseal(previousText).flatMap(WebhookSecret.init), previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)),
             isEnabled: row["is_enabled"], disabledReason: row["disabled_reason"],
             createdAt: Timestamp(milliseconds: row["created_at"]), updatedAt: Timestamp(milliseconds: row["updated_at"]),
-            kind: WebhookKind(rawValue: row["kind"]) ?? .webhook, bearerToken: row["bearer_token"])
+            kind: WebhookKind(rawValue: row["kind"]) ?? .webhook, bearerToken: unseal(row["bearer_token"]))
     }
 
     // MARK: Publish
@@ -425,7 +463,7 @@ public final class SQLiteStore: Store {
             while let row = try rows.next() {
                 // A secret that cannot be read (never written by this code) skips the send; the row is
                 // still leased below, so it cannot be claimed again at once.
-                guard let secret = WebhookSecret(row["secret"]) else { continue }
+                guard let secret = unseal(row["secret"]).flatMap(WebhookSecret.init) else { continue }
                 let data: Data = row["data"]
                 let previousText: String? = row["previous_secret"]
                 let previousExpiry: Int64? = row["previous_secret_expires_at"]
@@ -437,8 +475,8 @@ public final class SQLiteStore: Store {
                         timestampText: row["timestamp_text"], data: Array(data)),
                     webhook: ClaimedWebhook(
                         id: row["webhook_id"], url: row["url"], format: row["format"], secret: secret,
-                        previousSecret: previousText.flatMap(WebhookSecret.init),
-                        previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)), bearerToken: row["bearer_token"])))
+                        previousSecret: unseal(previousText).flatMap(WebhookSecret.init),
+                        previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)), bearerToken: unseal(row["bearer_token"]))))
             }
             for id in ids {
                 try lease.execute(arguments: [owner, leaseUntil.milliseconds, id])

@@ -10,7 +10,7 @@ public struct ReceivedEvent: Sendable {
     /// The envelope's timestamp as text: ISO 8601 (standard, lean) or Bridge's integer; nil when
     /// the envelope has none (okra, Lean's Callback URL).
     public var timestamp: String?
-    /// `data` decoded into the type's model; cast it to the model (`as? LeanEvents.…`).
+    /// `data` decoded into the type's model; cast it to the model (`as? LeanEntity`, `as? OkraTransactionsCallback`).
     public var data: any CatalogEvent
     /// The bytes `data` was decoded from, exactly as they appear in the body (for okra: the body
     /// object without `callback_type` and `callback_code`, its other members' bytes unchanged).
@@ -148,7 +148,10 @@ public enum EventDecoder {
                 data.append(contentsOf: body[member.valueRange])
             }
             data.append(UInt8(ascii: "}"))
-            return EventEnvelope(type: "\(callbackType).\(callbackCode)", eventID: webhookID, timestamp: nil, rawData: data)
+            // Okra upper-cases every type it renders: BankHooks' own `webhook.test` arrives as WEBHOOK.TEST.
+            var type = "\(callbackType).\(callbackCode)"
+            if type == "WEBHOOK.TEST" { type = "webhook.test" }
+            return EventEnvelope(type: type, eventID: webhookID, timestamp: nil, rawData: data)
 
         case "bridge":
             return EventEnvelope(

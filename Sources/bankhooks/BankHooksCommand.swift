@@ -41,6 +41,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes.")
     var maxBodySize = 256 * 1024
 
+    @Option(name: .long, help: "File holding the master key (base64 of 32 bytes) that encrypts webhook secrets at rest; created on first start. Default: <database>.key. BANKHOOKS_MASTER_KEY gives the key itself instead.")
+    var masterKeyFile: String?
+
     @Option(name: .long, help: "Requests per second each API key may make (bursts of twice that); 0 for no limit.")
     var keyRateLimit = 1000.0
 
@@ -62,6 +65,8 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.maxBodySize = maxBodySize
+        configuration.masterKeyFile = masterKeyFile
+        configuration.masterKey = ProcessInfo.processInfo.environment["BANKHOOKS_MASTER_KEY"]
         guard keyRateLimit >= 0 else { throw ValidationError("--key-rate-limit must be 0 (no limit) or more") }
         configuration.keyRateLimit = keyRateLimit > 0 ? RateLimiter.Limit(rate: keyRateLimit, burst: 2 * keyRateLimit) : nil
         configuration.adminKey = adminKey ?? ProcessInfo.processInfo.environment["BANKHOOKS_ADMIN_KEY"]

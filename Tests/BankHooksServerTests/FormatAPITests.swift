@@ -323,6 +323,26 @@ import Testing
         }
     }
 
+    @Test func eachFormatsTestEventDecodesWithTheReceiverLibrary() async throws {
+        let f = try await APIFixture()
+        try await TestReceiver.run { receiver in
+            try await f.test { client in
+                for format in ["standard", "lean", "okra", "bridge"] {
+                    let webhook = try await createWebhook(client, key: f.operatorKey, ["url": receiver.url("/\(format)"), "format": format])
+                    let id = try #require(webhook["id"] as? String)
+                    try await client.execute(uri: "/v1/webhooks/\(id)/test", method: .post, headers: auth(f.operatorKey)) { response in
+                        #expect(response.json?["succeeded"] as? Bool == true, "\(response.text)")
+                    }
+                    let received = try #require(receiver.requests.last)
+                    let headers = received.headers.map { (name: $0.key, value: $0.value) }
+                    try WebhookVerifier.verify(format: format, WebhookRequest(headers: headers, body: received.body), secrets: [webhook["secret"] as? String ?? ""])
+                    let event = try EventDecoder.decode(format: format, body: received.body, headers: headers)
+                    #expect(event.type == (format == "bridge" ? "TEST_EVENT" : "webhook.test"))
+                }
+            }
+        }
+    }
+
     @Test func theLeanCallbackURLReceivesBankLinkResultsOnly() async throws {
         let f = try await APIFixture()
         try await TestReceiver.run { receiver in

@@ -1,0 +1,74 @@
+import BankHooksCore
+import BankHooksServer
+import BankHooksStorage
+import BankHooksTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// Webhook secrets and bearer tokens are encrypted at rest (AES-256-GCM under the master key).
+@Suite struct SecretsAtRestTests {
+    /// Every byte of the database and its write-ahead log.
+    static func databaseBytes(_ path: String) -> Data {
+        var all = Data()
+        for file in [path, path + "-wal"] { all.append((try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data()) }
+        return all
+    }
+
+    @Test func secretsNeverReachTheDatabaseFileInPlaintext() async throws {
+        let f = try await APIFixture()
+        let keyFile = f.dir.file("api.sqlite.key")
+        let attributes = try FileManager.default.attributesOfItem(atPath: keyFile)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "the master key file is private")
+        try await f.test { client in
+            let body = ByteBuffer(string: #"{"url": "https://example.com/okra", "format": "okra", "bearer_token": "okra-bearer-SECRET-123"}"#)
+            let created: [String: Any] = try await client.execute(uri: "/v1/webhooks", method: .post, headers: auth(f.operatorKey), body: body) { $0.json ?? [:] }
+            let id = try #require(created["id"] as? String)
+            let first = try #require(created["secret"] as? String)
+            let second: String = try await client.execute(uri: "/v1/webhooks/\(id)/rotate-secret", method: .post, headers: auth(f.operatorKey)) {
+                $0.json?["secret"] as? String ?? ""
+            }
+            let bytes = Self.databaseBytes(f.dir.file("api.sqlite"))
+            #expect(!bytes.isEmpty)
+            for plaintext in [first, second, "okra-bearer-SECRET-123", String(first.dropFirst(6))] {
+                #expect(bytes.range(of: Data(plaintext.utf8)) == nil, "\(plaintext.prefix(12))… is stored in plaintext")
+            }
+            #expect(bytes.range(of: Data(SecretBox.prefix.utf8)) != nil, "sealed values are stored")
+            // Read back through the store, they open again.
+            let webhook = try #require(try await f.components.store.webhook(id: id, applicationID: defaultApplicationID))
+            #expect(webhook.secret.text == second && webhook.previousSecret?.text == first && webhook.bearerToken == "okra-bearer-SECRET-123")
+        }
+    }
+
+    @Test func plaintextSecretsFromBeforeAreSealedWhenAMasterKeyIsFirstUsed() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("old.sqlite")
+        let now = SystemClock().now()
+        let secret = WebhookSecret.generate()
+        do {
+            let plain = try SQLiteStore(path: path)
+            try await plain.createApplication(Application(id: "app", name: "a", environment: .sandbox, createdAt: now))
+            try await plain.createWebhook(Webhook(id: "wh", applicationID: "app", url: "https://example.com", secret: secret, createdAt: now, updatedAt: now))
+        }
+        let box = try #require(SecretBox(base64: SecretBox.generateKey()))
+        let sealed = try SQLiteStore(path: path, secretBox: box)
+        #expect(try await sealed.webhook(id: "wh", applicationID: "app")?.secret == secret)
+        let rereadWithoutKey = try SQLiteStore(path: path)
+        #expect(try await rereadWithoutKey.webhook(id: "wh", applicationID: "app") == nil, "without the key the stored value is not a secret")
+        let otherKey = try SQLiteStore(path: path, secretBox: try #require(SecretBox(base64: SecretBox.generateKey())))
+        #expect(try await otherKey.webhook(id: "wh", applicationID: "app") == nil, "another master key does not open it")
+    }
+
+    @Test func aSealedValueOpensOnlyWithItsKeyAndEachSealDiffers() throws {
+        let box = try #require(SecretBox(base64: SecretBox.generateKey()))
+        let a = try box.seal("whsec_x"), b = try box.seal("whsec_x")
+        #expect(a != b && a.hasPrefix("enc:v1:"))
+        #expect(try box.open(a) == "whsec_x")
+        var tampered = Array(a.utf8)
+        tampered[tampered.count - 3] = tampered[tampered.count - 3] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        #expect(throws: SecretBoxError.self) { try box.open(String(decoding: tampered, as: UTF8.self)) }
+        #expect(SecretBox(base64: "c2hvcnQ=") == nil, "a master key must be 32 bytes")
+    }
+}
