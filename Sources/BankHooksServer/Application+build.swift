@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var keyRateLimit: RateLimiter.Limit? = RateLimiter.Limit(rate: 1000, burst: 2000)
     public var sender = Sender.Configuration()
     public var dispatcher = Dispatcher.Configuration(owner: ServerConfiguration.defaultOwner())
+    /// Auto-disable of failing webhooks.
+    public var watchdog = WebhookWatchdog.Configuration()
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -45,7 +47,12 @@ public struct ServerComponents {
     public let store: SQLiteStore
     public let publisher: Publisher
     public let dispatcher: Dispatcher
+    /// Disables webhooks that keep failing and announces disables; must be run with the others.
+    public let watchdog: WebhookWatchdog
     public let router: Router<AppRequestContext>
+
+    /// The services to run beside the HTTP server, in start order (they stop in reverse).
+    public var services: [any Service] { [dispatcher, publisher, watchdog] }
 }
 
 /// The id of the application that operator keys act on and first start creates.
@@ -72,7 +79,8 @@ public func buildComponents(
         store: store, publisher: publisher, dispatcher: dispatcher, clock: clock, maxBodySize: configuration.maxBodySize,
         rateLimit: configuration.keyRateLimit
     ) { dispatcher.wake() }
-    return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, router: router)
+    let watchdog = WebhookWatchdog(store: store, publisher: publisher, clock: clock, configuration: configuration.watchdog, logger: logger)
+    return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, router: router)
 }
 
 /// The whole server as a Hummingbird application: the HTTP API plus the publisher and the
@@ -91,7 +99,7 @@ public func buildApplication(
         onServerRunning: { channel in await onListening(channel.localAddress) },
         logger: logger)
     // Services stop in reverse order: the server first, then the publisher, then the dispatcher.
-    app.addServices(components.dispatcher, components.publisher)
+    app.addServices(components.dispatcher, components.publisher, components.watchdog)
     return app
 }
 

@@ -116,6 +116,15 @@ extension SQLiteStore {
                 ALTER TABLE applications ADD COLUMN allows_plain_http INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v5-auto-disable") { db in
+            try db.execute(sql: """
+                -- The first failed attempt since the webhook's last success; NULL while it succeeds.
+                ALTER TABLE webhooks ADD COLUMN failing_since INTEGER;
+                ALTER TABLE webhooks ADD COLUMN disabled_at INTEGER;
+                -- 0 while a disable by BankHooks still has to be announced with `webhook.disabled`.
+                ALTER TABLE webhooks ADD COLUMN disable_announced INTEGER NOT NULL DEFAULT 1;
+                """)
+        }
         return migrator
     }
 }

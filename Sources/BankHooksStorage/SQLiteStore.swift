@@ -246,7 +246,9 @@ public final class SQLiteStore: Store {
             }
             if let isEnabled = change.isEnabled, isEnabled != current.isEnabled {
                 if isEnabled {
-                    try db.execute(sql: "UPDATE webhooks SET is_enabled = 1, disabled_reason = NULL WHERE id = ?", arguments: [id])
+                    try db.execute(
+                        sql: "UPDATE webhooks SET is_enabled = 1, disabled_reason = NULL, failing_since = NULL, disable_announced = 1 WHERE id = ?",
+                        arguments: [id])
                     try db.execute(
                         sql: "UPDATE deliveries SET state = 0, next_attempt_at = ?, lease_owner = NULL WHERE webhook_id = ? AND state = 4",
                         arguments: [now.milliseconds, id])
@@ -502,6 +504,9 @@ public final class SQLiteStore: Store {
                 """)
             let release = try db.cachedStatement(
                 sql: "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE id = ? AND lease_owner = ? AND state = 0")
+            // A webhook's failing streak: when its first failure since its last success happened.
+            let succeeded = try db.cachedStatement(sql: "UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL")
+            let failed = try db.cachedStatement(sql: "UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
             var disabled: Set<String> = []
             for record in records {
                 let a = record.attempt
@@ -515,6 +520,11 @@ public final class SQLiteStore: Store {
                 case .retry(let at): (0, at.milliseconds)
                 }
                 try update.execute(arguments: [state, a.number, next, a.startedAt.milliseconds, a.status, a.deliveryID, record.leaseOwner])
+                if state == 1 {
+                    try succeeded.execute(arguments: [record.webhookID])
+                } else {
+                    try failed.execute(arguments: [a.startedAt.milliseconds, record.webhookID])
+                }
                 if record.disablesWebhook { disabled.insert(record.webhookID) }
             }
             for released in releasing {
@@ -529,15 +539,47 @@ public final class SQLiteStore: Store {
     /// Disables a webhook and holds its pending deliveries until it is enabled again. Deliveries
     /// being sent right now keep their lease: their record holds them when it comes in.
     static func disable(webhookID: String, reason: String, now: Timestamp, db: Database) throws {
+        // BankHooks' own reasons are announced with a `webhook.disabled` event; a manual disable is not.
         try db.execute(
-            sql: "UPDATE webhooks SET is_enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
-            arguments: [reason, now.milliseconds, webhookID])
+            sql: "UPDATE webhooks SET is_enabled = 0, disabled_reason = ?, updated_at = ?, disabled_at = ?, disable_announced = ? WHERE id = ?",
+            arguments: [reason, now.milliseconds, now.milliseconds, reason == "manual", webhookID])
         try db.execute(
             sql: """
                 UPDATE deliveries SET state = 4, lease_owner = NULL
                 WHERE webhook_id = ? AND state = 0 AND (lease_owner IS NULL OR next_attempt_at <= ?)
                 """,
             arguments: [webhookID, now.milliseconds])
+    }
+
+    public func disableFailingWebhooks(failingSince cutoff: Timestamp, now: Timestamp) async throws -> Int {
+        try await pool.write { db in
+            let ids = try String.fetchAll(db, sql: """
+                SELECT id FROM webhooks WHERE is_enabled = 1 AND failing_since IS NOT NULL AND failing_since <= ?
+                """, arguments: [cutoff.milliseconds])
+            for id in ids { try Self.disable(webhookID: id, reason: "failing", now: now, db: db) }
+            return ids.count
+        }
+    }
+
+    public func unannouncedDisabledWebhooks() async throws -> [DisabledWebhook] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM webhooks WHERE is_enabled = 0 AND disable_announced = 0 ORDER BY disabled_at LIMIT 100
+                """).compactMap { row in
+                self.webhook(from: row).map { webhook in
+                    let since: Int64? = row["failing_since"], at: Int64? = row["disabled_at"]
+                    return DisabledWebhook(
+                        webhook: webhook, disabledAt: Timestamp(milliseconds: at ?? 0), failingSince: since.map(Timestamp.init(milliseconds:)))
+                }
+            }
+        }
+    }
+
+    public func markDisableAnnounced(webhookID: String, disabledAt: Timestamp) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE webhooks SET disable_announced = 1 WHERE id = ? AND disabled_at = ?",
+                           arguments: [webhookID, disabledAt.milliseconds])
+        }
     }
 
     public func releaseAll(process: String, now: Timestamp) async throws {

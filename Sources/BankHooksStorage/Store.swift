@@ -186,6 +186,19 @@ public struct ReleasedDelivery: Hashable, Sendable {
     }
 }
 
+/// A webhook BankHooks disabled, for its `webhook.disabled` announcement.
+public struct DisabledWebhook: Sendable {
+    public var webhook: Webhook
+    public var disabledAt: Timestamp
+    public var failingSince: Timestamp?
+
+    public init(webhook: Webhook, disabledAt: Timestamp, failingSince: Timestamp?) {
+        self.webhook = webhook
+        self.disabledAt = disabledAt
+        self.failingSince = failingSince
+    }
+}
+
 /// Errors a store reports to its callers.
 public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Code: Hashable, Sendable {
@@ -275,6 +288,13 @@ public protocol Store: Sendable {
     /// delivery no longer leased to its claim keeps its attempt but leaves the delivery alone; a
     /// record for a delivery deleted meanwhile (its webhook was deleted) is dropped.
     func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], now: Timestamp) async throws
+    /// Disables every enabled webhook whose deliveries have failed without a success since
+    /// `failingSince` or earlier (reason `failing`), holding their pending deliveries; returns how many.
+    func disableFailingWebhooks(failingSince: Timestamp, now: Timestamp) async throws -> Int
+    /// Webhooks BankHooks disabled (failing, gone) whose `webhook.disabled` event is not yet published.
+    func unannouncedDisabledWebhooks() async throws -> [DisabledWebhook]
+    /// Records that the disable of `disabledAt` was announced.
+    func markDisableAnnounced(webhookID: String, disabledAt: Timestamp) async throws
     /// Gives back every delivery still leased to a claim of `process` (tokens `<process>/…`), due at `now`.
     func releaseAll(process: String, now: Timestamp) async throws
     /// The earliest time a pending delivery is due (or its lease expires), if any.

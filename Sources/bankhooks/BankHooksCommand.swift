@@ -44,6 +44,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "File holding the master key (base64 of 32 bytes) that encrypts webhook secrets at rest; created on first start. Default: <database>.key. BANKHOOKS_MASTER_KEY gives the key itself instead.")
     var masterKeyFile: String?
 
+    @Option(name: .long, help: "Hours a webhook may fail without a single success before it is disabled (with a webhook.disabled event).")
+    var autoDisableAfterHours = 120.0
+
     @Option(name: .long, help: "Requests per second each API key may make (bursts of twice that); 0 for no limit.")
     var keyRateLimit = 1000.0
 
@@ -66,6 +69,8 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.maxBodySize = maxBodySize
         configuration.masterKeyFile = masterKeyFile
+        guard autoDisableAfterHours > 0 else { throw ValidationError("--auto-disable-after-hours must be more than 0") }
+        configuration.watchdog.autoDisableAfter = .seconds(Int64(autoDisableAfterHours * 3600))
         configuration.masterKey = ProcessInfo.processInfo.environment["BANKHOOKS_MASTER_KEY"]
         guard keyRateLimit >= 0 else { throw ValidationError("--key-rate-limit must be 0 (no limit) or more") }
         configuration.keyRateLimit = keyRateLimit > 0 ? RateLimiter.Limit(rate: keyRateLimit, burst: 2 * keyRateLimit) : nil

@@ -48,7 +48,7 @@ struct APIFixture: @unchecked Sendable {
 
     /// Runs `body` against the router, with the publisher running.
     func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(router: components.router, services: [components.dispatcher, components.publisher])
+        let app = Application(router: components.router, services: components.services)
         try await app.test(.router) { client in try await body(client) }
     }
 }

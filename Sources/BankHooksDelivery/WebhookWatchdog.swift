@@ -1,0 +1,101 @@
+import BankHooksCore
+import BankHooksStorage
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Disables webhooks whose deliveries have failed without a single success for the auto-disable
+/// period (5 days by default), and announces every webhook BankHooks disabled (failing, or 410
+/// Gone) with a `webhook.disabled` event published to its application. Runs at start, then every
+/// `interval` on the clock (an injected clock drives it in tests).
+public final class WebhookWatchdog: Service {
+    public struct Configuration: Sendable {
+        /// How long a webhook may fail without a success before it is disabled.
+        public var autoDisableAfter: Duration = .seconds(5 * 24 * 3600)
+        /// How often to look.
+        public var interval: Duration = .seconds(60)
+
+        public init() {}
+    }
+
+    let store: any Store
+    let publisher: Publisher
+    let clock: any WallClock
+    let configuration: Configuration
+    let logger: Logger
+    private let wakeSignal = Signal()
+    private let isStopping = Atomic<Bool>(false)
+
+    public init(store: any Store, publisher: Publisher, clock: any WallClock, configuration: Configuration = .init(), logger: Logger) {
+        self.store = store
+        self.publisher = publisher
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Looks again now (e.g. after a webhook was disabled).
+    public func wake() { wakeSignal.signal() }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { [clock, configuration, wakeSignal] in
+                    while !Task.isCancelled {
+                        do { try await clock.sleep(until: clock.now().adding(configuration.interval)) } catch { return }
+                        wakeSignal.signal()
+                    }
+                }
+                while !isStopping.load(ordering: .relaxed) {
+                    await sweep()
+                    await wakeSignal.wait()
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.isStopping.store(true, ordering: .relaxed)
+            self.wakeSignal.signal()
+        }
+    }
+
+    /// One look: disable what has failed too long, then announce every unannounced disable.
+    public func sweep() async {
+        let now = clock.now()
+        do {
+            let count = try await store.disableFailingWebhooks(failingSince: now.adding(.zero - configuration.autoDisableAfter), now: now)
+            if count > 0 { logger.notice("disabled webhooks failing without a success", metadata: ["count": "\(count)"]) }
+            for disabled in try await store.unannouncedDisabledWebhooks() {
+                try await announce(disabled)
+            }
+        } catch {
+            logger.error("the webhook watchdog failed; it tries again at its next look", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Publishes `webhook.disabled` with an id derived from the disable, so a repeat after a crash
+    /// between publish and mark is an idempotent replay, not a second event.
+    func announce(_ disabled: DisabledWebhook) async throws {
+        let webhook = disabled.webhook
+        var data = Array(#"{"webhook_id":"#.utf8)
+        JSONWriter.appendString(webhook.id, to: &data)
+        data.append(contentsOf: #","url":"#.utf8)
+        JSONWriter.appendString(webhook.url, to: &data)
+        data.append(contentsOf: #","reason":"#.utf8)
+        JSONWriter.appendString(webhook.disabledReason == "gone" ? "gone" : "failing", to: &data)
+        data.append(contentsOf: #","failing_since":"#.utf8)
+        if let since = disabled.failingSince, webhook.disabledReason != "gone" {
+            data.append(UInt8(ascii: "\""))
+            since.appendISO8601(to: &data)
+            data.append(UInt8(ascii: "\""))
+        } else {
+            data.append(contentsOf: "null".utf8)
+        }
+        data.append(UInt8(ascii: "}"))
+        _ = try await publisher.publish(PublishRequest(
+            applicationID: webhook.applicationID, eventID: "evt_disabled_\(webhook.id)_\(disabled.disabledAt.milliseconds)",
+            idempotencyKey: nil, type: "webhook.disabled", timestamp: disabled.disabledAt, data: data, formats: ["standard"]))
+        try await store.markDisableAnnounced(webhookID: webhook.id, disabledAt: disabled.disabledAt)
+        logger.notice("webhook disabled", metadata: ["webhook.id": "\(webhook.id)", "reason": "\(webhook.disabledReason ?? "-")"])
+    }
+}
