@@ -47,7 +47,7 @@ public final class WebhookWatchdog: Service {
                         wakeSignal.signal()
                     }
                 }
-                while !isStopping.load(ordering: .relaxed) {
+                while !isStopping.load(ordering: .relaxed), !Task.isCancelled {
                     await sweep()
                     await wakeSignal.wait()
                 }

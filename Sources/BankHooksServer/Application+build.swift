@@ -177,9 +177,12 @@ func loadMasterKey(_ configuration: ServerConfiguration, announce: @Sendable (St
         return box
     }
     let key = SecretBox.generateKey()
-    guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-        throw ConfigurationError("could not create the master key file \(path)")
-    }
+    // Created private from the start (never readable by others, not even briefly), and never over an existing file.
+    let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+    guard descriptor >= 0 else { throw ConfigurationError("could not create the master key file \(path) (errno \(errno))") }
+    defer { close(descriptor) }
+    let line = Array((key + "\n").utf8)
+    guard write(descriptor, line, line.count) == line.count else { throw ConfigurationError("could not write the master key file \(path)") }
     announce("Created the master key that encrypts webhook secrets at \(path) (mode 0600); back it up with the database: without it, stored secrets cannot be read")
     return SecretBox(base64: key)!
 }

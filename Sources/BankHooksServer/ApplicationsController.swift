@@ -195,8 +195,10 @@ struct ApplicationsController {
         return try Response.json(KeyView(record, text: text), status: .created, context: context)
     }
 
+    /// Operator keys are the operator's: only an operator key sees them.
     func listKeys(applicationID: String, context: AppRequestContext) async throws -> Response {
-        let keys = try await store.apiKeys(applicationID: applicationID).map { KeyView($0) }
+        let isOperator = context.principal?.role == .operator
+        let keys = try await store.apiKeys(applicationID: applicationID).filter { isOperator || $0.role != .operator }.map { KeyView($0) }
         return try Response.json(ListView(data: keys), status: .ok, context: context)
     }
 
@@ -224,6 +226,10 @@ struct ApplicationsController {
     @Sendable func revokeOwnKey(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(WebhooksController.managers, to: "revoke API keys")
         let id = try context.parameters.require("id")
+        // An application admin cannot revoke the operator's key (it lives in the default application).
+        if principal.role != .operator, try await store.apiKey(id: id)?.role == .operator {
+            throw Problem.notFound("API key \(id)", field: "path:id")
+        }
         guard try await store.revokeAPIKey(id: id, applicationID: principal.applicationID, now: clock.now()) else {
             throw Problem.notFound("API key \(id)", field: "path:id")
         }

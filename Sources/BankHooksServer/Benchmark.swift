@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
 
@@ -78,6 +79,8 @@ public struct Benchmark: Sendable {
     }
 
     private func measure(client: BenchClient, receiver: BenchReceiver, receiverPort: Int) async throws {
+        let limit = try await client.patch("/v1/applications/\(defaultApplicationID)", #"{"webhook_limit": \#(options.webhooks)}"#)
+        guard limit.status == 200 else { throw ConfigurationError("raising the webhook limit failed: \(limit.status) \(limit.body)") }
         let registered = try await client.post("/v1/event-types", #"{"name": "bench.event", "description": "A benchmark event."}"#)
         guard registered.status == 201 else { throw ConfigurationError("registering the event type failed: \(registered.status) \(registered.body)") }
         for i in 0..<options.webhooks {
@@ -210,7 +213,9 @@ public struct Benchmark: Sendable {
     private func loadStore(path: String, deliveries: Int) async throws -> SQLiteStore {
         let store = try SQLiteStore(path: path, durability: options.durability)
         let now = SystemClock().now()
-        try await store.createApplication(Application(id: "app", name: "bench", environment: .sandbox, createdAt: now))
+        // The webhooks plus the late one measured behind the backlog.
+        try await store.createApplication(Application(
+            id: "app", name: "bench", environment: .sandbox, createdAt: now, webhookLimit: options.webhooks + 1))
         for i in 0..<options.webhooks {
             try await store.createWebhook(Webhook(id: "wh_\(i)", applicationID: "app", url: "http://127.0.0.1:9/\(i)", secret: .generate(), createdAt: now, updatedAt: now))
         }
@@ -290,8 +295,16 @@ struct BenchClient: Sendable {
     }
 
     func post(_ path: String, _ body: String) async throws -> (status: Int, body: String) {
+        try await send(.POST, path, body)
+    }
+
+    func patch(_ path: String, _ body: String) async throws -> (status: Int, body: String) {
+        try await send(.PATCH, path, body)
+    }
+
+    private func send(_ method: NIOHTTP1.HTTPMethod, _ path: String, _ body: String) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: base + path)
-        request.method = .POST
+        request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(key)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body))

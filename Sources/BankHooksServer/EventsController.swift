@@ -60,7 +60,12 @@ struct EventsController {
                     field: "/data" + error.pointer)
             }
             // Okra callbacks are about a record: `GET /v1/callback?record=` finds them by it.
-            if definition.family == .okra { subject = PublishBody.stringMember("record", of: parsed.data) }
+            if definition.family == .okra {
+                subject = PublishBody.stringMember("record", of: parsed.data)
+                for reserved in ["callback_type", "callback_code"] where PublishBody.hasMember(reserved, in: parsed.data) {
+                    throw Problem.invalidField("/data/\(reserved)", "`\(reserved)` comes from the event type (`\(parsed.type)`); leave it out of data")
+                }
+            }
         }
         let publishRequest = PublishRequest(
             applicationID: principal.applicationID,
@@ -208,6 +213,11 @@ struct PublishBody {
         guard let type else { throw Problem.invalidField("/type", "`type` is required") }
         guard let data else { throw Problem.invalidField("/data", "`data` is required") }
         return PublishBody(type: type, data: data, id: id, timestamp: timestamp, timestampText: timestampText)
+    }
+
+    /// Whether a JSON object has a top-level member named `name`.
+    static func hasMember(_ name: String, in object: [UInt8]) -> Bool {
+        object.withUnsafeBytes { bytes in (try? JSONScanner.objectMembers(of: bytes))??.contains { $0.key == name } ?? false }
     }
 
     /// A top-level string member of a JSON object, if it has one.

@@ -41,7 +41,7 @@ public final class RateLimiter: Sendable {
                 return nil
             }
             buckets[key] = bucket
-            return .milliseconds(Int64(((1 - bucket.tokens) / limit.rate * 1000).rounded(.up)))
+            return .milliseconds(Int64(min(3_600_000, ((1 - bucket.tokens) / limit.rate * 1000).rounded(.up))))
         }
     }
 }

@@ -324,7 +324,7 @@ struct WebhooksController {
         let now = clock.now()
         if let existing = try await callbackWebhook(applicationID: principal.applicationID) {
             guard let webhook = try await store.updateWebhook(
-                id: existing.id, applicationID: principal.applicationID, WebhookChange(url: body.url), now: now) else {
+                id: existing.id, applicationID: principal.applicationID, WebhookChange(url: body.url, isEnabled: true), now: now) else {
                 throw Problem.notFound("callback URL")
             }
             return try Response.json(WebhookView(webhook, now: now), status: .ok, context: context)

@@ -125,6 +125,9 @@ extension SQLiteStore {
                 ALTER TABLE webhooks ADD COLUMN disable_announced INTEGER NOT NULL DEFAULT 1;
                 """)
         }
+        migrator.registerMigration("v6-one-callback-url") { db in
+            try db.execute(sql: "CREATE UNIQUE INDEX webhooks_one_callback_url ON webhooks(application_id) WHERE kind = 'callback_url'")
+        }
         return migrator
     }
 }

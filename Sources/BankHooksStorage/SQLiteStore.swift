@@ -30,7 +30,16 @@ public final class SQLiteStore: Store {
         let level = durability == .full ? "FULL" : "NORMAL"
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(level)") }
         try Self.migrator.migrate(pool)
-        if let secretBox { try Self.sealPlaintextSecrets(pool, box: secretBox) }
+        if let secretBox {
+            try Self.sealPlaintextSecrets(pool, box: secretBox)
+            // A wrong master key would make every webhook unusable: refuse to start instead.
+            let sample = try pool.read { db in try String.fetchOne(db, sql: "SELECT secret FROM webhooks WHERE secret LIKE 'enc:v1:%' LIMIT 1") }
+            if let sample {
+                do { _ = try secretBox.open(sample) } catch {
+                    throw StoreError(.invalidValue, "the master key does not open the webhook secrets stored in \(path): start with the key they were sealed with")
+                }
+            }
+        }
     }
 
     /// Seals secrets written before encryption at rest (or by a store without a box), in one transaction.
@@ -232,8 +241,9 @@ public final class SQLiteStore: Store {
         return try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ? AND application_id = ?", arguments: [id, applicationID]),
                   let current = self.webhook(from: row) else { return nil }
-            if let url = change.url {
-                try db.execute(sql: "UPDATE webhooks SET url = ? WHERE id = ?", arguments: [url, id])
+            if let url = change.url, url != current.url {
+                // A new URL is a new receiver: its failing streak starts over.
+                try db.execute(sql: "UPDATE webhooks SET url = ?, failing_since = NULL WHERE id = ?", arguments: [url, id])
             }
             if let name = change.name {
                 try db.execute(sql: "UPDATE webhooks SET name = ? WHERE id = ?", arguments: [name, id])
@@ -508,6 +518,8 @@ public final class SQLiteStore: Store {
             let succeeded = try db.cachedStatement(sql: "UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL")
             let failed = try db.cachedStatement(sql: "UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
             var disabled: Set<String> = []
+            // Each webhook's last outcome in this batch: one streak update per webhook, not per attempt.
+            var lastOutcome: [String: (succeeded: Bool, at: Int64)] = [:]
             for record in records {
                 let a = record.attempt
                 try insertAttempt.execute(arguments: [
@@ -520,12 +532,15 @@ public final class SQLiteStore: Store {
                 case .retry(let at): (0, at.milliseconds)
                 }
                 try update.execute(arguments: [state, a.number, next, a.startedAt.milliseconds, a.status, a.deliveryID, record.leaseOwner])
-                if state == 1 {
-                    try succeeded.execute(arguments: [record.webhookID])
-                } else {
-                    try failed.execute(arguments: [a.startedAt.milliseconds, record.webhookID])
-                }
+                lastOutcome[record.webhookID] = (state == 1, a.startedAt.milliseconds)
                 if record.disablesWebhook { disabled.insert(record.webhookID) }
+            }
+            for (webhookID, outcome) in lastOutcome {
+                if outcome.succeeded {
+                    try succeeded.execute(arguments: [webhookID])
+                } else {
+                    try failed.execute(arguments: [outcome.at, webhookID])
+                }
             }
             for released in releasing {
                 try release.execute(arguments: [released.dueAt.milliseconds, released.id, released.leaseOwner])

@@ -72,8 +72,8 @@ struct Serve: AsyncParsableCommand {
         guard autoDisableAfterHours > 0 else { throw ValidationError("--auto-disable-after-hours must be more than 0") }
         configuration.watchdog.autoDisableAfter = .seconds(Int64(autoDisableAfterHours * 3600))
         configuration.masterKey = ProcessInfo.processInfo.environment["BANKHOOKS_MASTER_KEY"]
-        guard keyRateLimit >= 0 else { throw ValidationError("--key-rate-limit must be 0 (no limit) or more") }
-        configuration.keyRateLimit = keyRateLimit > 0 ? RateLimiter.Limit(rate: keyRateLimit, burst: 2 * keyRateLimit) : nil
+        guard keyRateLimit == 0 || keyRateLimit >= 0.01 else { throw ValidationError("--key-rate-limit must be 0 (no limit) or at least 0.01") }
+        configuration.keyRateLimit = keyRateLimit > 0 ? RateLimiter.Limit(rate: keyRateLimit, burst: max(1, 2 * keyRateLimit)) : nil
         configuration.adminKey = adminKey ?? ProcessInfo.processInfo.environment["BANKHOOKS_ADMIN_KEY"]
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
         guard maxInFlight >= 1, maxInFlightPerWebhook >= 1 else { throw ValidationError("in-flight limits must be at least 1") }

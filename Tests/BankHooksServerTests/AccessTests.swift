@@ -86,6 +86,17 @@ import Testing
             try await client.execute(uri: "/v1/api-keys", method: .post, headers: auth(key), body: try body(["role": "operator"])) { response in
                 #expect(response.status == .unprocessableContent)
             }
+            // The default application's admin neither sees nor revokes the operator's key.
+            let defaultAdmin = try await f.key(.admin)
+            try await client.execute(uri: "/v1/api-keys", method: .get, headers: auth(defaultAdmin)) { response in
+                #expect(!response.text.contains("operator1"), "\(response.text)")
+            }
+            try await client.execute(uri: "/v1/api-keys/operator1", method: .delete, headers: auth(defaultAdmin)) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/applications", method: .get, headers: auth(f.operatorKey)) { response in
+                #expect(response.status == .ok)
+            }
             try await client.execute(uri: "/v1/applications/\(id)", method: .delete, headers: auth(f.operatorKey)) { response in
                 #expect(response.status == .noContent)
             }

@@ -69,6 +69,12 @@ import Testing
                 #expect(response.status == .unprocessableContent)
                 #expect(response.json?["field"] as? String == "/data/record")
             }
+            // Okra's callback_type and callback_code come from the type, not from data.
+            try await client.execute(uri: "/v1/events", method: .post, headers: auth(f.operatorKey),
+                                     body: ByteBuffer(string: #"{"type": "RECORD.ERROR", "data": {"record": "r", "callback_code": "X"}}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.json?["field"] as? String == "/data/callback_code")
+            }
             // BankHooks' own events cannot be published by hand.
             try await client.execute(uri: "/v1/events", method: .post, headers: auth(f.operatorKey), body: ByteBuffer(string: #"{"type": "webhook.disabled", "data": {}}"#)) { response in
                 #expect(response.status == .unprocessableContent)
