@@ -81,8 +81,6 @@ public struct Benchmark: Sendable {
     private func measure(client: BenchClient, receiver: BenchReceiver, receiverPort: Int) async throws {
         let limit = try await client.patch("/v1/applications/\(defaultApplicationID)", #"{"webhook_limit": \#(options.webhooks)}"#)
         guard limit.status == 200 else { throw ConfigurationError("raising the webhook limit failed: \(limit.status) \(limit.body)") }
-        let registered = try await client.post("/v1/event-types", #"{"name": "bench.event", "description": "A benchmark event."}"#)
-        guard registered.status == 201 else { throw ConfigurationError("registering the event type failed: \(registered.status) \(registered.body)") }
         for i in 0..<options.webhooks {
             let reply = try await client.post("/v1/webhooks", #"{"url": "http://127.0.0.1:\#(receiverPort)/hook/\#(i)"}"#)
             guard reply.status == 201 else { throw ConfigurationError("creating a webhook failed: \(reply.status) \(reply.body)") }
@@ -111,7 +109,8 @@ public struct Benchmark: Sendable {
                         }
                         let sent = ContinuousClock.now
                         publishStarts.set(index, sent)
-                        let body = #"{"id": "b\#(index)", "type": "bench.event", "data": {"n": \#(index), "pad": "\#(filler)"}}"#
+                        // A built-in type, so publish pays for validating data against the type's model.
+                        let body = #"{"id": "b\#(index)", "type": "results.ready", "data": {"id": "r\#(index)", "pad": "\#(filler)"}}"#
                         let reply = try? await client.post("/v1/events", body)
                         if reply?.status == 202 {
                             local.append((ContinuousClock.now - sent).microseconds)
