@@ -40,13 +40,7 @@ public struct LeanFormat: WireFormat {
     }
 
     public func headers(for event: OutboundEvent, body: [UInt8], sentAt: Timestamp, keys: [SigningKey]) -> [(name: String, value: String)] {
-        var signature = ""
-        for key in keys {
-            if !signature.isEmpty { signature.append(",") }
-            signature.append("sha512=")
-            signature.append(Encoding.hex(HMAC<SHA512>.authenticationCode(for: body, using: key.key)))
-        }
-        return [("content-type", "application/json"), ("lean-signature", signature)]
+        [("content-type", "application/json"), ("lean-signature", Self.hexSignatures(SHA512.self, prefix: "sha512=", body: body, keys: keys))]
     }
 }
 
@@ -99,9 +93,10 @@ public struct OkraFormat: WireFormat {
 public struct BridgeFormat: WireFormat {
     /// Bridge's test event type.
     public static let testEventType = "TEST_EVENT"
-    /// "Send a test": always exactly this body (seed 004).
-    public static let testEventBody = Array(
-        #"{"content":{"item_id":1234567890,"status":0,"user_uuid":"9a95b38f-f98b-417a-988b-9d0d584893e7"},"timestamp":1611681789,"type":"TEST_EVENT"}"#.utf8)
+    /// The content of Bridge's test event (seed 004).
+    public static let testEventContent = #"{"item_id":1234567890,"status":0,"user_uuid":"9a95b38f-f98b-417a-988b-9d0d584893e7"}"#
+    /// "Send a test": always exactly this body (seed 004), its timestamp included.
+    public static let testEventBody = Array(#"{"content":\#(testEventContent),"timestamp":1611681789,"type":"TEST_EVENT"}"#.utf8)
 
     public init() {}
 
@@ -112,6 +107,7 @@ public struct BridgeFormat: WireFormat {
     public func isSuccess(status: Int) -> Bool { (200..<300).contains(status) }
     public func signingKey(for secret: WebhookSecret) -> SymmetricKey { SymmetricKey(data: Array(secret.text.utf8)) }
     public var testEventType: String { Self.testEventType }
+    public func testEventData(webhookID: String) -> [UInt8] { Array(Self.testEventContent.utf8) }
 
     public func body(for event: OutboundEvent) -> [UInt8] {
         if event.type == Self.testEventType { return Self.testEventBody }
@@ -128,12 +124,7 @@ public struct BridgeFormat: WireFormat {
     }
 
     public func headers(for event: OutboundEvent, body: [UInt8], sentAt: Timestamp, keys: [SigningKey]) -> [(name: String, value: String)] {
-        var signature = ""
-        for key in keys {
-            if !signature.isEmpty { signature.append(",") }
-            signature.append("v1=")
-            signature.append(Encoding.hex(HMAC<SHA256>.authenticationCode(for: body, using: key.key), uppercase: true))
-        }
+        let signature = Self.hexSignatures(SHA256.self, prefix: "v1=", body: body, keys: keys, uppercase: true)
         return [("content-type", "application/json"), ("BridgeApi-Signature", signature)]
     }
 }

@@ -68,6 +68,8 @@ public protocol WireFormat: Sendable {
     func signingKey(for secret: WebhookSecret) -> SymmetricKey
     /// The event type "Send a test" sends.
     var testEventType: String { get }
+    /// The data of the test event sent to `webhookID`.
+    func testEventData(webhookID: String) -> [UInt8]
 }
 
 extension WireFormat {
@@ -75,6 +77,27 @@ extension WireFormat {
     /// The decoded bytes of the `whsec_` secret (Standard Webhooks).
     public func signingKey(for secret: WebhookSecret) -> SymmetricKey { secret.signingKey }
     public var testEventType: String { "webhook.test" }
+
+    /// `webhook.test`: `{"webhook_id", "message"}`.
+    public func testEventData(webhookID: String) -> [UInt8] {
+        var object = Array(#"{"webhook_id":"#.utf8)
+        JSONWriter.appendString(webhookID, to: &object)
+        object.append(contentsOf: #","message":"A test event from BankHooks."}"#.utf8)
+        return object
+    }
+
+    /// `<prefix><hex MAC of the body>` per key, comma-separated (Lean's and Bridge's headers).
+    static func hexSignatures<MAC: HashFunction>(
+        _ mac: MAC.Type, prefix: String, body: [UInt8], keys: [SigningKey], uppercase: Bool = false
+    ) -> String {
+        var signatures = ""
+        for key in keys {
+            if !signatures.isEmpty { signatures.append(",") }
+            signatures.append(prefix)
+            signatures.append(Encoding.hex(HMAC<MAC>.authenticationCode(for: body, using: key.key), uppercase: uppercase))
+        }
+        return signatures
+    }
 
     /// Whether this format can carry events of `family`.
     public func carries(_ family: EventFamily) -> Bool {

@@ -23,8 +23,10 @@ final class EventTypeRegistry: Sendable {
     /// Format names that carry each family (the standard format carries every family).
     private let carriers: [EventFamily: Set<String>]
 
-    /// Types BankHooks emits itself; publishing them is refused.
-    static let emittedByBankHooks: Set<String> = ["webhook.test", "webhook.disabled", BridgeFormat.testEventType]
+    /// The formats' test event types: sent only by "Send a test".
+    let testEventTypes: Set<String>
+    /// Types BankHooks emits itself (test events, `webhook.disabled`); publishing them is refused.
+    let emittedByBankHooks: Set<String>
 
     init(store: any Store, catalog: EventCatalog = .builtIn, formats: WireFormats = .builtIn, cacheTTL: Duration = .seconds(10)) {
         self.store = store
@@ -36,6 +38,8 @@ final class EventTypeRegistry: Sendable {
             carriers[family] = Set(formats.names.filter { formats[$0]?.carries(family) ?? false })
         }
         self.carriers = carriers
+        testEventTypes = Set(formats.names.compactMap { formats[$0]?.testEventType })
+        emittedByBankHooks = testEventTypes.union(["webhook.disabled"])
     }
 
     /// The formats that can carry events of `family`.
@@ -81,7 +85,7 @@ final class EventTypeRegistry: Sendable {
         for (index, name) in types.enumerated() {
             let pointer = "/event_types/\(index)"
             let resolved = try await require(name, applicationID: applicationID, pointer: pointer)
-            if name == "webhook.test" || name == BridgeFormat.testEventType {
+            if testEventTypes.contains(name) {
                 throw Problem.invalidField(pointer, "`\(name)` is sent only by \"Send a test\" (POST /v1/webhooks/{id}/test); it cannot be subscribed to")
             }
             guard format.carries(resolved.family) else {

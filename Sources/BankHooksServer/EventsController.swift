@@ -45,14 +45,14 @@ struct EventsController {
             idempotencyKey = header
         }
         let parsed = try body.withUnsafeReadableBytes { try PublishBody.parse($0) }
-        guard !EventTypeRegistry.emittedByBankHooks.contains(parsed.type) else {
+        guard !registry.emittedByBankHooks.contains(parsed.type) else {
             throw Problem.invalidField("/type", "`\(parsed.type)` is sent by BankHooks itself and cannot be published")
         }
         let resolved = try await registry.require(parsed.type, applicationID: principal.applicationID, pointer: "/type")
         var subject: String?
         if let definition = resolved.definition {
             do {
-                try registry.catalog.validate(type: definition.name, data: Data(parsed.data))
+                _ = try definition.decode(Data(parsed.data))
             } catch {
                 throw Problem(
                     .unprocessableContent, "invalid-event-data", title: "The event data does not match its type",

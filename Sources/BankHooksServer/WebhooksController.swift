@@ -265,15 +265,7 @@ struct WebhooksController {
         }
         let format = formats[webhook.format] ?? StandardWebhooksFormat()
         let now = clock.now()
-        let data: [UInt8]
-        if format.testEventType == BridgeFormat.testEventType {
-            data = Array(#"{"item_id":1234567890,"status":0,"user_uuid":"9a95b38f-f98b-417a-988b-9d0d584893e7"}"#.utf8)
-        } else {
-            var object = Array(#"{"webhook_id":"#.utf8)
-            JSONWriter.appendString(webhook.id, to: &object)
-            object.append(contentsOf: #","message":"A test event from BankHooks."}"#.utf8)
-            data = object
-        }
+        let data = format.testEventData(webhookID: webhook.id)
         let lease = PublishLease(owner: "test/" + Identifier.make("t", at: now), until: now.adding(format.timeout).adding(.seconds(60)))
         let event = OutboundEvent(id: Identifier.make("evt", at: now), type: format.testEventType, timestamp: now, data: data)
         let published = try await publisher.publish(PublishRequest(

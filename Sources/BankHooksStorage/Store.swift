@@ -83,7 +83,7 @@ public struct PublishResult: Hashable, Sendable {
     public var deliveryCount: Int
     /// True when this answers a repeat of an earlier publish and created nothing.
     public var isReplay: Bool
-    /// The ids of the deliveries created (empty for a replay).
+    /// The ids of the deliveries created, for a publish to one webhook (`onlyWebhookID`); empty otherwise.
     public var deliveryIDs: [Int64] = []
 
     public init(eventID: String, type: String, timestamp: Timestamp, deliveryCount: Int, isReplay: Bool, deliveryIDs: [Int64] = []) {

@@ -45,6 +45,17 @@ public struct EventTypeDefinition: Sendable {
         self.message = message
     }
 
+    /// Decodes `data` into the model; a mismatch names the field and what the schema expects.
+    public func decode(_ data: Data) throws(EventDataError) -> any CatalogEvent {
+        do {
+            return try model.decode(from: data)
+        } catch let error as DecodingError {
+            throw EventDataError(error, schema: schemaObject)
+        } catch {
+            throw EventDataError(pointer: "", reason: "\(error)")
+        }
+    }
+
     /// The schema parsed into a JSON object.
     public var schemaObject: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(schema.utf8))) as? [String: Any] ?? [:]
@@ -92,13 +103,7 @@ public struct EventCatalog: Sendable {
         guard let definition = self[type] else {
             throw EventDataError(pointer: "", reason: "`\(type)` is not a built-in event type")
         }
-        do {
-            _ = try definition.model.decode(from: data)
-        } catch let error as DecodingError {
-            throw EventDataError(error, schema: definition.schemaObject)
-        } catch {
-            throw EventDataError(pointer: "", reason: "\(error)")
-        }
+        _ = try definition.decode(data)
     }
 }
 

@@ -90,12 +90,9 @@ public enum EventDecoder {
         }
         let data: any CatalogEvent
         do {
-            data = try definition.model.decode(from: Data(envelope.rawData))
-        } catch let error as DecodingError {
-            let dataError = EventDataError(error, schema: definition.schemaObject)
-            throw EventDecodingError(.invalidData, "`\(envelope.type)` data does not match its model: \(dataError)", dataError: dataError)
+            data = try definition.decode(Data(envelope.rawData))
         } catch {
-            throw EventDecodingError(.invalidData, "`\(envelope.type)` data does not match its model: \(error)")
+            throw EventDecodingError(.invalidData, "`\(envelope.type)` data does not match its model: \(error)", dataError: error)
         }
         return ReceivedEvent(
             type: envelope.type, eventID: envelope.eventID, timestamp: envelope.timestamp, data: data, rawData: envelope.rawData)

@@ -322,8 +322,9 @@ import Testing
                     #expect(deliveries.count == 1)
                     #expect(deliveries.first?["state"] as? String == "failed")
                     #expect((deliveries.first?["attempts"] as? [[String: Any]])?.first?["status"] as? Int == 418)
+                    #expect(deliveries.first?["next_attempt_at"] == nil, "no retry is scheduled")
+                    #expect(deliveries.first?["attempt_count"] as? Int == 1)
                 }
-                try await Task.sleep(for: .milliseconds(200))
                 #expect(receiver.requests.count == 1)
             }
         }
