@@ -109,13 +109,17 @@ public struct Webhook: Hashable, Sendable {
     public var kind: WebhookKind
     /// Okra: the token sent as `Authorization: Bearer <token>`.
     public var bearerToken: String?
+    /// Custom headers, retry schedule and rate limit.
+    public var settings: DeliverySettings
 
     public init(
         id: String, applicationID: String, url: String, name: String? = nil, eventTypes: [String]? = nil,
         format: String = "standard", secret: WebhookSecret, previousSecret: WebhookSecret? = nil,
         previousSecretExpiresAt: Timestamp? = nil, isEnabled: Bool = true, disabledReason: String? = nil,
-        createdAt: Timestamp, updatedAt: Timestamp, kind: WebhookKind = .webhook, bearerToken: String? = nil
+        createdAt: Timestamp, updatedAt: Timestamp, kind: WebhookKind = .webhook, bearerToken: String? = nil,
+        settings: DeliverySettings = DeliverySettings()
     ) {
+        self.settings = settings
         self.kind = kind
         self.bearerToken = bearerToken
         self.id = id
@@ -185,11 +189,14 @@ public struct Delivery: Hashable, Sendable {
     public var lastAttemptAt: Timestamp?
     public var lastStatus: Int?
     public var createdAt: Timestamp
+    /// The event's type.
+    public var eventType: String
 
     public init(
         id: Int64, eventID: String, webhookID: String, applicationID: String, state: DeliveryState, attempts: Int,
-        nextAttemptAt: Timestamp?, lastAttemptAt: Timestamp?, lastStatus: Int?, createdAt: Timestamp
+        nextAttemptAt: Timestamp?, lastAttemptAt: Timestamp?, lastStatus: Int?, createdAt: Timestamp, eventType: String = ""
     ) {
+        self.eventType = eventType
         self.id = id
         self.eventID = eventID
         self.webhookID = webhookID
@@ -219,8 +226,45 @@ public enum TransportErrorKind: String, Sendable, Codable, CaseIterable {
     case network
 }
 
+/// How one webhook's deliveries are sent, beyond its format: extra headers, its own retry
+/// schedule, and a rate limit. The default sends with the format's schedule, unlimited.
+public struct DeliverySettings: Hashable, Sendable {
+    /// Extra request headers, in order (never a format's signature headers).
+    public var headers: [HTTPHeader]
+    /// Seconds between attempts (the first attempt is immediate); nil uses the format's schedule.
+    public var retryDelays: [Int]?
+    /// Most deliveries per second; nil is unlimited. A limited delivery waits for its turn.
+    public var rateLimit: Double?
+
+    public init(headers: [HTTPHeader] = [], retryDelays: [Int]? = nil, rateLimit: Double? = nil) {
+        self.headers = headers
+        self.retryDelays = retryDelays
+        self.rateLimit = rateLimit
+    }
+
+    /// The schedule these settings ask for, or nil for the format's own. Exact delays, no jitter.
+    public var retrySchedule: RetrySchedule? {
+        retryDelays.map { RetrySchedule(delays: [.zero] + $0.map { .seconds($0) }, jitter: 0) }
+    }
+}
+
+/// One request header.
+public struct HTTPHeader: Hashable, Sendable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
 /// One HTTP request of a delivery, as recorded.
 public struct Attempt: Hashable, Sendable {
+    /// The stored attempt's id (nil before it is recorded).
+    public var id: Int64?
+    /// The request headers sent, as JSON text with secrets redacted.
+    public var requestHeaders: String?
     public var deliveryID: Int64
     /// 1 for the first attempt of the delivery.
     public var number: Int
@@ -234,8 +278,10 @@ public struct Attempt: Hashable, Sendable {
 
     public init(
         deliveryID: Int64, number: Int, startedAt: Timestamp, durationMicroseconds: Int64, status: Int?,
-        responseExcerpt: String?, errorKind: TransportErrorKind?, errorMessage: String?
+        responseExcerpt: String?, errorKind: TransportErrorKind?, errorMessage: String?, requestHeaders: String? = nil, id: Int64? = nil
     ) {
+        self.id = id
+        self.requestHeaders = requestHeaders
         self.deliveryID = deliveryID
         self.number = number
         self.startedAt = startedAt
@@ -261,6 +307,67 @@ public struct CustomEventType: Hashable, Sendable {
         self.name = name
         self.description = description
         self.schema = schema
+        self.createdAt = createdAt
+    }
+}
+
+/// Background work that re-sends a webhook's failed deliveries created in `[since, until)`.
+public struct Recovery: Hashable, Sendable {
+    public enum State: String, Sendable, Codable { case running, completed }
+
+    public var id: String
+    public var applicationID: String
+    public var webhookID: String
+    public var since: Timestamp
+    public var until: Timestamp?
+    public var state: State
+    /// The newest delivery it covers (fixed at creation: later failures are not its work).
+    public var lastDeliveryID: Int64
+    /// The last delivery id handled; the job resumes after it.
+    public var cursor: Int64
+    /// Failed deliveries it covers, counted at creation.
+    public var total: Int
+    public var processed: Int
+    public var succeeded: Int
+    public var failed: Int
+    public var createdAt: Timestamp
+    public var finishedAt: Timestamp?
+
+    public init(
+        id: String, applicationID: String, webhookID: String, since: Timestamp, until: Timestamp?, state: State = .running,
+        lastDeliveryID: Int64 = 0, cursor: Int64 = 0, total: Int = 0, processed: Int = 0, succeeded: Int = 0, failed: Int = 0,
+        createdAt: Timestamp, finishedAt: Timestamp? = nil
+    ) {
+        self.id = id
+        self.applicationID = applicationID
+        self.webhookID = webhookID
+        self.since = since
+        self.until = until
+        self.state = state
+        self.lastDeliveryID = lastDeliveryID
+        self.cursor = cursor
+        self.total = total
+        self.processed = processed
+        self.succeeded = succeeded
+        self.failed = failed
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+    }
+}
+
+/// An event as an event list shows it (without its data).
+public struct EventSummary: Hashable, Sendable {
+    public var seq: Int64
+    public var id: String
+    public var type: String
+    public var timestamp: Timestamp
+    public var createdAt: Timestamp
+
+    public init(seq: Int64, id: String, type: String, timestamp: Timestamp, createdAt: Timestamp) {
+        self.seq = seq
+        self.id = id
+        self.type = type
+        self.timestamp = timestamp
         self.createdAt = createdAt
     }
 }

@@ -45,6 +45,8 @@ public final class Dispatcher: Service {
     private let finished = Mutex<[Finished]>([])
     private let isShuttingDown = Atomic<Bool>(false)
     private let recorder: AttemptRecorder
+    /// Token buckets of rate-limited webhooks, shared by the loop and sends outside it (recovery).
+    private let rateBuckets = Mutex<[String: TokenBucket]>([:])
     /// Set when recorded retries or releases may have moved the next due time earlier.
     private let scheduleChanged: ScheduleFlag
 
@@ -116,19 +118,31 @@ public final class Dispatcher: Service {
                 group.addTask { await self.deliver(prepared.delivery, format: prepared.format, body: prepared.body, keys: prepared.keys) }
             }
 
-            /// Starts queued deliveries while their webhook and the whole dispatcher have room.
-            /// One whose lease would run out before its request could finish is given back instead.
+            // The earliest time a rate-limited webhook gets its next token, and the timer armed for it.
+            var rateDue: Timestamp?
+            var armedRateDeadline: Timestamp?
+
+            /// Starts queued deliveries while their webhook and the whole dispatcher have room, and a
+            /// rate-limited webhook has a token. One whose lease would run out before its request
+            /// could finish is given back instead.
             func pump(now: Timestamp) {
+                rateDue = nil
                 for webhookID in Array(queues.keys) where inFlight < configuration.maxInFlight {
                     guard var queue = queues[webhookID] else { continue }
                     var releases: [ReleasedDelivery] = []
-                    while !queue.isEmpty, inFlight < configuration.maxInFlight, perWebhook[webhookID, default: 0] < cap {
-                        let next = queue.removeFirst()
+                    while let next = queue.first, inFlight < configuration.maxInFlight, perWebhook[webhookID, default: 0] < cap {
                         if now.adding(next.format.timeout) >= next.leaseUntil {
+                            queue.removeFirst()
                             releases.append(ReleasedDelivery(id: next.delivery.id, leaseOwner: next.delivery.leaseOwner, dueAt: next.delivery.dueAt))
-                        } else {
-                            start(next)
+                            continue
                         }
+                        if let rate = next.delivery.webhook.settings.rateLimit, let wait = takeToken(webhookID, rate: rate, now: now) {
+                            let due = now.adding(wait)
+                            rateDue = min(rateDue ?? due, due)
+                            break
+                        }
+                        queue.removeFirst()
+                        start(next)
                     }
                     queues[webhookID] = queue.isEmpty ? nil : queue
                     if !releases.isEmpty { recorder.release(releases) }
@@ -193,13 +207,23 @@ public final class Dispatcher: Service {
                             delivery: delivery, format: format, body: body,
                             keys: delivery.webhook.validSecrets(at: now).map { keys.key(for: $0, format: format) }, leaseUntil: leaseUntil)
                         let webhookID = delivery.webhook.id
-                        if queues[webhookID] == nil, perWebhook[webhookID, default: 0] < cap, inFlight < configuration.maxInFlight {
+                        if queues[webhookID] == nil, delivery.webhook.settings.rateLimit == nil,
+                           perWebhook[webhookID, default: 0] < cap, inFlight < configuration.maxInFlight {
                             start(prepared)
                         } else {
                             queues[webhookID, default: []].append(prepared)
                         }
                     }
                     mayHaveMore = claimed.count == limit
+                    if claimed.contains(where: { $0.webhook.settings.rateLimit != nil }) { pump(now: now) }
+                }
+                // A rate-limited webhook waits for its next token: wake then.
+                if let due = rateDue, armedRateDeadline.map({ due < $0 || $0 <= now }) ?? true {
+                    armedRateDeadline = due
+                    group.addTask { [clock, wakeSignal] in
+                        try? await clock.sleep(until: due)
+                        wakeSignal.signal()
+                    }
                 }
                 if mayHaveMore {
                     await Task.yield()
@@ -232,26 +256,54 @@ public final class Dispatcher: Service {
             finished.withLock { $0.append(Finished(webhookID: delivery.webhook.id)) }
             wakeSignal.signal()
         }
-        guard let record = await attempt(delivery, format: format, body: body, keys: keys, retries: true) else { return }
+        guard let record = await attempt(delivery, format: format, body: body, keys: keys) else { return }
         recorder.add(record)
     }
 
-    /// Sends one delivery now, outside the claim loop ("Send a test"), records the attempt before
-    /// returning it, and never retries: a failed test is `failed`. The delivery must already be
-    /// leased to `delivery.leaseOwner` (a publish with a lease), so no claim sends it too.
-    public func sendNow(_ delivery: ClaimedDelivery) async throws -> Attempt {
+    /// Takes a token of a rate-limited webhook: nil when taken, otherwise how long until the next one.
+    /// The bucket holds one second's worth (at least one delivery).
+    private func takeToken(_ webhookID: String, rate: Double, now: Timestamp) -> Duration? {
+        let seconds = Double(now.milliseconds) / 1000
+        let wait = rateBuckets.withLock { buckets -> Double? in
+            if buckets[webhookID]?.rate != rate { buckets[webhookID] = TokenBucket(rate: rate, burst: max(1, rate), now: seconds) }
+            return buckets[webhookID]!.take(now: seconds)
+        }
+        return wait.map { .milliseconds(max(1, Int64(($0 * 1000).rounded(.up)))) }
+    }
+
+    /// Waits for a token of a rate-limited webhook, as a claimed delivery would (for sends outside the loop).
+    public func awaitRateLimit(webhookID: String, rate: Double?) async throws {
+        guard let rate else { return }
+        while let wait = takeToken(webhookID, rate: rate, now: clock.now()) {
+            try await clock.sleep(until: clock.now().adding(wait))
+        }
+    }
+
+    /// Whether an attempt's answer counts as success in the webhook's format.
+    public func succeeded(_ attempt: Attempt, format: String) -> Bool {
+        attempt.status.map((formats[format] ?? StandardWebhooksFormat()).isSuccess(status:)) ?? false
+    }
+
+    /// Sends one delivery now, outside the claim loop ("Send a test", a resend, a recovery), records
+    /// the attempt before returning it, and never schedules a retry: a failure becomes `failure`
+    /// (`failed`, or a pending delivery's old place in its schedule). The delivery must already be
+    /// leased to `delivery.leaseOwner`, so no claim sends it too.
+    public func sendNow(_ delivery: ClaimedDelivery, failure: DeliveryOutcome = .failed) async throws -> Attempt {
         let format = formats[delivery.webhook.format] ?? StandardWebhooksFormat()
         let now = clock.now()
         let keys = delivery.webhook.validSecrets(at: now).map { SigningKey($0, key: format.signingKey(for: $0)) }
-        guard let record = await attempt(delivery, format: format, body: format.body(for: delivery.event), keys: keys, retries: false) else {
+        guard var record = await attempt(delivery, format: format, body: format.body(for: delivery.event), keys: keys, failure: failure) else {
             throw CancellationError()
         }
-        try await store.record([record], releasing: [], now: clock.now())
+        record.attempt.id = try await store.record([record], releasing: [], now: clock.now()).first ?? nil
         return record.attempt
     }
 
-    /// One HTTP request of a delivery and what follows from it; nil when cancelled mid-send.
-    private func attempt(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey], retries: Bool) async -> AttemptRecord? {
+    /// One HTTP request of a delivery and what follows from it; nil when cancelled mid-send. Without
+    /// `failure`, a failed attempt is retried on the webhook's schedule.
+    private func attempt(
+        _ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey], failure: DeliveryOutcome? = nil
+    ) async -> AttemptRecord? {
         var logger = self.logger
         logger[metadataKey: "delivery.id"] = "\(delivery.id)"
         logger[metadataKey: "webhook.id"] = "\(delivery.webhook.id)"
@@ -259,15 +311,18 @@ public final class Dispatcher: Service {
         if let token = delivery.webhook.bearerToken, format.name == "okra" {
             headers.append(("authorization", "Bearer " + token))
         }
+        for header in delivery.webhook.settings.headers { headers.append((header.name, header.value)) }
         let result = await sender.send(url: delivery.webhook.url, headers: headers, body: body, timeout: format.timeout, logger: logger)
         // A send cut short by cancellation is not an attempt; the lease brings the delivery back.
         if Task.isCancelled { return nil }
         let number = delivery.attemptsMade + 1
         let succeeded = result.status.map(format.isSuccess(status:)) ?? false
         let outcome: DeliveryOutcome
-        if retries {
+        if let failure {
+            outcome = succeeded ? .succeeded : failure
+        } else {
             var rng = SystemRandomNumberGenerator()
-            let step = format.defaultSchedule.nextStep(
+            let step = (delivery.webhook.settings.retrySchedule ?? format.defaultSchedule).nextStep(
                 attemptsMade: number, succeeded: succeeded,
                 status: result.status, retryAfter: result.retryAfter, retryAfterPolicy: configuration.retryAfter,
                 now: clock.now(), using: &rng)
@@ -276,8 +331,6 @@ public final class Dispatcher: Service {
             case .failed: .failed
             case .retry(let at): .retry(at: at)
             }
-        } else {
-            outcome = succeeded ? .succeeded : .failed
         }
         logger.debug("attempt finished", metadata: [
             "delivery.attempt": "\(number)", "http.status": "\(result.status.map(String.init) ?? "-")",
@@ -287,7 +340,7 @@ public final class Dispatcher: Service {
             attempt: Attempt(
                 deliveryID: delivery.id, number: number, startedAt: result.startedAt,
                 durationMicroseconds: result.durationMicroseconds, status: result.status, responseExcerpt: result.excerpt,
-                errorKind: result.errorKind, errorMessage: result.errorMessage),
+                errorKind: result.errorKind, errorMessage: result.errorMessage, requestHeaders: RecordedHeaders.json(headers)),
             leaseOwner: delivery.leaseOwner, webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410)
     }
 }

@@ -49,10 +49,12 @@ public struct ServerComponents {
     public let dispatcher: Dispatcher
     /// Disables webhooks that keep failing and announces disables; must be run with the others.
     public let watchdog: WebhookWatchdog
+    /// Runs recovery jobs.
+    public let recoveries: RecoveryRunner
     public let router: Router<AppRequestContext>
 
     /// The services to run beside the HTTP server, in start order (they stop in reverse).
-    public var services: [any Service] { [dispatcher, publisher, watchdog] }
+    public var services: [any Service] { [dispatcher, publisher, watchdog, recoveries] }
 }
 
 /// The id of the application that operator keys act on and first start creates.
@@ -75,12 +77,13 @@ public func buildComponents(
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
     let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger)
     let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
+    let recoveries = RecoveryRunner(store: store, dispatcher: dispatcher, clock: clock, logger: logger)
     let router = buildRouter(
-        store: store, publisher: publisher, dispatcher: dispatcher, clock: clock, maxBodySize: configuration.maxBodySize,
+        store: store, publisher: publisher, dispatcher: dispatcher, recoveries: recoveries, clock: clock, maxBodySize: configuration.maxBodySize,
         rateLimit: configuration.keyRateLimit
     ) { dispatcher.wake() }
     let watchdog = WebhookWatchdog(store: store, publisher: publisher, clock: clock, configuration: configuration.watchdog, logger: logger)
-    return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, router: router)
+    return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries, router: router)
 }
 
 /// The whole server as a Hummingbird application: the HTTP API plus the publisher and the
@@ -98,14 +101,14 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "BankHooks"),
         onServerRunning: { channel in await onListening(channel.localAddress) },
         logger: logger)
-    // Services stop in reverse order: the server first, then the publisher, then the dispatcher.
-    app.addServices(components.dispatcher, components.publisher, components.watchdog)
+    // Services stop in reverse order: the server first, then the others, the dispatcher last.
+    for service in components.services { app.addServices(service) }
     return app
 }
 
 /// The route table.
 func buildRouter(
-    store: any Store, publisher: Publisher, dispatcher: Dispatcher, clock: any WallClock, maxBodySize: Int,
+    store: any Store, publisher: Publisher, dispatcher: Dispatcher, recoveries: RecoveryRunner, clock: any WallClock, maxBodySize: Int,
     rateLimit: RateLimiter.Limit?, wakeDispatcher: @escaping @Sendable () -> Void
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
@@ -124,6 +127,7 @@ func buildRouter(
     EventTypesController(store: store, registry: registry, clock: clock).addRoutes(to: v1)
     OkraCallbackController(store: store).addRoutes(to: v1)
     ApplicationsController(store: store, authenticator: authenticator, clock: clock).addRoutes(to: v1)
+    DeliveryLogController(store: store, dispatcher: dispatcher, recoveries: recoveries, clock: clock).addRoutes(to: v1)
     return router
 }
 

@@ -111,41 +111,6 @@ struct EventsController {
     }
 }
 
-/// A delivery and its attempts as the API shows them.
-struct DeliveryView: Encodable {
-    struct AttemptView: Encodable {
-        var number: Int
-        var startedAt: Timestamp
-        var durationMs: Double
-        var status: Int?
-        var responseExcerpt: String?
-        var error: String?
-        var errorMessage: String?
-    }
-    var id: Int64
-    var webhookId: String
-    var state: DeliveryState
-    var attemptCount: Int
-    var nextAttemptAt: Timestamp?
-    var lastAttemptAt: Timestamp?
-    var lastStatus: Int?
-    var attempts: [AttemptView]
-
-    init(_ delivery: Delivery, attempts: [Attempt]) {
-        id = delivery.id
-        webhookId = delivery.webhookID
-        state = delivery.state
-        attemptCount = delivery.attempts
-        nextAttemptAt = delivery.nextAttemptAt
-        lastAttemptAt = delivery.lastAttemptAt
-        lastStatus = delivery.lastStatus
-        self.attempts = attempts.map {
-            AttemptView(number: $0.number, startedAt: $0.startedAt, durationMs: Double($0.durationMicroseconds) / 1000,
-                        status: $0.status, responseExcerpt: $0.responseExcerpt, error: $0.errorKind?.rawValue, errorMessage: $0.errorMessage)
-        }
-    }
-}
-
 /// The publish body `{type, data, id?, timestamp?}`, validated without decoding `data`.
 struct PublishBody {
     var type: String

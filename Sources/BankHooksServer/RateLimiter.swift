@@ -14,13 +14,9 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    private struct Bucket {
-        var tokens: Double
-        var updated: ContinuousClock.Instant
-    }
-
     let limit: Limit
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Mutex<[String: TokenBucket]>([:])
+    private let origin = ContinuousClock.now
 
     public init(limit: Limit) {
         self.limit = limit
@@ -28,20 +24,12 @@ public final class RateLimiter: Sendable {
 
     /// Takes one token for `key`; nil when allowed, otherwise how long until one is available.
     func take(_ key: String, now: ContinuousClock.Instant = .now) -> Duration? {
-        buckets.withLock { buckets in
-            var bucket = buckets[key] ?? Bucket(tokens: limit.burst, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(limit.burst, bucket.tokens + seconds * limit.rate)
-            bucket.updated = now
-            if bucket.tokens >= 1 {
-                bucket.tokens -= 1
-                if buckets.count > 100_000 { buckets.removeAll() }
-                buckets[key] = bucket
-                return nil
-            }
-            buckets[key] = bucket
-            return .milliseconds(Int64(min(3_600_000, ((1 - bucket.tokens) / limit.rate * 1000).rounded(.up))))
+        let (s, a) = (now - origin).components
+        let seconds = Double(s) + Double(a) / 1e18
+        return buckets.withLock { buckets in
+            if buckets.count > 100_000, buckets[key] == nil { buckets.removeAll() }
+            let wait = buckets[key, default: TokenBucket(rate: limit.rate, burst: limit.burst, now: seconds)].take(now: seconds)
+            return wait.map { .milliseconds(Int64(min(3_600_000, ($0 * 1000).rounded(.up)))) }
         }
     }
 }

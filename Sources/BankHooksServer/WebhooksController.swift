@@ -42,11 +42,21 @@ struct WebhooksController {
         var eventTypes: [String]??
         var enabled: Bool?
         var bearerToken: String??
+        var headers: [String: String]?
+        var retrySchedule: [Int]??
+        var rateLimit: Double??
 
-        enum CodingKeys: String, CodingKey { case url, name, eventTypes, enabled, bearerToken }
+        enum CodingKeys: String, CodingKey { case url, name, eventTypes, enabled, bearerToken, headers, retrySchedule, rateLimit }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            headers = try c.decodeIfPresent([String: String].self, forKey: .headers)
+            if c.contains(.retrySchedule) {
+                retrySchedule = .some(try c.decodeNil(forKey: .retrySchedule) ? nil : try c.decode([Int].self, forKey: .retrySchedule))
+            }
+            if c.contains(.rateLimit) {
+                rateLimit = .some(try c.decodeNil(forKey: .rateLimit) ? nil : try c.decode(Double.self, forKey: .rateLimit))
+            }
             url = try c.decodeIfPresent(String.self, forKey: .url)
             if c.contains(.bearerToken) {
                 bearerToken = .some(try c.decodeNil(forKey: .bearerToken) ? nil : try c.decode(String.self, forKey: .bearerToken))
@@ -67,6 +77,9 @@ struct WebhooksController {
         var format: String?
         /// Okra only: sent as `Authorization: Bearer <token>`.
         var bearerToken: String?
+        var headers: [String: String]?
+        var retrySchedule: [Int]?
+        var rateLimit: Double?
     }
 
     /// A webhook as the API shows it; `secret` only in the create response.
@@ -84,8 +97,17 @@ struct WebhooksController {
         var hasBearerToken: Bool
         var previousSecretExpiresAt: Timestamp?
         var secret: String?
+        /// Custom headers; values that may be credentials are shown redacted.
+        var headers: [String: String]
+        var retrySchedule: [Int]?
+        var rateLimit: Double?
 
         init(_ webhook: Webhook, showingSecret: Bool = false, now: Timestamp? = nil) {
+            headers = Dictionary(webhook.settings.headers.map {
+                ($0.name, RecordedHeaders.isSensitive($0.name) ? RecordedHeaders.redacted : $0.value)
+            }, uniquingKeysWith: { a, _ in a })
+            retrySchedule = webhook.settings.retryDelays
+            rateLimit = webhook.settings.rateLimit
             kind = webhook.kind
             hasBearerToken = webhook.bearerToken != nil
             // Shown only while the previous secret still signs.
@@ -117,12 +139,15 @@ struct WebhooksController {
             try c.encode(kind, forKey: .kind)
             try c.encode(hasBearerToken, forKey: .hasBearerToken)
             try c.encode(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
+            try c.encode(headers, forKey: .headers)
+            try c.encode(retrySchedule, forKey: .retrySchedule)
+            try c.encode(rateLimit, forKey: .rateLimit)
             try c.encodeIfPresent(secret, forKey: .secret)
         }
 
         enum CodingKeys: String, CodingKey {
             case id, url, name, eventTypes, format, enabled, disabledReason, createdAt, updatedAt, kind, hasBearerToken
-            case previousSecretExpiresAt, secret
+            case previousSecretExpiresAt, secret, headers, retrySchedule, rateLimit
         }
     }
 
@@ -143,11 +168,14 @@ struct WebhooksController {
         try Self.validate(eventTypes: body.eventTypes)
         try await registry.validateSubscription(body.eventTypes, format: formats[format]!, kind: .webhook, applicationID: principal.applicationID)
         try Self.validate(bearerToken: body.bearerToken, format: format)
+        let settings = DeliverySettings(
+            headers: try Self.validate(headers: body.headers ?? [:], format: format),
+            retryDelays: try Self.validate(retrySchedule: body.retrySchedule), rateLimit: try Self.validate(rateLimit: body.rateLimit))
         let now = clock.now()
         let webhook = Webhook(
             id: Identifier.make("wh", at: now), applicationID: principal.applicationID, url: body.url, name: body.name,
             eventTypes: body.eventTypes, format: format, secret: .generate(), createdAt: now, updatedAt: now,
-            bearerToken: body.bearerToken)
+            bearerToken: body.bearerToken, settings: settings)
         do {
             try await store.createWebhook(webhook)
         } catch let error as StoreError where error.code == .limitReached {
@@ -192,7 +220,11 @@ struct WebhooksController {
                 eventTypes, format: formats[current.format] ?? StandardWebhooksFormat(), kind: current.kind, applicationID: principal.applicationID)
         }
         if let bearerToken = body.bearerToken { try Self.validate(bearerToken: bearerToken, format: current.format) }
-        let change = WebhookChange(url: body.url, name: body.name, eventTypes: body.eventTypes, isEnabled: body.enabled, bearerToken: body.bearerToken)
+        let change = WebhookChange(
+            url: body.url, name: body.name, eventTypes: body.eventTypes, isEnabled: body.enabled, bearerToken: body.bearerToken,
+            headers: try body.headers.map { try Self.validate(headers: $0, format: current.format) },
+            retryDelays: try body.retrySchedule.map { try Self.validate(retrySchedule: $0) },
+            rateLimit: try body.rateLimit.map { try Self.validate(rateLimit: $0) })
         guard let webhook = try await store.updateWebhook(id: id, applicationID: principal.applicationID, change, now: clock.now()) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
@@ -238,19 +270,6 @@ struct WebhooksController {
 
     // MARK: Send a test
 
-    /// The result of "Send a test".
-    struct TestResult: Encodable {
-        var eventId: String
-        var deliveryId: Int64
-        var type: String
-        var succeeded: Bool
-        var status: Int?
-        var durationMs: Double
-        var responseExcerpt: String?
-        var error: String?
-        var errorMessage: String?
-    }
-
     /// Publishes the format's test event to this webhook only, already leased so no claim takes it,
     /// sends it at once, and answers with the attempt (recorded like any other; never retried).
     @Sendable func sendTest(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -276,14 +295,8 @@ struct WebhooksController {
         }
         let attempt = try await dispatcher.sendNow(ClaimedDelivery(
             id: deliveryID, leaseOwner: lease.owner, attemptsMade: 0, dueAt: now, eventKey: 0, event: event,
-            webhook: ClaimedWebhook(
-                id: webhook.id, url: webhook.url, format: webhook.format, secret: webhook.secret, previousSecret: webhook.previousSecret,
-                previousSecretExpiresAt: webhook.previousSecretExpiresAt, bearerToken: webhook.bearerToken)))
-        let result = TestResult(
-            eventId: event.id, deliveryId: deliveryID, type: event.type,
-            succeeded: attempt.status.map(format.isSuccess(status:)) ?? false, status: attempt.status,
-            durationMs: Double(attempt.durationMicroseconds) / 1000, responseExcerpt: attempt.responseExcerpt,
-            error: attempt.errorKind?.rawValue, errorMessage: attempt.errorMessage)
+            webhook: ClaimedWebhook(webhook)))
+        let result = SendResultView(attempt, eventID: event.id, type: event.type, succeeded: dispatcher.succeeded(attempt, format: webhook.format))
         return try Response.json(result, status: .ok, context: context)
     }
 
@@ -336,6 +349,56 @@ struct WebhooksController {
             throw Problem.notFound("callback URL")
         }
         return Response(status: .noContent)
+    }
+
+    /// Custom headers: at most 20, each an HTTP token name that is not reserved (signature, id and
+    /// framing headers; okra's `Authorization`, which `bearer_token` sets) with a value of at most
+    /// 1,024 printable characters. Returned sorted by name.
+    static func validate(headers: [String: String], format: String) throws -> [HTTPHeader] {
+        guard headers.count <= 20 else { throw Problem.invalidField("/headers", "at most 20 custom headers") }
+        var result: [HTTPHeader] = []
+        var seen: Set<String> = []
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            let pointer = "/headers/" + name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+            let lower = name.lowercased()
+            guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy(Self.isTokenCharacter) else {
+                throw Problem.invalidField(pointer, "`\(name)` is not a header name (1 to 64 letters, digits and !#$%&'*+-.^_`|~)")
+            }
+            guard !RecordedHeaders.reserved.contains(lower), !(format == "okra" && lower == "authorization") else {
+                throw Problem.invalidField(pointer, "`\(name)` is set by BankHooks itself and cannot be a custom header\(lower == "authorization" ? "; okra webhooks take `bearer_token`" : "")")
+            }
+            guard seen.insert(lower).inserted else { throw Problem.invalidField(pointer, "`\(name)` appears twice (header names are case-insensitive)") }
+            guard value.utf8.count <= 1024, value.utf8.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+                throw Problem.invalidField(pointer, "a header value is at most 1,024 characters, without control characters or line breaks")
+            }
+            result.append(HTTPHeader(name: name, value: value))
+        }
+        return result
+    }
+
+    private static func isTokenCharacter(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || "!#$%&'*+-.^_`|~".utf8.contains(b)
+    }
+
+    /// A retry schedule: 1 to 20 delays of 1 to 86,400 seconds (nil: the format's schedule).
+    static func validate(retrySchedule: [Int]?) throws -> [Int]? {
+        guard let delays = retrySchedule else { return nil }
+        guard (1...20).contains(delays.count) else {
+            throw Problem.invalidField("/retry_schedule", "`retry_schedule` lists 1 to 20 delays in seconds (or is null for the format's schedule)")
+        }
+        for (i, delay) in delays.enumerated() where !(1...86_400).contains(delay) {
+            throw Problem.invalidField("/retry_schedule/\(i)", "each delay is 1 to 86,400 seconds, not \(delay)")
+        }
+        return delays
+    }
+
+    /// A rate limit: more than 0 and at most 10,000 deliveries per second (nil: unlimited).
+    static func validate(rateLimit: Double?) throws -> Double? {
+        guard let rate = rateLimit else { return nil }
+        guard rate > 0, rate <= 10_000, rate.isFinite else {
+            throw Problem.invalidField("/rate_limit", "`rate_limit` is deliveries per second, more than 0 and at most 10,000 (or null for none)")
+        }
+        return rate
     }
 
     static func validate(name: String?) throws {

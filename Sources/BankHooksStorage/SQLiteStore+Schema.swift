@@ -128,6 +128,41 @@ extension SQLiteStore {
         migrator.registerMigration("v6-one-callback-url") { db in
             try db.execute(sql: "CREATE UNIQUE INDEX webhooks_one_callback_url ON webhooks(application_id) WHERE kind = 'callback_url'")
         }
+        migrator.registerMigration("v7-delivery-log") { db in
+            try db.execute(sql: """
+                -- The request headers an attempt sent, as a JSON object with secrets redacted.
+                ALTER TABLE attempts ADD COLUMN request_headers TEXT;
+                -- Event lists, newest first, by application and optionally type (keyset on created_at, seq).
+                CREATE INDEX events_application_created ON events(application_id, created_at, seq);
+                CREATE INDEX events_application_type_created ON events(application_id, type, created_at, seq);
+                -- A webhook's deliveries newest first; (webhook_id, state) serves the status filter.
+                CREATE INDEX deliveries_webhook_id ON deliveries(webhook_id, id);
+                -- Per-webhook delivery settings: custom headers (JSON [[name, value]], sealed like secrets),
+                -- retry delays in seconds (JSON array; NULL is the format's schedule), deliveries per second.
+                ALTER TABLE webhooks ADD COLUMN headers TEXT;
+                ALTER TABLE webhooks ADD COLUMN retry_schedule TEXT;
+                ALTER TABLE webhooks ADD COLUMN rate_limit REAL;
+                -- Recovery jobs: re-send a webhook's failed deliveries created in [since, until), in id
+                -- order up to last_delivery_id (fixed at creation); cursor is the last id handled.
+                CREATE TABLE recoveries (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+                    since INTEGER NOT NULL,
+                    until INTEGER,
+                    state TEXT NOT NULL CHECK (state IN ('running', 'completed')),
+                    last_delivery_id INTEGER NOT NULL,
+                    cursor INTEGER NOT NULL DEFAULT 0,
+                    total INTEGER NOT NULL,
+                    processed INTEGER NOT NULL DEFAULT 0,
+                    succeeded INTEGER NOT NULL DEFAULT 0,
+                    failed INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    finished_at INTEGER
+                );
+                CREATE INDEX recoveries_running ON recoveries(created_at) WHERE state = 'running';
+                """)
+        }
         return migrator
     }
 }

@@ -195,6 +195,7 @@ public final class SQLiteStore: Store {
 
     public func createWebhook(_ webhook: Webhook) async throws {
         let eventTypes = try webhook.eventTypes.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let settings = try settingsColumns(webhook.settings)
         try await pool.write { db in
             if webhook.kind == .webhook {
                 let row = try Row.fetchOne(db, sql: """
@@ -208,14 +209,15 @@ public final class SQLiteStore: Store {
             try db.execute(
                 sql: """
                     INSERT INTO webhooks (id, application_id, url, name, event_types, format, secret, previous_secret,
-                        previous_secret_expires_at, is_enabled, disabled_reason, created_at, updated_at, kind, bearer_token)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        previous_secret_expires_at, is_enabled, disabled_reason, created_at, updated_at, kind, bearer_token,
+                        headers, retry_schedule, rate_limit)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     webhook.id, webhook.applicationID, webhook.url, webhook.name, eventTypes, webhook.format,
                     try seal(webhook.secret.text), try seal(webhook.previousSecret?.text), webhook.previousSecretExpiresAt?.milliseconds,
                     webhook.isEnabled, webhook.disabledReason, webhook.createdAt.milliseconds, webhook.updatedAt.milliseconds,
-                    webhook.kind.rawValue, try seal(webhook.bearerToken),
+                    webhook.kind.rawValue, try seal(webhook.bearerToken), settings.headers, settings.retrySchedule, settings.rateLimit,
                 ])
         }
     }
@@ -253,6 +255,15 @@ public final class SQLiteStore: Store {
             }
             if let bearerToken = change.bearerToken {
                 try db.execute(sql: "UPDATE webhooks SET bearer_token = ? WHERE id = ?", arguments: [try seal(bearerToken), id])
+            }
+            if change.headers != nil || change.retryDelays != nil || change.rateLimit != nil {
+                var settings = current.settings
+                if let headers = change.headers { settings.headers = headers }
+                if let delays = change.retryDelays { settings.retryDelays = delays }
+                if let rate = change.rateLimit { settings.rateLimit = rate }
+                let columns = try self.settingsColumns(settings)
+                try db.execute(sql: "UPDATE webhooks SET headers = ?, retry_schedule = ?, rate_limit = ? WHERE id = ?",
+                               arguments: [columns.headers, columns.retrySchedule, columns.rateLimit, id])
             }
             if let isEnabled = change.isEnabled, isEnabled != current.isEnabled {
                 if isEnabled {
@@ -334,7 +345,29 @@ public final class SQLiteStore: Store {
             previousSecret: unseal(previousText).flatMap(WebhookSecret.init), previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)),
             isEnabled: row["is_enabled"], disabledReason: row["disabled_reason"],
             createdAt: Timestamp(milliseconds: row["created_at"]), updatedAt: Timestamp(milliseconds: row["updated_at"]),
-            kind: WebhookKind(rawValue: row["kind"]) ?? .webhook, bearerToken: unseal(row["bearer_token"]))
+            kind: WebhookKind(rawValue: row["kind"]) ?? .webhook, bearerToken: unseal(row["bearer_token"]), settings: settings(from: row))
+    }
+
+    /// A webhook's delivery settings as stored: headers sealed like secrets (their values may be credentials).
+    func settingsColumns(_ settings: DeliverySettings) throws -> (headers: String?, retrySchedule: String?, rateLimit: Double?) {
+        var headers: String?
+        if !settings.headers.isEmpty {
+            let pairs = settings.headers.map { [$0.name, $0.value] }
+            headers = try seal(String(decoding: try JSONEncoder().encode(pairs), as: UTF8.self))
+        }
+        let delays = try settings.retryDelays.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        return (headers, delays, settings.rateLimit)
+    }
+
+    /// The delivery settings of a row with `headers`, `retry_schedule` and `rate_limit`.
+    func settings(from row: Row) -> DeliverySettings {
+        let headersText: String? = row["headers"], delaysText: String? = row["retry_schedule"]
+        guard headersText != nil || delaysText != nil || row["rate_limit"] != nil else { return DeliverySettings() }
+        let pairs = unseal(headersText).flatMap { try? JSONDecoder().decode([[String]].self, from: Data($0.utf8)) } ?? []
+        return DeliverySettings(
+            headers: pairs.compactMap { $0.count == 2 ? HTTPHeader(name: $0[0], value: $0[1]) : nil },
+            retryDelays: delaysText.flatMap { try? JSONDecoder().decode([Int].self, from: Data($0.utf8)) },
+            rateLimit: row["rate_limit"])
     }
 
     // MARK: Publish
@@ -464,8 +497,7 @@ public final class SQLiteStore: Store {
             guard !ids.isEmpty else { return [] }
             // 3. What it takes to send them, and the lease.
             let details = try db.cachedStatement(sql: """
-                SELECT d.id, d.attempts, d.next_attempt_at, e.seq, e.id AS event_id, e.type, e.timestamp, e.data, e.timestamp_text,
-                       w.id AS webhook_id, w.url, w.format, w.secret, w.previous_secret, w.previous_secret_expires_at, w.bearer_token
+                SELECT \(Self.claimColumns)
                 FROM deliveries d
                 JOIN events e ON e.seq = d.event_seq
                 JOIN webhooks w ON w.id = d.webhook_id
@@ -479,20 +511,7 @@ public final class SQLiteStore: Store {
             while let row = try rows.next() {
                 // A secret that cannot be read (never written by this code) skips the send; the row is
                 // still leased below, so it cannot be claimed again at once.
-                guard let secret = unseal(row["secret"]).flatMap(WebhookSecret.init) else { continue }
-                let data: Data = row["data"]
-                let previousText: String? = row["previous_secret"]
-                let previousExpiry: Int64? = row["previous_secret_expires_at"]
-                claimed.append(ClaimedDelivery(
-                    id: row["id"], leaseOwner: owner, attemptsMade: row["attempts"], dueAt: Timestamp(milliseconds: row["next_attempt_at"]),
-                    eventKey: row["seq"],
-                    event: OutboundEvent(
-                        id: row["event_id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]),
-                        timestampText: row["timestamp_text"], data: Array(data)),
-                    webhook: ClaimedWebhook(
-                        id: row["webhook_id"], url: row["url"], format: row["format"], secret: secret,
-                        previousSecret: unseal(previousText).flatMap(WebhookSecret.init),
-                        previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)), bearerToken: unseal(row["bearer_token"]))))
+                if let delivery = claimedDelivery(from: row, owner: owner) { claimed.append(delivery) }
             }
             for id in ids {
                 try lease.execute(arguments: [owner, leaseUntil.milliseconds, id])
@@ -501,14 +520,43 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], now: Timestamp) async throws {
-        guard !records.isEmpty || !releasing.isEmpty else { return }
-        try await pool.write { db in
+    /// The claim query's columns (deliveries d, events e, webhooks w) for a send.
+    static let claimColumns = """
+        d.id, d.attempts, d.next_attempt_at, d.state, e.seq, e.id AS event_id, e.type, e.timestamp, e.data, e.timestamp_text,
+        w.id AS webhook_id, w.url, w.format, w.secret, w.previous_secret, w.previous_secret_expires_at, w.bearer_token,
+        w.headers, w.retry_schedule, w.rate_limit
+        """
+
+    /// A delivery ready to send from a row of `claimColumns`; nil when its secret cannot be opened.
+    func claimedDelivery(from row: Row, owner: String) -> ClaimedDelivery? {
+        guard let secret = unseal(row["secret"]).flatMap(WebhookSecret.init) else { return nil }
+        let data: Data = row["data"]
+        let previousText: String? = row["previous_secret"]
+        let previousExpiry: Int64? = row["previous_secret_expires_at"]
+        return ClaimedDelivery(
+            id: row["id"], leaseOwner: owner, attemptsMade: row["attempts"], dueAt: Timestamp(milliseconds: row["next_attempt_at"] ?? 0),
+            eventKey: row["seq"],
+            event: OutboundEvent(
+                id: row["event_id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]),
+                timestampText: row["timestamp_text"], data: Array(data)),
+            webhook: ClaimedWebhook(
+                id: row["webhook_id"], url: row["url"], format: row["format"], secret: secret,
+                previousSecret: unseal(previousText).flatMap(WebhookSecret.init),
+                previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)), bearerToken: unseal(row["bearer_token"]),
+                settings: settings(from: row)))
+    }
+
+    @discardableResult
+    public func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], now: Timestamp) async throws -> [Int64?] {
+        guard !records.isEmpty || !releasing.isEmpty else { return [] }
+        return try await pool.write { db in
             // A delivery deleted while its attempt was in flight (its webhook was deleted) gets no attempt row.
             let insertAttempt = try db.cachedStatement(sql: """
-                INSERT INTO attempts (delivery_id, number, started_at, duration_us, status, response_excerpt, error_kind, error_message)
-                SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)
+                INSERT INTO attempts (delivery_id, number, started_at, duration_us, status, response_excerpt, error_kind, error_message, request_headers)
+                SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?1)
                 """)
+            var ids: [Int64?] = []
+            ids.reserveCapacity(records.count)
             // A retry of a delivery whose webhook was disabled meanwhile is held (4), not pending.
             let update = try db.cachedStatement(sql: """
                 UPDATE deliveries SET
@@ -528,8 +576,9 @@ public final class SQLiteStore: Store {
                 let a = record.attempt
                 try insertAttempt.execute(arguments: [
                     a.deliveryID, a.number, a.startedAt.milliseconds, a.durationMicroseconds, a.status,
-                    a.responseExcerpt, a.errorKind?.rawValue, a.errorMessage,
+                    a.responseExcerpt, a.errorKind?.rawValue, a.errorMessage, a.requestHeaders,
                 ])
+                ids.append(db.changesCount > 0 ? db.lastInsertedRowID : nil)
                 let (state, next): (Int, Int64?) = switch record.outcome {
                 case .succeeded: (1, nil)
                 case .failed: (2, nil)
@@ -552,6 +601,7 @@ public final class SQLiteStore: Store {
             for webhookID in disabled {
                 try Self.disable(webhookID: webhookID, reason: "gone", now: now, db: db)
             }
+            return ids
         }
     }
 
@@ -650,7 +700,7 @@ public final class SQLiteStore: Store {
     public func deliveries(eventID: String, applicationID: String) async throws -> [Delivery] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT d.*, e.id AS event_id FROM deliveries d JOIN events e ON e.seq = d.event_seq
+                SELECT d.*, e.id AS event_id, e.type AS event_type FROM deliveries d JOIN events e ON e.seq = d.event_seq
                 WHERE e.application_id = ? AND e.id = ? ORDER BY d.id
                 """, arguments: [applicationID, eventID]).map(Self.delivery(from:))
         }
@@ -659,7 +709,7 @@ public final class SQLiteStore: Store {
     public func delivery(id: Int64, applicationID: String) async throws -> Delivery? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: """
-                SELECT d.*, e.id AS event_id FROM deliveries d JOIN events e ON e.seq = d.event_seq
+                SELECT d.*, e.id AS event_id, e.type AS event_type FROM deliveries d JOIN events e ON e.seq = d.event_seq
                 WHERE d.id = ? AND d.application_id = ?
                 """, arguments: [id, applicationID]).map(Self.delivery(from:))
         }
@@ -673,7 +723,7 @@ public final class SQLiteStore: Store {
             id: row["id"], eventID: row["event_id"], webhookID: row["webhook_id"], applicationID: row["application_id"],
             state: state, attempts: row["attempts"], nextAttemptAt: state == .pending ? next.map(Timestamp.init(milliseconds:)) : nil,
             lastAttemptAt: last.map(Timestamp.init(milliseconds:)), lastStatus: row["last_status"],
-            createdAt: Timestamp(milliseconds: row["created_at"]))
+            createdAt: Timestamp(milliseconds: row["created_at"]), eventType: row["event_type"])
     }
 
     /// The public state of a stored state code (4, held, shows as pending).
@@ -688,14 +738,18 @@ public final class SQLiteStore: Store {
 
     public func attempts(deliveryID: Int64) async throws -> [Attempt] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, id", arguments: [deliveryID]).map { row in
-                let kind: String? = row["error_kind"]
-                return Attempt(
-                    deliveryID: row["delivery_id"], number: row["number"], startedAt: Timestamp(milliseconds: row["started_at"]),
-                    durationMicroseconds: row["duration_us"], status: row["status"], responseExcerpt: row["response_excerpt"],
-                    errorKind: kind.flatMap(TransportErrorKind.init(rawValue:)), errorMessage: row["error_message"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, id", arguments: [deliveryID])
+                .map(Self.attempt(from:))
         }
+    }
+
+    static func attempt(from row: Row) -> Attempt {
+        let kind: String? = row["error_kind"]
+        return Attempt(
+            deliveryID: row["delivery_id"], number: row["number"], startedAt: Timestamp(milliseconds: row["started_at"]),
+            durationMicroseconds: row["duration_us"], status: row["status"], responseExcerpt: row["response_excerpt"],
+            errorKind: kind.flatMap(TransportErrorKind.init(rawValue:)), errorMessage: row["error_message"],
+            requestHeaders: row["request_headers"], id: row["id"])
     }
 
     public func deliveryCounts() async throws -> [DeliveryState: Int] {

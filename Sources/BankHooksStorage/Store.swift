@@ -9,13 +9,74 @@ public struct WebhookChange: Sendable {
     public var isEnabled: Bool?
     /// `.some(nil)` removes the bearer token.
     public var bearerToken: String??
+    /// Replaces the custom headers.
+    public var headers: [HTTPHeader]?
+    /// `.some(nil)` goes back to the format's schedule.
+    public var retryDelays: [Int]??
+    /// `.some(nil)` removes the limit.
+    public var rateLimit: Double??
 
-    public init(url: String? = nil, name: String?? = nil, eventTypes: [String]?? = nil, isEnabled: Bool? = nil, bearerToken: String?? = nil) {
+    public init(
+        url: String? = nil, name: String?? = nil, eventTypes: [String]?? = nil, isEnabled: Bool? = nil, bearerToken: String?? = nil,
+        headers: [HTTPHeader]? = nil, retryDelays: [Int]?? = nil, rateLimit: Double?? = nil
+    ) {
+        self.headers = headers
+        self.retryDelays = retryDelays
+        self.rateLimit = rateLimit
         self.bearerToken = bearerToken
         self.url = url
         self.name = name
         self.eventTypes = eventTypes
         self.isEnabled = isEnabled
+    }
+}
+
+/// What an event list is filtered by.
+public struct EventFilter: Hashable, Sendable {
+    public var type: String?
+    /// Events received at or after this time.
+    public var since: Timestamp?
+    /// Events received before this time.
+    public var until: Timestamp?
+
+    public init(type: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil) {
+        self.type = type
+        self.since = since
+        self.until = until
+    }
+}
+
+/// Where an event page ends: the last event's receipt time and sequence number.
+public struct EventCursor: Hashable, Sendable {
+    public var createdAt: Int64
+    public var seq: Int64
+
+    public init(createdAt: Int64, seq: Int64) {
+        self.createdAt = createdAt
+        self.seq = seq
+    }
+}
+
+/// Whose deliveries a list shows.
+public enum DeliveryOwner: Hashable, Sendable {
+    case webhook(String)
+    case event(String)
+}
+
+/// One page of a list; `hasMore` says whether another page follows the last item.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var hasMore: Bool
+
+    public init(items: [Item], hasMore: Bool) {
+        self.items = items
+        self.hasMore = hasMore
+    }
+
+    /// A page of at most `limit` items from `rows`, read with `limit + 1`.
+    public init(rows: [Item], limit: Int) {
+        hasMore = rows.count > limit
+        items = hasMore ? Array(rows.prefix(limit)) : rows
     }
 }
 
@@ -105,8 +166,13 @@ public struct ClaimedWebhook: Hashable, Sendable {
     public var previousSecret: WebhookSecret?
     public var previousSecretExpiresAt: Timestamp?
     public var bearerToken: String?
+    public var settings: DeliverySettings
 
-    public init(id: String, url: String, format: String, secret: WebhookSecret, previousSecret: WebhookSecret?, previousSecretExpiresAt: Timestamp?, bearerToken: String? = nil) {
+    public init(
+        id: String, url: String, format: String, secret: WebhookSecret, previousSecret: WebhookSecret?, previousSecretExpiresAt: Timestamp?,
+        bearerToken: String? = nil, settings: DeliverySettings = DeliverySettings()
+    ) {
+        self.settings = settings
         self.bearerToken = bearerToken
         self.id = id
         self.url = url
@@ -114,6 +180,13 @@ public struct ClaimedWebhook: Hashable, Sendable {
         self.secret = secret
         self.previousSecret = previousSecret
         self.previousSecretExpiresAt = previousSecretExpiresAt
+    }
+
+    /// The fields of a stored webhook a send needs.
+    public init(_ webhook: Webhook) {
+        self.init(
+            id: webhook.id, url: webhook.url, format: webhook.format, secret: webhook.secret, previousSecret: webhook.previousSecret,
+            previousSecretExpiresAt: webhook.previousSecretExpiresAt, bearerToken: webhook.bearerToken, settings: webhook.settings)
     }
 
     /// The secrets that sign at `now`.
@@ -287,7 +360,9 @@ public protocol Store: Sendable {
     /// Records attempts and their deliveries' new state, all in one transaction. A record for a
     /// delivery no longer leased to its claim keeps its attempt but leaves the delivery alone; a
     /// record for a delivery deleted meanwhile (its webhook was deleted) is dropped.
-    func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], now: Timestamp) async throws
+    /// Returns the recorded attempts' ids, in order (nil for a dropped one).
+    @discardableResult
+    func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], now: Timestamp) async throws -> [Int64?]
     /// Disables every enabled webhook whose deliveries have failed without a success since
     /// `failingSince` or earlier (reason `failing`), holding their pending deliveries; returns how many.
     func disableFailingWebhooks(failingSince: Timestamp, now: Timestamp) async throws -> Int
@@ -308,6 +383,31 @@ public protocol Store: Sendable {
     func deliveries(eventID: String, applicationID: String) async throws -> [Delivery]
     func delivery(id: Int64, applicationID: String) async throws -> Delivery?
     func attempts(deliveryID: Int64) async throws -> [Attempt]
+
+    // MARK: Delivery log (keyset pages, newest first; `limit + 1` rows are read to know whether more follow)
+
+    /// The application's events matching `filter`, after `cursor` (exclusive).
+    func events(applicationID: String, filter: EventFilter, after cursor: EventCursor?, limit: Int) async throws -> Page<EventSummary>
+    /// The deliveries of one webhook or one event of the application, optionally in one state, with
+    /// ids below `before`; nil when the webhook or event does not exist in the application.
+    func deliveries(applicationID: String, of owner: DeliveryOwner, state: DeliveryState?, before: Int64?, limit: Int) async throws -> Page<Delivery>?
+    /// One attempt of the application's deliveries, with the webhook it went to.
+    func attempt(id: Int64, applicationID: String) async throws -> (attempt: Attempt, webhookID: String)?
+
+    // MARK: Recovery
+
+    /// Leases one delivery for a send now (resend, recovery), whatever its state, and returns it with
+    /// the state it had. `conflict` when its webhook is disabled or another claim is sending it.
+    func leaseForSend(deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp) async throws -> (delivery: ClaimedDelivery, previous: DeliveryState)?
+    /// Creates a recovery job for the webhook, counting what it covers; nil when there is no such webhook.
+    func createRecovery(_ recovery: Recovery) async throws -> Recovery?
+    func recovery(id: String, applicationID: String) async throws -> Recovery?
+    /// Jobs still running, oldest first.
+    func runningRecoveries() async throws -> [Recovery]
+    /// The next failed deliveries a job covers, after its cursor, in id order.
+    func nextRecoveryDeliveries(_ recovery: Recovery, limit: Int) async throws -> [Int64]
+    /// Records a job's progress: the new cursor and counts; `finishedAt` completes it.
+    func updateRecovery(_ recovery: Recovery) async throws
     /// How many deliveries are in each state (for tests, health and the benchmark).
     func deliveryCounts() async throws -> [DeliveryState: Int]
 }

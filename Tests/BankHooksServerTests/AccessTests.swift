@@ -159,6 +159,20 @@ import Testing
                 #expect(response.status == .created)
             }
             let keyID: String = try await client.execute(uri: "/v1/api-keys", method: .post, headers: auth(a), body: try body(["role": "viewer"])) { $0.json?["id"] as? String ?? "" }
+            // A delivery with an attempt (to a closed local port), and a recovery job.
+            let closed: [String: Any] = try await client.execute(uri: "/v1/webhooks", method: .post, headers: auth(a),
+                                                                  body: try body(["url": "http://127.0.0.1:1/closed", "event_types": ["a.b"]])) { $0.json ?? [:] }
+            let closedID = try #require(closed["id"] as? String)
+            let otherEventID: String = try await client.execute(uri: "/v1/events", method: .post, headers: auth(a),
+                                                                body: ByteBuffer(string: #"{"type": "a.b", "data": {}}"#)) { $0.json?["id"] as? String ?? "" }
+            let deliveryID = try #require(try await f.components.store.deliveries(eventID: otherEventID, applicationID: defaultApplicationID).first?.id)
+            try await eventually("the attempt is recorded") { try await !f.components.store.attempts(deliveryID: deliveryID).isEmpty }
+            let attemptID = try #require(try await f.components.store.attempts(deliveryID: deliveryID).first?.id)
+            let recoveryID: String = try await client.execute(uri: "/v1/webhooks/\(closedID)/recover", method: .post, headers: auth(a),
+                                                              body: ByteBuffer(string: #"{"since": "2020-01-01T00:00:00Z"}"#)) { response in
+                #expect(response.status == .accepted, "\(response.text)")
+                return response.json?["id"] as? String ?? ""
+            }
 
             let routes: [(HTTPRequest.Method, String, String?)] = [
                 (.get, "/v1/webhooks/\(webhookID)", nil),
@@ -173,6 +187,13 @@ import Testing
                 (.get, "/v1/callback-url", nil),
                 (.delete, "/v1/callback-url", nil),
                 (.delete, "/v1/api-keys/\(keyID)", nil),
+                (.get, "/v1/events/\(otherEventID)/deliveries", nil),
+                (.get, "/v1/webhooks/\(closedID)/deliveries", nil),
+                (.get, "/v1/deliveries/\(deliveryID)", nil),
+                (.post, "/v1/deliveries/\(deliveryID)/resend", nil),
+                (.get, "/v1/attempts/\(attemptID)", nil),
+                (.post, "/v1/webhooks/\(closedID)/recover", #"{"since": "2020-01-01T00:00:00Z"}"#),
+                (.get, "/v1/recoveries/\(recoveryID)", nil),
             ]
             for (method, uri, text) in routes {
                 try await client.execute(uri: uri, method: method, headers: auth(b), body: text.map { ByteBuffer(string: $0) }) { response in
@@ -180,9 +201,10 @@ import Testing
                     #expect(response.headers[.contentType] == "application/problem+json")
                 }
             }
-            for uri in ["/v1/webhooks", "/v1/api-keys"] {
+            for uri in ["/v1/webhooks", "/v1/api-keys", "/v1/events"] {
                 try await client.execute(uri: uri, method: .get, headers: auth(b)) { response in
-                    #expect(!response.text.contains(webhookID) && !response.text.contains(keyID), "\(uri) shows A's data")
+                    #expect(response.status == .ok)
+                    #expect(!response.text.contains(webhookID) && !response.text.contains(keyID) && !response.text.contains(otherEventID), "\(uri) shows A's data")
                 }
             }
             try await client.execute(uri: "/v1/event-types?family=custom", method: .get, headers: auth(b)) { response in

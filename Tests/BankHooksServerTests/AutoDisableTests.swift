@@ -21,7 +21,7 @@ import Testing
                     }
                 }
                 let down = try await create(#"{"url": "\#(receiver.url("/down"))", "event_types": ["a.b"]}"#)
-                _ = try await create(#"{"url": "\#(receiver.url("/ops"))", "event_types": ["webhook.disabled"]}"#)
+                let ops = try await create(#"{"url": "\#(receiver.url("/ops"))", "event_types": ["webhook.disabled"]}"#)
                 let eventID: String = try await client.execute(uri: "/v1/events", method: .post, headers: auth(f.operatorKey),
                                                                body: ByteBuffer(string: #"{"type": "a.b", "data": {}}"#)) { $0.json?["id"] as? String ?? "" }
                 // Walk the clock through the whole schedule (8 attempts, about 27.6 h with jitter).
@@ -61,7 +61,11 @@ import Testing
                     #expect(response.json?["enabled"] as? Bool == false)
                     #expect(response.json?["disabled_reason"] as? String == "failing")
                 }
-                // Announced once only.
+                // Announced once only (once its delivery is recorded: moving the clock past an unrecorded
+                // send's lease would make it due again, as after a crash).
+                try await eventually("the announcement is recorded") {
+                    try await f.components.store.deliveries(applicationID: defaultApplicationID, of: .webhook(ops), state: .succeeded, before: nil, limit: 5)?.items.count == 1
+                }
                 clock.advance(by: .seconds(120))
                 try await Task.sleep(for: .milliseconds(200))
                 #expect(receiver.requests.filter { $0.path == "/ops" }.count == 1)

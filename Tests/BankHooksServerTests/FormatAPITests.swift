@@ -322,7 +322,7 @@ import Testing
                     #expect(deliveries.count == 1)
                     #expect(deliveries.first?["state"] as? String == "failed")
                     #expect((deliveries.first?["attempts"] as? [[String: Any]])?.first?["status"] as? Int == 418)
-                    #expect(deliveries.first?["next_attempt_at"] == nil, "no retry is scheduled")
+                    #expect(deliveries.first?["next_attempt_at"] is NSNull, "no retry is scheduled")
                     #expect(deliveries.first?["attempt_count"] as? Int == 1)
                 }
                 #expect(receiver.requests.count == 1)

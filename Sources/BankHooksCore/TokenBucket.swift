@@ -1,0 +1,64 @@
+/// A token bucket: `rate` tokens per second, holding at most `burst`. Time is in seconds on any
+/// monotonic or wall clock the owner chooses.
+public struct TokenBucket: Sendable {
+    public let rate: Double
+    public let burst: Double
+    private var tokens: Double
+    private var updated: Double
+
+    /// A full bucket at `now`.
+    public init(rate: Double, burst: Double, now: Double) {
+        self.rate = rate
+        self.burst = burst
+        tokens = burst
+        updated = now
+    }
+
+    /// Takes one token at `now`: nil when taken, otherwise the seconds until one is available.
+    public mutating func take(now: Double) -> Double? {
+        if now > updated {
+            tokens = min(burst, tokens + (now - updated) * rate)
+            updated = now
+        }
+        if tokens >= 1 {
+            tokens -= 1
+            return nil
+        }
+        return (1 - tokens) / rate
+    }
+}
+
+/// Request headers as recorded with an attempt: a JSON object, with the values of headers that
+/// may carry credentials (authorization, cookies, tokens, keys, secrets, passwords) replaced by
+/// `[redacted]`. Signatures are kept: they are derived from the secret and reveal nothing of it.
+public enum RecordedHeaders {
+    public static let redacted = "[redacted]"
+
+    /// Whether a header's value is kept out of records and API answers.
+    public static func isSensitive(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return ["authorization", "cookie", "token", "secret", "password", "key", "auth", "credential"].contains { lower.contains($0) }
+    }
+
+    /// The JSON object of `headers` with sensitive values redacted.
+    public static func json(_ headers: [(name: String, value: String)]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(headers.count * 48)
+        for (i, header) in headers.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(header.name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.appendString(isSensitive(header.name) ? redacted : header.value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Headers a webhook may not set itself: every format's id and signature headers, and those
+    /// HTTP itself owns.
+    public static let reserved: Set<String> = [
+        "webhook-id", "webhook-timestamp", "webhook-signature", "lean-signature", "bridgeapi-signature",
+        "content-type", "content-length", "host", "transfer-encoding", "connection", "user-agent", "te", "upgrade",
+        "keep-alive", "proxy-authorization", "expect",
+    ]
+}

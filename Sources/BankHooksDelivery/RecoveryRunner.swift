@@ -1,0 +1,111 @@
+import BankHooksCore
+import BankHooksStorage
+import Logging
+import ServiceLifecycle
+
+/// Runs recovery jobs: re-sends each failed delivery a job covers, one new attempt each, through
+/// the dispatcher (signed, recorded, within the webhook's rate limit), a page at a time. Progress
+/// is written after every page, so a restarted process resumes where it stopped. Woken when a job
+/// is created; otherwise it sleeps.
+public final class RecoveryRunner: Service {
+    /// Deliveries read and sent per page.
+    let pageSize: Int
+    /// Sends in flight at once for one job.
+    let concurrency: Int
+    let store: any Store
+    let dispatcher: Dispatcher
+    let clock: any WallClock
+    let logger: Logger
+    private let signal = Signal()
+
+    public init(store: any Store, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, pageSize: Int = 50, concurrency: Int = 4) {
+        self.store = store
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.logger = logger
+        self.pageSize = pageSize
+        self.concurrency = concurrency
+    }
+
+    /// Tells the runner a job was created.
+    public func wake() { signal.signal() }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    for job in try await self.store.runningRecoveries() {
+                        try await self.run(job)
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if Task.isCancelled { return }
+                    self.logger.error("recovery failed; retrying in 5 s", metadata: ["error": "\(error)"])
+                    try? await self.clock.sleep(until: self.clock.now().adding(.seconds(5)))
+                    continue
+                }
+                await self.signal.wait()
+            }
+        }
+    }
+
+    /// Works through one job to its end.
+    func run(_ start: Recovery) async throws {
+        var job = start
+        while true {
+            try Task.checkCancellation()
+            let ids = try await store.nextRecoveryDeliveries(job, limit: pageSize)
+            if ids.isEmpty {
+                job.state = .completed
+                job.finishedAt = clock.now()
+                try await store.updateRecovery(job)
+                logger.info("recovery completed", metadata: [
+                    "recovery.id": "\(job.id)", "webhook.id": "\(job.webhookID)", "recovery.succeeded": "\(job.succeeded)",
+                    "recovery.failed": "\(job.failed)",
+                ])
+                return
+            }
+            // Read once per page: the rate limit the sends wait for.
+            let rateLimit = try await store.webhook(id: job.webhookID, applicationID: job.applicationID)?.settings.rateLimit
+            var succeeded = 0, failed = 0
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                var next = ids.makeIterator()
+                let current = job
+                func add() {
+                    guard let id = next.next() else { return }
+                    group.addTask { try await self.resend(id, of: current, rateLimit: rateLimit) }
+                }
+                for _ in 0..<concurrency { add() }
+                while let ok = try await group.next() {
+                    if ok { succeeded += 1 } else { failed += 1 }
+                    add()
+                }
+            }
+            job.cursor = ids.last!
+            job.processed += ids.count
+            job.succeeded += succeeded
+            job.failed += failed
+            try await store.updateRecovery(job)
+        }
+    }
+
+    /// One new attempt of one failed delivery; true when it succeeded. A delivery that cannot be
+    /// sent now (its webhook was disabled, or it is being sent) counts as failed.
+    private func resend(_ deliveryID: Int64, of job: Recovery, rateLimit: Double?) async throws -> Bool {
+        // The token first, then the lease: a lease never runs out while its send waits its turn.
+        try await dispatcher.awaitRateLimit(webhookID: job.webhookID, rate: rateLimit)
+        let now = clock.now()
+        let owner = "recovery/\(job.id)/\(deliveryID)"
+        do {
+            guard let (delivery, _) = try await store.leaseForSend(
+                deliveryID: deliveryID, applicationID: job.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now)
+            else { return false }
+            let attempt = try await dispatcher.sendNow(delivery, failure: .failed)
+            return dispatcher.succeeded(attempt, format: delivery.webhook.format)
+        } catch let error as StoreError {
+            logger.warning("recovery skipped a delivery", metadata: ["delivery.id": "\(deliveryID)", "error": "\(error)"])
+            return false
+        }
+    }
+}
