@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/lib.sh
-ensure_debian_packages libsqlite3-dev
+ensure_debian_packages libsqlite3-dev curl
 if ! python3 -c 'import standardwebhooks' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check standardwebhooks
 fi

@@ -1,0 +1,22 @@
+import BankHooksTestSupport
+import Foundation
+import Testing
+
+/// The README's API walk, run exactly as written (with curl) against a fresh `bankhooks serve`.
+@Suite struct ReadmeWalkTests {
+    @Test func theReadmeWalkWorksAsWritten() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [root.appendingPathComponent("scripts/readme-walk.sh").path, ServerProcess.binaryPath]
+        process.currentDirectoryURL = root
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.hasSuffix("README walk: OK\n"), "\(text)")
+    }
+}
