@@ -81,7 +81,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The OpenAPI document of the API, compiled into the binary and served at /openapi.json.
+            resources: [.embedInCode("openapi.json")]
         ),
         // Real parts for tests: a receiver on 127.0.0.1, a child `bankhooks serve`, temporary databases.
         .target(

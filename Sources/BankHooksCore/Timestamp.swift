@@ -105,7 +105,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         i += 1
         guard let hour = digits(2), expect(UInt8(ascii: ":")), let minute = digits(2), expect(UInt8(ascii: ":")),
               let second = digits(2) else { return nil }
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year), hour < 24, minute < 60, second < 61 else { return nil }
         var millis: Int64 = 0
         if i < b.count, b[i] == UInt8(ascii: ".") {
             i += 1
@@ -126,7 +126,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             let sign: Int64 = b[i] == UInt8(ascii: "+") ? 1 : -1
             i += 1
-            guard let oh = digits(2), expect(UInt8(ascii: ":")), let om = digits(2) else { return nil }
+            guard let oh = digits(2), expect(UInt8(ascii: ":")), let om = digits(2), oh < 24, om < 60 else { return nil }
             offsetMinutes = sign * (oh * 60 + om)
         default:
             return nil
@@ -135,6 +135,17 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let days = Self.daysSinceEpoch(year: year, month: month, day: day)
         let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60
         self.init(milliseconds: secs * 1000 + millis)
+    }
+}
+
+extension Timestamp {
+    /// Days in a month of the proleptic Gregorian calendar.
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 }
 

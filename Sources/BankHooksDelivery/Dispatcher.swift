@@ -268,7 +268,8 @@ public final class Dispatcher: Service {
             if buckets[webhookID]?.rate != rate { buckets[webhookID] = TokenBucket(rate: rate, burst: max(1, rate), now: seconds) }
             return buckets[webhookID]!.take(now: seconds)
         }
-        return wait.map { .milliseconds(max(1, Int64(($0 * 1000).rounded(.up)))) }
+        // At most an hour: a stored rate below the API's floor must not overflow the conversion.
+        return wait.map { .milliseconds(max(1, Int64(min(3_600_000, ($0 * 1000).rounded(.up))))) }
     }
 
     /// Waits for a token of a rate-limited webhook, as a claimed delivery would (for sends outside the loop).

@@ -29,6 +29,16 @@ public struct AppRequestContext: RequestContext {
         return encoder
     }
 
+    /// A path parameter, percent-decoded (an event id may hold `/`, sent as `%2F`).
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard raw.contains("%") else { return raw }
+        guard let decoded = raw.removingPercentEncoding else {
+            throw Problem(.notFound, "not-found", title: "Not found", detail: "`\(raw)` is not a valid path segment", field: "path:\(name)")
+        }
+        return decoded
+    }
+
     /// The principal, if it holds one of `roles`; 403 otherwise.
     func require(_ roles: Set<Role>, to action: String) throws -> Principal {
         guard let principal else {

@@ -117,6 +117,9 @@ func buildRouter(
     router.get("healthz") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
     }
+    router.get("openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
+    }
     let authenticator = KeyAuthenticator(store: store)
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator, rateLimiter: rateLimit.map(RateLimiter.init)))
     let registry = EventTypeRegistry(store: store)

@@ -110,7 +110,7 @@ struct ApplicationsController {
 
     /// The application `id`; 404 when there is none.
     func application(_ context: AppRequestContext) async throws -> BankHooksCore.Application {
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard let application = try await store.application(id: id) else { throw Problem.notFound("application \(id)", field: "path:id") }
         return application
     }
@@ -138,7 +138,7 @@ struct ApplicationsController {
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.operators, to: "delete applications")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard id != principal.applicationID else {
             throw Problem(.conflict, "application-in-use", title: "The application cannot be deleted",
                           detail: "it holds the operator key this request was made with", field: "path:id")
@@ -225,7 +225,11 @@ struct ApplicationsController {
     /// Revokes one of the application's keys; it stops working at once in this process.
     @Sendable func revokeOwnKey(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(WebhooksController.managers, to: "revoke API keys")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
+        guard id != principal.keyID else {
+            throw Problem(.conflict, "own-key", title: "A key cannot revoke itself",
+                          detail: "API key \(id) is the key of this request; revoke it with another admin key", field: "path:id")
+        }
         // An application admin cannot revoke the operator's key (it lives in the default application).
         if principal.role != .operator, try await store.apiKey(id: id)?.role == .operator {
             throw Problem.notFound("API key \(id)", field: "path:id")

@@ -82,13 +82,13 @@ struct DeliveryLogController {
 
     @Sendable func eventDeliveries(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.readers, to: "read deliveries")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         return try await deliveries(of: .event(id), what: "event \(id)", principal: principal, request: request, context: context)
     }
 
     @Sendable func webhookDeliveries(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.readers, to: "read deliveries")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         return try await deliveries(of: .webhook(id), what: "webhook \(id)", principal: principal, request: request, context: context)
     }
 
@@ -134,7 +134,7 @@ struct DeliveryLogController {
 
     /// A path id that must be a positive integer; anything else names nothing (404).
     static func integerID(_ context: AppRequestContext) throws -> Int64 {
-        let text = try context.parameters.require("id")
+        let text = try context.pathParameter("id")
         guard let id = Int64(text), id > 0 else { throw Problem.notFound("`\(text)`", field: "path:id") }
         return id
     }
@@ -172,6 +172,7 @@ struct DeliveryLogController {
         enum CodingKeys: String, CodingKey { case since, until }
 
         init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownMembers(["since", "until"])
             let c = try decoder.container(keyedBy: CodingKeys.self)
             since = try c.decode(Timestamp.self, forKey: .since)
             until = try c.decodeIfPresent(Timestamp.self, forKey: .until)
@@ -218,7 +219,7 @@ struct DeliveryLogController {
     /// background: one new attempt each. Answers 202 with the job; `GET /v1/recoveries/{id}` shows progress.
     @Sendable func recover(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(WebhooksController.managers, to: "recover deliveries")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         let body = try await decodeBody(RecoverRequest.self, from: request, context: context)
         if let until = body.until, until <= body.since {
             throw Problem.invalidField("/until", "`until` must be after `since`")
@@ -237,7 +238,7 @@ struct DeliveryLogController {
 
     @Sendable func getRecovery(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.readers, to: "read recoveries")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard let job = try await store.recovery(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("recovery \(id)", field: "path:id")
         }
@@ -439,4 +440,24 @@ struct SendResultView: Encodable {
     }
 
     enum CodingKeys: String, CodingKey { case eventId, deliveryId, attemptId, type, succeeded, status, durationMs, responseExcerpt, error, errorMessage }
+}
+
+/// Any member name, for finding the ones a body may not have.
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension Decoder {
+    /// Refuses an object member outside `allowed` (names as decoded), naming it.
+    func rejectUnknownMembers(_ allowed: Set<String>) throws {
+        let container = try self.container(keyedBy: AnyCodingKey.self)
+        if let unknown = container.allKeys.first(where: { !allowed.contains($0.stringValue) }) {
+            throw DecodingError.dataCorruptedError(
+                forKey: unknown, in: container,
+                debugDescription: "unknown member; expected \(allowed.sorted().map(Problem.snakeCase).joined(separator: ", "))")
+        }
+    }
 }

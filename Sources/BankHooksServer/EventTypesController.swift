@@ -96,7 +96,7 @@ struct EventTypesController {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(EventsController.readers, to: "read event types")
-        let name = try context.parameters.require("name")
+        let name = try context.pathParameter("name")
         let body: [UInt8]
         if let definition = registry.catalog[name] {
             body = Self.view(name: definition.name, family: definition.family, description: definition.description,
@@ -145,7 +145,7 @@ struct EventTypesController {
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(WebhooksController.managers, to: "delete event types")
-        let name = try context.parameters.require("name")
+        let name = try context.pathParameter("name")
         if registry.catalog[name] != nil {
             throw Problem(.conflict, "built-in-event-type", title: "Built-in event types cannot be deleted",
                           detail: "`\(name)` is a built-in event type", field: "path:name")

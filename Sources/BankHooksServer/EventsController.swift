@@ -92,7 +92,7 @@ struct EventsController {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.readers, to: "read events")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard let event = try await store.event(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("event \(id)", field: "path:id")
         }

@@ -204,7 +204,7 @@ struct WebhooksController {
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.managers, to: "change webhooks")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         let body = try await decodeBody(UpdateRequest.self, from: request, context: context)
         guard let current = try await store.webhook(id: id, applicationID: principal.applicationID), current.kind == .webhook else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
@@ -258,7 +258,7 @@ struct WebhooksController {
 
     @Sendable func rotateSecret(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.managers, to: "rotate webhook secrets")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         let now = clock.now()
         guard let webhook = try await store.rotateSecret(
             id: id, applicationID: principal.applicationID, newSecret: .generate(),
@@ -274,7 +274,7 @@ struct WebhooksController {
     /// sends it at once, and answers with the attempt (recorded like any other; never retried).
     @Sendable func sendTest(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.managers, to: "send test events")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard let webhook = try await store.webhook(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
@@ -392,11 +392,11 @@ struct WebhooksController {
         return delays
     }
 
-    /// A rate limit: more than 0 and at most 10,000 deliveries per second (nil: unlimited).
+    /// A rate limit: 0.01 (one delivery every 100 s) to 10,000 deliveries per second (nil: unlimited).
     static func validate(rateLimit: Double?) throws -> Double? {
         guard let rate = rateLimit else { return nil }
-        guard rate > 0, rate <= 10_000, rate.isFinite else {
-            throw Problem.invalidField("/rate_limit", "`rate_limit` is deliveries per second, more than 0 and at most 10,000 (or null for none)")
+        guard rate >= 0.01, rate <= 10_000 else {
+            throw Problem.invalidField("/rate_limit", "`rate_limit` is deliveries per second, from 0.01 to 10,000 (or null for none)")
         }
         return rate
     }
@@ -424,7 +424,7 @@ struct WebhooksController {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(EventsController.readers, to: "read webhooks")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard let webhook = try await store.webhook(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
@@ -433,7 +433,7 @@ struct WebhooksController {
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.managers, to: "delete webhooks")
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard try await store.deleteWebhook(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
