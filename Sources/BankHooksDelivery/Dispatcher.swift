@@ -121,12 +121,15 @@ public final class Dispatcher: Service {
             // The earliest time a rate-limited webhook gets its next token, and the timer armed for it.
             var rateDue: Timestamp?
             var armedRateDeadline: Timestamp?
+            // Webhooks whose queued deliveries wait for a token (not for a slot).
+            var waitingForToken: Set<String> = []
 
             /// Starts queued deliveries while their webhook and the whole dispatcher have room, and a
             /// rate-limited webhook has a token. One whose lease would run out before its request
             /// could finish is given back instead.
             func pump(now: Timestamp) {
                 rateDue = nil
+                waitingForToken.removeAll(keepingCapacity: true)
                 for webhookID in Array(queues.keys) where inFlight < configuration.maxInFlight {
                     guard var queue = queues[webhookID] else { continue }
                     var releases: [ReleasedDelivery] = []
@@ -139,6 +142,7 @@ public final class Dispatcher: Service {
                         if let rate = next.delivery.webhook.settings.rateLimit, let wait = takeToken(webhookID, rate: rate, now: now) {
                             let due = now.adding(wait)
                             rateDue = min(rateDue ?? due, due)
+                            waitingForToken.insert(webhookID)
                             break
                         }
                         queue.removeFirst()
@@ -172,8 +176,11 @@ public final class Dispatcher: Service {
                 }
 
                 var mayHaveMore = false
-                // Deliveries queued only for a global slot count against the claim budget.
-                let runnable = queues.reduce(0) { $0 + (perWebhook[$1.key, default: 0] < cap ? $1.value.count : 0) }
+                // Deliveries queued only for a global slot count against the claim budget (not those
+                // waiting for their webhook's slot or rate-limit token: they cannot use a free slot).
+                let runnable = queues.reduce(0) {
+                    $0 + (perWebhook[$1.key, default: 0] < cap && !waitingForToken.contains($1.key) ? $1.value.count : 0)
+                }
                 let free = configuration.maxInFlight - inFlight - runnable
                 if free >= claimThreshold || (inFlight == 0 && free > 0) {
                     let limit = min(configuration.batchSize, free)
@@ -193,7 +200,16 @@ public final class Dispatcher: Service {
                         continue
                     }
                     var bodies: [BodyKey: [UInt8]] = [:]
+                    var overRate: [ReleasedDelivery] = []
                     for delivery in claimed {
+                        // A rate-limited webhook keeps only what its rate can send within the lease; the rest goes back at once.
+                        if let rate = delivery.webhook.settings.rateLimit {
+                            let allowance = max(1, Int(rate * (configuration.lease - .seconds(20)).secondsDouble))
+                            if queues[delivery.webhook.id, default: []].count >= allowance {
+                                overRate.append(ReleasedDelivery(id: delivery.id, leaseOwner: delivery.leaseOwner, dueAt: delivery.dueAt))
+                                continue
+                            }
+                        }
                         let format = formats[delivery.webhook.format] ?? StandardWebhooksFormat()
                         let bodyKey = BodyKey(event: delivery.eventKey, format: format.name)
                         let body: [UInt8]
@@ -214,7 +230,8 @@ public final class Dispatcher: Service {
                             queues[webhookID, default: []].append(prepared)
                         }
                     }
-                    mayHaveMore = claimed.count == limit
+                    if !overRate.isEmpty { recorder.release(overRate) }
+                    mayHaveMore = claimed.count == limit && overRate.isEmpty
                     if claimed.contains(where: { $0.webhook.settings.rateLimit != nil }) { pump(now: now) }
                 }
                 // A rate-limited webhook waits for its next token: wake then.
@@ -312,6 +329,7 @@ public final class Dispatcher: Service {
         if let token = delivery.webhook.bearerToken, format.name == "okra" {
             headers.append(("authorization", "Bearer " + token))
         }
+        let customFrom = headers.count
         for header in delivery.webhook.settings.headers { headers.append((header.name, header.value)) }
         let result = await sender.send(url: delivery.webhook.url, headers: headers, body: body, timeout: format.timeout, logger: logger)
         // A send cut short by cancellation is not an attempt; the lease brings the delivery back.
@@ -341,7 +359,7 @@ public final class Dispatcher: Service {
             attempt: Attempt(
                 deliveryID: delivery.id, number: number, startedAt: result.startedAt,
                 durationMicroseconds: result.durationMicroseconds, status: result.status, responseExcerpt: result.excerpt,
-                errorKind: result.errorKind, errorMessage: result.errorMessage, requestHeaders: RecordedHeaders.json(headers)),
+                errorKind: result.errorKind, errorMessage: result.errorMessage, requestHeaders: RecordedHeaders.json(headers, customFrom: customFrom)),
             leaseOwner: delivery.leaseOwner, webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410)
     }
 }

@@ -4,9 +4,10 @@ import Logging
 import ServiceLifecycle
 
 /// Runs recovery jobs: re-sends each failed delivery a job covers, one new attempt each, through
-/// the dispatcher (signed, recorded, within the webhook's rate limit), a page at a time. Progress
-/// is written after every page, so a restarted process resumes where it stopped. Woken when a job
-/// is created; otherwise it sleeps.
+/// the dispatcher (signed, recorded, within the webhook's rate limit), a page at a time. Running
+/// jobs take turns page by page, so a long job (a slow rate limit) cannot hold up the others.
+/// Progress is written after every page, so a restarted process resumes where it stopped. Woken
+/// when a job is created; otherwise it sleeps.
 public final class RecoveryRunner: Service {
     /// Deliveries read and sent per page.
     let pageSize: Int
@@ -34,8 +35,11 @@ public final class RecoveryRunner: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    for job in try await self.store.runningRecoveries() {
-                        try await self.run(job)
+                    // One page of every running job per round, until none is left.
+                    var jobs = try await self.store.runningRecoveries()
+                    while !jobs.isEmpty {
+                        for job in jobs { try await self.runPage(of: job) }
+                        jobs = try await self.store.runningRecoveries()
                     }
                 } catch is CancellationError {
                     return
@@ -50,26 +54,27 @@ public final class RecoveryRunner: Service {
         }
     }
 
-    /// Works through one job to its end.
-    func run(_ start: Recovery) async throws {
+    /// Sends one page of a job, or completes it when nothing is left.
+    func runPage(of start: Recovery) async throws {
         var job = start
-        while true {
-            try Task.checkCancellation()
-            let ids = try await store.nextRecoveryDeliveries(job, limit: pageSize)
-            if ids.isEmpty {
-                job.state = .completed
-                job.finishedAt = clock.now()
-                try await store.updateRecovery(job)
-                logger.info("recovery completed", metadata: [
-                    "recovery.id": "\(job.id)", "webhook.id": "\(job.webhookID)", "recovery.succeeded": "\(job.succeeded)",
-                    "recovery.failed": "\(job.failed)",
-                ])
-                return
-            }
-            // Read once per page: the rate limit the sends wait for.
-            let rateLimit = try await store.webhook(id: job.webhookID, applicationID: job.applicationID)?.settings.rateLimit
-            var succeeded = 0, failed = 0
-            try await withThrowingTaskGroup(of: Bool.self) { group in
+        try Task.checkCancellation()
+        let ids = try await store.nextRecoveryDeliveries(job, limit: pageSize)
+        if ids.isEmpty {
+            job.state = .completed
+            job.finishedAt = clock.now()
+            try await store.updateRecovery(job)
+            logger.info("recovery completed", metadata: [
+                "recovery.id": "\(job.id)", "webhook.id": "\(job.webhookID)", "recovery.succeeded": "\(job.succeeded)",
+                "recovery.failed": "\(job.failed)",
+            ])
+            return
+        }
+        // Read once per page: a disabled webhook's deliveries fail at once, without waiting for tokens.
+        let webhook = try await store.webhook(id: job.webhookID, applicationID: job.applicationID)
+        var succeeded = 0, failed = 0
+        if let webhook, webhook.isEnabled {
+            let rateLimit = webhook.settings.rateLimit
+            try await withThrowingTaskGroup(of: Bool?.self) { group in
                 var next = ids.makeIterator()
                 let current = job
                 func add() {
@@ -77,33 +82,38 @@ public final class RecoveryRunner: Service {
                     group.addTask { try await self.resend(id, of: current, rateLimit: rateLimit) }
                 }
                 for _ in 0..<concurrency { add() }
-                while let ok = try await group.next() {
-                    if ok { succeeded += 1 } else { failed += 1 }
+                while let outcome = try await group.next() {
+                    if let ok = outcome { if ok { succeeded += 1 } else { failed += 1 } }
                     add()
                 }
             }
-            job.cursor = ids.last!
-            job.processed += ids.count
-            job.succeeded += succeeded
-            job.failed += failed
-            try await store.updateRecovery(job)
+        } else {
+            failed = ids.count
         }
+        job.cursor = ids.last!
+        job.processed += ids.count
+        job.succeeded += succeeded
+        job.failed += failed
+        try await store.updateRecovery(job)
     }
 
-    /// One new attempt of one failed delivery; true when it succeeded. A delivery that cannot be
-    /// sent now (its webhook was disabled, or it is being sent) counts as failed.
-    private func resend(_ deliveryID: Int64, of job: Recovery, rateLimit: Double?) async throws -> Bool {
+    /// One new attempt of one failed delivery: true when it succeeded, nil when it is no longer
+    /// failed (a resend got to it first). One that cannot be sent now (its webhook was disabled,
+    /// or it is being sent) counts as failed.
+    private func resend(_ deliveryID: Int64, of job: Recovery, rateLimit: Double?) async throws -> Bool? {
         // The token first, then the lease: a lease never runs out while its send waits its turn.
         try await dispatcher.awaitRateLimit(webhookID: job.webhookID, rate: rateLimit)
         let now = clock.now()
         let owner = "recovery/\(job.id)/\(deliveryID)"
         do {
             guard let (delivery, _) = try await store.leaseForSend(
-                deliveryID: deliveryID, applicationID: job.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now)
-            else { return false }
+                deliveryID: deliveryID, applicationID: job.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now,
+                expecting: .failed)
+            else { return nil }
             let attempt = try await dispatcher.sendNow(delivery, failure: .failed)
             return dispatcher.succeeded(attempt, format: delivery.webhook.format)
         } catch let error as StoreError {
+            if error.code == .stateChanged { return nil }
             logger.warning("recovery skipped a delivery", metadata: ["delivery.id": "\(deliveryID)", "error": "\(error)"])
             return false
         }

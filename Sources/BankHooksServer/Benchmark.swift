@@ -190,12 +190,15 @@ public struct Benchmark: Sendable {
         let dir = options.directory ?? NSTemporaryDirectory() + "bankhooks-backlog-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
-        let empty = try await claimLatency(store: try await loadStore(path: dir + "/empty.sqlite", deliveries: 1000), label: "1,000 pending")
+        let emptyStore = try await loadStore(path: dir + "/empty.sqlite", deliveries: 1000)
+        let empty = try await claimLatency(store: emptyStore, label: "1,000 pending")
+        try await logPageLatency(store: emptyStore, deliveries: 1000)
         let start = ContinuousClock.now
         let store = try await loadStore(path: dir + "/backlog.sqlite", deliveries: backlog)
         say(String(format: "backlog:   loaded %d pending deliveries in %.1f s; peak RSS %d MB", backlog, (ContinuousClock.now - start).secondsDouble, Self.peakRSSMegabytes()))
         let full = try await claimLatency(store: store, label: "\(backlog) pending")
         say(String(format: "backlog:   claim p50 ratio %.2f (backlog / near-empty); peak RSS %d MB", Double(full) / Double(max(1, empty)), Self.peakRSSMegabytes()))
+        try await logPageLatency(store: store, deliveries: backlog)
         // Every webhook that holds the backlog is busy (at its in-flight limit); another webhook's
         // later work must still be found without walking the backlog.
         let now = SystemClock().now()
@@ -229,6 +232,43 @@ public struct Benchmark: Sendable {
             published += batch.count
         }
         return store
+    }
+
+    /// Delivery-log pages (50 rows) at the newest end and at the middle of the tables: events, a
+    /// webhook's deliveries, and its pending ones (the status filter). Keyset pages cost the same at any depth.
+    private func logPageLatency(store: SQLiteStore, deliveries: Int) async throws {
+        let events = (deliveries + options.webhooks - 1) / options.webhooks
+        // The loader publishes every event at one time; the middle is half way down the sequence.
+        guard let newest = try await store.events(applicationID: "app", filter: EventFilter(), after: nil, limit: 1).items.first else { return }
+        let middleEvent = EventCursor(createdAt: newest.createdAt.milliseconds, seq: Int64(events / 2))
+        let middleDelivery = Int64(deliveries / 2)
+        let cases: [(String, @Sendable () async throws -> Int)] = [
+            ("events, first page", { try await store.events(applicationID: "app", filter: EventFilter(), after: nil, limit: 50).items.count }),
+            ("events, middle page", { try await store.events(applicationID: "app", filter: EventFilter(), after: middleEvent, limit: 50).items.count }),
+            ("events of a type, middle page", {
+                try await store.events(applicationID: "app", filter: EventFilter(type: "bench.event"), after: middleEvent, limit: 50).items.count
+            }),
+            ("webhook deliveries, first page", {
+                try await store.deliveries(applicationID: "app", of: .webhook("wh_0"), state: nil, before: nil, limit: 50)?.items.count ?? 0
+            }),
+            ("webhook deliveries, middle page", {
+                try await store.deliveries(applicationID: "app", of: .webhook("wh_0"), state: nil, before: middleDelivery, limit: 50)?.items.count ?? 0
+            }),
+            ("webhook pending deliveries, middle page", {
+                try await store.deliveries(applicationID: "app", of: .webhook("wh_0"), state: .pending, before: middleDelivery, limit: 50)?.items.count ?? 0
+            }),
+        ]
+        for (label, page) in cases {
+            var samples: [Int64] = []
+            for _ in 0..<100 {
+                let started = ContinuousClock.now
+                let rows = try await page()
+                samples.append((ContinuousClock.now - started).microseconds)
+                guard rows == 50 else { throw ConfigurationError("\(label): \(rows) rows, expected 50") }
+            }
+            samples.sort()
+            say("log:       \(deliveries) deliveries: \(label) p50 \(Self.ms(samples, 0.5)) p99 \(Self.ms(samples, 0.99))")
+        }
     }
 
     /// Claims 100 at a time, 200 times, each claim's lease expiring at once so the rows stay due; returns p50 in µs.

@@ -151,13 +151,15 @@ struct DeliveryLogController {
         let leased: (delivery: ClaimedDelivery, previous: DeliveryState)?
         do {
             leased = try await store.leaseForSend(
-                deliveryID: id, applicationID: principal.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now)
+                deliveryID: id, applicationID: principal.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now, expecting: nil)
         } catch let error as StoreError where error.code == .conflict {
             throw Problem(.conflict, "delivery-busy", title: "The delivery cannot be sent now", detail: error.message, field: "path:id")
         }
         guard let (delivery, previous) = leased else { throw Problem.notFound("delivery \(id)", field: "path:id") }
         let failure: DeliveryOutcome = previous == .pending ? .retry(at: delivery.dueAt) : .failed
         let attempt = try await dispatcher.sendNow(delivery, failure: failure)
+        // A pending delivery that failed again is due at its old (perhaps past) time.
+        if previous == .pending { dispatcher.wake() }
         let view = SendResultView(
             attempt, eventID: delivery.event.id, type: delivery.event.type, succeeded: dispatcher.succeeded(attempt, format: delivery.webhook.format))
         return try Response.json(view, status: .ok, context: context)

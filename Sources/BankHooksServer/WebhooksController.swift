@@ -97,15 +97,13 @@ struct WebhooksController {
         var hasBearerToken: Bool
         var previousSecretExpiresAt: Timestamp?
         var secret: String?
-        /// Custom headers; values that may be credentials are shown redacted.
+        /// Custom header names; their values are never shown (any of them may be a credential).
         var headers: [String: String]
         var retrySchedule: [Int]?
         var rateLimit: Double?
 
         init(_ webhook: Webhook, showingSecret: Bool = false, now: Timestamp? = nil) {
-            headers = Dictionary(webhook.settings.headers.map {
-                ($0.name, RecordedHeaders.isSensitive($0.name) ? RecordedHeaders.redacted : $0.value)
-            }, uniquingKeysWith: { a, _ in a })
+            headers = Dictionary(webhook.settings.headers.map { ($0.name, RecordedHeaders.redacted) }, uniquingKeysWith: { a, _ in a })
             retrySchedule = webhook.settings.retryDelays
             rateLimit = webhook.settings.rateLimit
             kind = webhook.kind

@@ -97,7 +97,9 @@ extension SQLiteStore {
 
     // MARK: Sends outside the claim loop
 
-    public func leaseForSend(deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp) async throws -> (delivery: ClaimedDelivery, previous: DeliveryState)? {
+    public func leaseForSend(
+        deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp, expecting: DeliveryState?
+    ) async throws -> (delivery: ClaimedDelivery, previous: DeliveryState)? {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT \(Self.claimColumns), d.lease_owner, w.is_enabled
@@ -112,6 +114,9 @@ extension SQLiteStore {
             let due: Int64? = row["next_attempt_at"]
             if code == 0, leaseOwner != nil, let due, due > now.milliseconds {
                 throw StoreError(.conflict, "delivery \(deliveryID) is being sent right now")
+            }
+            if let expecting, Self.deliveryState(code: code) != expecting {
+                throw StoreError(.stateChanged, "delivery \(deliveryID) is no longer \(expecting.rawValue)")
             }
             guard var delivery = claimedDelivery(from: row, owner: owner) else {
                 throw StoreError(.invalidValue, "the webhook's secret cannot be opened with this master key")

@@ -280,6 +280,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidValue
         /// A limit (such as the application's webhook limit) would be exceeded.
         case limitReached
+        /// The row is no longer in the state the caller expected.
+        case stateChanged
     }
     public var code: Code
     public var message: String
@@ -397,8 +399,11 @@ public protocol Store: Sendable {
     // MARK: Recovery
 
     /// Leases one delivery for a send now (resend, recovery), whatever its state, and returns it with
-    /// the state it had. `conflict` when its webhook is disabled or another claim is sending it.
-    func leaseForSend(deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp) async throws -> (delivery: ClaimedDelivery, previous: DeliveryState)?
+    /// the state it had. `conflict` when its webhook is disabled, another claim is sending it, or
+    /// (with `expecting`) it is no longer in that state.
+    func leaseForSend(
+        deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp, expecting: DeliveryState?
+    ) async throws -> (delivery: ClaimedDelivery, previous: DeliveryState)?
     /// Creates a recovery job for the webhook, counting what it covers; nil when there is no such webhook.
     func createRecovery(_ recovery: Recovery) async throws -> Recovery?
     func recovery(id: String, applicationID: String) async throws -> Recovery?

@@ -29,12 +29,13 @@ struct Harness: Sendable {
     }
 
     /// Creates the application (once) and a webhook at `url`.
-    func addWebhook(_ id: String, url: String) async throws -> Webhook {
+    func addWebhook(_ id: String, url: String, eventTypes: [String]? = nil, settings: DeliverySettings = DeliverySettings()) async throws -> Webhook {
         let now = clock.now()
         if try await store.application(id: "app") == nil {
-            try await store.createApplication(Application(id: "app", name: "A", environment: .sandbox, createdAt: now))
+            try await store.createApplication(Application(id: "app", name: "A", environment: .sandbox, createdAt: now, webhookLimit: 100))
         }
-        let webhook = Webhook(id: id, applicationID: "app", url: url, secret: .generate(), createdAt: now, updatedAt: now)
+        let webhook = Webhook(
+            id: id, applicationID: "app", url: url, eventTypes: eventTypes, secret: .generate(), createdAt: now, updatedAt: now, settings: settings)
         try await store.createWebhook(webhook)
         return webhook
     }
@@ -187,11 +188,29 @@ struct Harness: Sendable {
         }
     }
 
+    @Test func rateLimitedBacklogsDoNotHoldUpOtherWebhooks() async throws {
+        let h = try Harness { $0.maxInFlight = 8; $0.batchSize = 8 }
+        try await TestReceiver.run { receiver in
+            for i in 0..<2 {
+                _ = try await h.addWebhook("slow\(i)", url: receiver.url("/slow\(i)"), eventTypes: ["slow\(i)"], settings: DeliverySettings(rateLimit: 0.1))
+            }
+            _ = try await h.addWebhook("other", url: receiver.url("/other"), eventTypes: ["other"])
+            try await h.run {
+                // The rate-limited webhooks' backlogs are due first; waiting for tokens, they must not take the slots.
+                for i in 0..<2 { for n in 0..<10 { try await h.publish("s\(i)-\(n)", type: "slow\(i)") } }
+                for n in 0..<5 { try await h.publish("o\(n)", type: "other") }
+                try await eventually("the other webhook's deliveries are sent", timeout: .seconds(5)) {
+                    receiver.requests.filter { $0.path == "/other" }.count == 5
+                }
+                #expect(receiver.requests.filter { $0.path.hasPrefix("/slow") }.count <= 4, "one token each, then one per 10 s")
+            }
+        }
+    }
+
     @Test func aFailedConnectionIsRecordedWithItsKind() async throws {
-        // A port nothing listens on: bind one, then close it.
-        let port = try await TestReceiver.run { $0.port }
+        // Port 1: nothing listens there (a port closed after use could be taken by a concurrent test's receiver).
         let h = try Harness()
-        _ = try await h.addWebhook("wh", url: "http://127.0.0.1:\(port)/gone")
+        _ = try await h.addWebhook("wh", url: "http://127.0.0.1:1/gone")
         try await h.run {
             try await h.publish("e1")
             try await eventually("attempt recorded") { try await h.delivery("e1").attempts == 1 }
