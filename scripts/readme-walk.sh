@@ -10,7 +10,7 @@ binary=${1:-.build/debug/bankhooks}
 work=$(mktemp -d)
 pids=()
 # SIGKILL: a parent (a test runner) may have left SIGTERM blocked in what it starts.
-cleanup() { for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { exec 2>/dev/null; for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -240,8 +240,9 @@ public struct Benchmark: Sendable {
         let events = (deliveries + options.webhooks - 1) / options.webhooks
         // The loader publishes every event at one time; the middle is half way down the sequence.
         guard let newest = try await store.events(applicationID: "app", filter: EventFilter(), after: nil, limit: 1).items.first else { return }
-        let middleEvent = EventCursor(createdAt: newest.createdAt.milliseconds, seq: Int64(events / 2))
-        let middleDelivery = Int64(deliveries / 2)
+        // Far enough down that a full page follows even in the small store.
+        let middleEvent = EventCursor(createdAt: newest.createdAt.milliseconds, seq: Int64(events / 2 + 51))
+        let middleDelivery = Int64(deliveries / 2 + 51 * options.webhooks)
         let cases: [(String, @Sendable () async throws -> Int)] = [
             ("events, first page", { try await store.events(applicationID: "app", filter: EventFilter(), after: nil, limit: 50).items.count }),
             ("events, middle page", { try await store.events(applicationID: "app", filter: EventFilter(), after: middleEvent, limit: 50).items.count }),

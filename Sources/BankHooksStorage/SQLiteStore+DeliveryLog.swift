@@ -21,23 +21,34 @@ extension SQLiteStore {
             conditions.append("created_at < ?")
             _ = arguments.append(contentsOf: [until.milliseconds])
         }
-        if let cursor {
-            conditions.append("(created_at, seq) < (?, ?)")
-            _ = arguments.append(contentsOf: [cursor.createdAt, cursor.seq])
-        }
-        _ = arguments.append(contentsOf: [limit + 1])
         let index = filter.type == nil ? "events_application_created" : "events_application_type_created"
-        let sql = """
+        func sql(_ extra: String) -> String {
+            """
             SELECT seq, id, type, timestamp, created_at FROM events INDEXED BY \(index)
-            WHERE \(conditions.joined(separator: " AND "))
+            WHERE \(conditions.joined(separator: " AND "))\(extra)
             ORDER BY created_at DESC, seq DESC LIMIT ?
             """
-        let bound = arguments
+        }
+        // After a cursor, two index range reads: the rest of the cursor's millisecond, then the
+        // older ones. (One row-value condition `(created_at, seq) < (?, ?)` would seek on
+        // created_at only and walk every row of that millisecond.)
+        let queries: [(String, StatementArguments)]
+        if let cursor {
+            queries = [
+                (sql(" AND created_at = ? AND seq < ?"), arguments + [cursor.createdAt, cursor.seq]),
+                (sql(" AND created_at < ?"), arguments + [cursor.createdAt]),
+            ]
+        } else {
+            queries = [(sql(""), arguments)]
+        }
         return try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
-                EventSummary(
-                    seq: row["seq"], id: row["id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]),
-                    createdAt: Timestamp(milliseconds: row["created_at"]))
+            var rows: [EventSummary] = []
+            for (text, bound) in queries where rows.count <= limit {
+                rows += try Row.fetchAll(db, sql: text, arguments: bound + [limit + 1 - rows.count]).map { row in
+                    EventSummary(
+                        seq: row["seq"], id: row["id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]),
+                        createdAt: Timestamp(milliseconds: row["created_at"]))
+                }
             }
             return Page(rows: rows, limit: limit)
         }

@@ -1,5 +1,6 @@
 import BankHooksCore
 import BankHooksServer
+import BankHooksStorage
 import BankHooksTestSupport
 import Foundation
 import Hummingbird
@@ -109,6 +110,39 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test func eventPagesCrossMillisecondsThatHoldManyEvents() async throws {
+        let f = try await APIFixture()
+        let store = f.components.store
+        // Run the services (the dispatcher owns an HTTP client that must be shut down).
+        try await f.test { _ in try await Self.pageAcrossMilliseconds(store) }
+    }
+
+    static func pageAcrossMilliseconds(_ store: SQLiteStore) async throws {
+        let t0 = Timestamp(milliseconds: 1_800_000_000_000)
+        // Three receipt times, 7, 1 and 5 events each: page boundaries fall inside and between them.
+        var expected: [String] = []
+        for (offset, count) in [(0, 7), (1, 1), (2, 5)] {
+            let now = t0.adding(.milliseconds(Int64(offset)))
+            let ids = (0..<count).map { "evt-\(offset)-\($0)" }
+            _ = try await store.publish(ids.map {
+                PublishRequest(applicationID: defaultApplicationID, eventID: $0, idempotencyKey: nil, type: "a.b", timestamp: now, data: Array("{}".utf8))
+            }, now: now)
+            expected += ids
+        }
+        for limit in [1, 3, 4, 7, 13] {
+            var seen: [String] = []
+            var cursor: EventCursor?
+            repeat {
+                let page = try await store.events(applicationID: defaultApplicationID, filter: EventFilter(type: limit == 3 ? "a.b" : nil), after: cursor, limit: limit)
+                seen += page.items.map(\.id)
+                cursor = page.hasMore ? page.items.last.map { EventCursor(createdAt: $0.createdAt.milliseconds, seq: $0.seq) } : nil
+            } while cursor != nil
+            #expect(seen == expected.reversed(), "limit \(limit)")
+        }
+        let since = try await store.events(applicationID: defaultApplicationID, filter: EventFilter(since: t0.adding(.milliseconds(1))), after: nil, limit: 50)
+        #expect(since.items.count == 6 && !since.hasMore)
     }
 
     @Test func anAttemptShowsItsRequestHeadersWithSecretsRedacted() async throws {
