@@ -65,3 +65,19 @@ extension Timestamp: Codable {
         try container.encode(iso8601)
     }
 }
+
+/// An optional member an API answer always carries, as `null` when it has no value (synthesized
+/// encoding would leave it out). The OpenAPI document lists these members as required.
+@propertyWrapper
+struct Null<Value: Encodable & Sendable>: Encodable, Sendable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}

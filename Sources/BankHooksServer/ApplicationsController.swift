@@ -160,7 +160,7 @@ struct ApplicationsController {
         var prefix: String
         var role: Role
         var createdAt: Timestamp
-        var revokedAt: Timestamp?
+        @Null var revokedAt: Timestamp?
         var key: String?
 
         init(_ record: APIKeyRecord, text: String? = nil) {
@@ -171,18 +171,6 @@ struct ApplicationsController {
             revokedAt = record.revokedAt
             key = text
         }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(prefix, forKey: .prefix)
-            try c.encode(role, forKey: .role)
-            try c.encode(createdAt, forKey: .createdAt)
-            try c.encode(revokedAt, forKey: .revokedAt)
-            try c.encodeIfPresent(key, forKey: .key)
-        }
-
-        enum CodingKeys: String, CodingKey { case id, prefix, role, createdAt, revokedAt, key }
     }
 
     func createKey(applicationID: String, request: Request, context: AppRequestContext) async throws -> Response {

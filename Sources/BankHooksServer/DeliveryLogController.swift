@@ -31,17 +31,9 @@ struct DeliveryLogController {
 
     // MARK: Views
 
-    struct ListView<Item: Encodable>: Encodable {
+    struct ListView<Item: Encodable & Sendable>: Encodable {
         var data: [Item]
-        var nextCursor: String?
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(data, forKey: .data)
-            try c.encode(nextCursor, forKey: .nextCursor)
-        }
-
-        enum CodingKeys: String, CodingKey { case data, nextCursor }
+        @Null var nextCursor: String?
     }
 
     struct EventSummaryView: Encodable {
@@ -185,36 +177,19 @@ struct DeliveryLogController {
         var id: String
         var webhookId: String
         var since: Timestamp
-        var until: Timestamp?
+        @Null var until: Timestamp?
         var state: Recovery.State
         var total: Int
         var processed: Int
         var succeeded: Int
         var failed: Int
         var createdAt: Timestamp
-        var finishedAt: Timestamp?
+        @Null var finishedAt: Timestamp?
 
         init(_ r: Recovery) {
             (id, webhookId, since, until, state) = (r.id, r.webhookID, r.since, r.until, r.state)
             (total, processed, succeeded, failed, createdAt, finishedAt) = (r.total, r.processed, r.succeeded, r.failed, r.createdAt, r.finishedAt)
         }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(webhookId, forKey: .webhookId)
-            try c.encode(since, forKey: .since)
-            try c.encode(until, forKey: .until)
-            try c.encode(state, forKey: .state)
-            try c.encode(total, forKey: .total)
-            try c.encode(processed, forKey: .processed)
-            try c.encode(succeeded, forKey: .succeeded)
-            try c.encode(failed, forKey: .failed)
-            try c.encode(createdAt, forKey: .createdAt)
-            try c.encode(finishedAt, forKey: .finishedAt)
-        }
-
-        enum CodingKeys: String, CodingKey { case id, webhookId, since, until, state, total, processed, succeeded, failed, createdAt, finishedAt }
     }
 
     /// Starts re-sending every failed delivery of the webhook created in `[since, until)`, in the
@@ -297,9 +272,9 @@ struct DeliveryView: Encodable {
     var webhookId: String
     var state: DeliveryState
     var attemptCount: Int
-    var nextAttemptAt: Timestamp?
-    var lastAttemptAt: Timestamp?
-    var lastStatus: Int?
+    @Null var nextAttemptAt: Timestamp?
+    @Null var lastAttemptAt: Timestamp?
+    @Null var lastStatus: Int?
     var createdAt: Timestamp
     var attempts: [AttemptView]?
 
@@ -316,25 +291,6 @@ struct DeliveryView: Encodable {
         createdAt = delivery.createdAt
         self.attempts = attempts?.map(AttemptView.init)
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(eventId, forKey: .eventId)
-        try c.encode(eventType, forKey: .eventType)
-        try c.encode(webhookId, forKey: .webhookId)
-        try c.encode(state, forKey: .state)
-        try c.encode(attemptCount, forKey: .attemptCount)
-        try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
-        try c.encode(lastAttemptAt, forKey: .lastAttemptAt)
-        try c.encode(lastStatus, forKey: .lastStatus)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encodeIfPresent(attempts, forKey: .attempts)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, eventId, eventType, webhookId, state, attemptCount, nextAttemptAt, lastAttemptAt, lastStatus, createdAt, attempts
-    }
 }
 
 /// An attempt in a delivery's list.
@@ -343,10 +299,10 @@ struct AttemptView: Encodable {
     var number: Int
     var startedAt: Timestamp
     var durationMs: Double
-    var status: Int?
-    var responseExcerpt: String?
-    var error: String?
-    var errorMessage: String?
+    @Null var status: Int?
+    @Null var responseExcerpt: String?
+    @Null var error: String?
+    @Null var errorMessage: String?
 
     init(_ attempt: Attempt) {
         id = attempt.id ?? 0
@@ -358,20 +314,6 @@ struct AttemptView: Encodable {
         error = attempt.errorKind?.rawValue
         errorMessage = attempt.errorMessage
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(number, forKey: .number)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(durationMs, forKey: .durationMs)
-        try c.encode(status, forKey: .status)
-        try c.encode(responseExcerpt, forKey: .responseExcerpt)
-        try c.encode(error, forKey: .error)
-        try c.encode(errorMessage, forKey: .errorMessage)
-    }
-
-    enum CodingKeys: String, CodingKey { case id, number, startedAt, durationMs, status, responseExcerpt, error, errorMessage }
 }
 
 /// One attempt in full: what was sent (headers, secrets redacted) and what came back.
@@ -405,14 +347,14 @@ struct AttemptDetailView: Encodable {
 struct SendResultView: Encodable {
     var eventId: String
     var deliveryId: Int64
-    var attemptId: Int64?
+    @Null var attemptId: Int64?
     var type: String
     var succeeded: Bool
-    var status: Int?
+    @Null var status: Int?
     var durationMs: Double
-    var responseExcerpt: String?
-    var error: String?
-    var errorMessage: String?
+    @Null var responseExcerpt: String?
+    @Null var error: String?
+    @Null var errorMessage: String?
 
     init(_ attempt: Attempt, eventID: String, type: String, succeeded: Bool) {
         eventId = eventID
@@ -426,22 +368,6 @@ struct SendResultView: Encodable {
         error = attempt.errorKind?.rawValue
         errorMessage = attempt.errorMessage
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(eventId, forKey: .eventId)
-        try c.encode(deliveryId, forKey: .deliveryId)
-        try c.encode(attemptId, forKey: .attemptId)
-        try c.encode(type, forKey: .type)
-        try c.encode(succeeded, forKey: .succeeded)
-        try c.encode(status, forKey: .status)
-        try c.encode(durationMs, forKey: .durationMs)
-        try c.encode(responseExcerpt, forKey: .responseExcerpt)
-        try c.encode(error, forKey: .error)
-        try c.encode(errorMessage, forKey: .errorMessage)
-    }
-
-    enum CodingKeys: String, CodingKey { case eventId, deliveryId, attemptId, type, succeeded, status, durationMs, responseExcerpt, error, errorMessage }
 }
 
 /// Any member name, for finding the ones a body may not have.

@@ -86,21 +86,21 @@ struct WebhooksController {
     struct WebhookView: Encodable {
         var id: String
         var url: String
-        var name: String?
-        var eventTypes: [String]?
+        @Null var name: String?
+        @Null var eventTypes: [String]?
         var format: String
         var enabled: Bool
-        var disabledReason: String?
+        @Null var disabledReason: String?
         var createdAt: Timestamp
         var updatedAt: Timestamp
         var kind: WebhookKind
         var hasBearerToken: Bool
-        var previousSecretExpiresAt: Timestamp?
+        @Null var previousSecretExpiresAt: Timestamp?
         var secret: String?
         /// Custom header names; their values are never shown (any of them may be a credential).
         var headers: [String: String]
-        var retrySchedule: [Int]?
-        var rateLimit: Double?
+        @Null var retrySchedule: [Int]?
+        @Null var rateLimit: Double?
 
         init(_ webhook: Webhook, showingSecret: Bool = false, now: Timestamp? = nil) {
             headers = Dictionary(webhook.settings.headers.map { ($0.name, RecordedHeaders.redacted) }, uniquingKeysWith: { a, _ in a })
@@ -120,32 +120,6 @@ struct WebhooksController {
             createdAt = webhook.createdAt
             updatedAt = webhook.updatedAt
             secret = showingSecret ? webhook.secret.text : nil
-        }
-
-        // Absent optionals are written as null so every field is always present.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(url, forKey: .url)
-            try c.encode(name, forKey: .name)
-            try c.encode(eventTypes, forKey: .eventTypes)
-            try c.encode(format, forKey: .format)
-            try c.encode(enabled, forKey: .enabled)
-            try c.encode(disabledReason, forKey: .disabledReason)
-            try c.encode(createdAt, forKey: .createdAt)
-            try c.encode(updatedAt, forKey: .updatedAt)
-            try c.encode(kind, forKey: .kind)
-            try c.encode(hasBearerToken, forKey: .hasBearerToken)
-            try c.encode(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
-            try c.encode(headers, forKey: .headers)
-            try c.encode(retrySchedule, forKey: .retrySchedule)
-            try c.encode(rateLimit, forKey: .rateLimit)
-            try c.encodeIfPresent(secret, forKey: .secret)
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, url, name, eventTypes, format, enabled, disabledReason, createdAt, updatedAt, kind, hasBearerToken
-            case previousSecretExpiresAt, secret, headers, retrySchedule, rateLimit
         }
     }
 
