@@ -311,7 +311,8 @@ public struct CustomEventType: Hashable, Sendable {
     }
 }
 
-/// Background work that re-sends a webhook's failed deliveries created in `[since, until)`.
+/// Background work that re-sends a webhook's failed deliveries created in `[since, until)`: those
+/// already failed when the job was created (a delivery that fails later is not its work).
 public struct Recovery: Hashable, Sendable {
     public enum State: String, Sendable, Codable { case running, completed }
 

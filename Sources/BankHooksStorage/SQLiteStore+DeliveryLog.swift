@@ -149,8 +149,8 @@ extension SQLiteStore {
             var job = recovery
             let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(*) AS total, COALESCE(MAX(id), 0) AS last FROM deliveries INDEXED BY deliveries_webhook
-                WHERE webhook_id = ? AND state = 2 AND created_at >= ? AND created_at < ?
-                """, arguments: [job.webhookID, job.since.milliseconds, job.until?.milliseconds ?? Int64.max])!
+                WHERE webhook_id = ? AND state = 2 AND created_at >= ? AND created_at < ? AND last_attempt_at <= ?
+                """, arguments: [job.webhookID, job.since.milliseconds, job.until?.milliseconds ?? Int64.max, job.createdAt.milliseconds])!
             job.total = row["total"]
             job.lastDeliveryID = row["last"]
             if job.total == 0 {
@@ -187,10 +187,11 @@ extension SQLiteStore {
             try Int64.fetchAll(db, sql: """
                 SELECT id FROM deliveries INDEXED BY deliveries_webhook
                 WHERE webhook_id = ? AND state = 2 AND id > ? AND id <= ? AND created_at >= ? AND created_at < ?
+                  AND last_attempt_at <= ?
                 ORDER BY id LIMIT ?
                 """, arguments: [
                     recovery.webhookID, recovery.cursor, recovery.lastDeliveryID, recovery.since.milliseconds,
-                    recovery.until?.milliseconds ?? Int64.max, limit,
+                    recovery.until?.milliseconds ?? Int64.max, recovery.createdAt.milliseconds, limit,
                 ])
         }
     }
