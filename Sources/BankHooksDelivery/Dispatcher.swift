@@ -337,8 +337,11 @@ public final class Dispatcher: Service {
         let number = delivery.attemptsMade + 1
         let succeeded = result.status.map(format.isSuccess(status:)) ?? false
         let outcome: DeliveryOutcome
-        if let failure {
-            outcome = succeeded ? .succeeded : failure
+        if succeeded {
+            // The common case: no schedule to build, no clock or random number to read.
+            outcome = .succeeded
+        } else if let failure {
+            outcome = failure
         } else {
             var rng = SystemRandomNumberGenerator()
             let step = (delivery.webhook.settings.retrySchedule ?? format.defaultSchedule).nextStep(

@@ -195,10 +195,15 @@ struct Harness: Sendable {
                 _ = try await h.addWebhook("slow\(i)", url: receiver.url("/slow\(i)"), eventTypes: ["slow\(i)"], settings: DeliverySettings(rateLimit: 0.1))
             }
             _ = try await h.addWebhook("other", url: receiver.url("/other"), eventTypes: ["other"])
+            // The backlogs are on disk before the dispatcher starts, the rate-limited ones first. On the
+            // manual clock a used token never comes back: deliveries waiting for one must neither
+            // fill the claim budget nor stop the other webhook's work from being claimed.
+            let now = h.clock.now()
+            let backlog = (0..<2).flatMap { i in (0..<10).map { ("s\(i)-\($0)", "slow\(i)") } } + (0..<5).map { ("o\($0)", "other") }
+            _ = try await h.store.publish(backlog.map { id, type in
+                PublishRequest(applicationID: "app", eventID: id, idempotencyKey: nil, type: type, timestamp: now, data: Array("{}".utf8))
+            }, now: now)
             try await h.run {
-                // The rate-limited webhooks' backlogs are due first; waiting for tokens, they must not take the slots.
-                for i in 0..<2 { for n in 0..<10 { try await h.publish("s\(i)-\(n)", type: "slow\(i)") } }
-                for n in 0..<5 { try await h.publish("o\(n)", type: "other") }
                 try await eventually("the other webhook's deliveries are sent", timeout: .seconds(5)) {
                     receiver.requests.filter { $0.path == "/other" }.count == 5
                 }
