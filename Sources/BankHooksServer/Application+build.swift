@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var masterKeyFile: String?
     /// Largest request body accepted.
     public var maxBodySize = 256 * 1024
+    /// Client connections: the most open at once, the idle timeout and the request-head deadline.
+    public var connections = ConnectionLimits()
     /// Requests per second each API key may make (token bucket); nil for no limit.
     public var keyRateLimit: RateLimiter.Limit? = RateLimiter.Limit(rate: 1000, burst: 2000)
     public var sender = Sender.Configuration()
@@ -98,6 +100,7 @@ public func buildApplication(
     let components = try await buildComponents(configuration, clock: clock, logger: logger, announce: announce)
     var app = Application(
         router: components.router,
+        server: .http1(limits: configuration.connections),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "BankHooks"),
         onServerRunning: { channel in await onListening(channel.localAddress) },
         logger: logger)
