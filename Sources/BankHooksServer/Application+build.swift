@@ -28,8 +28,17 @@ public struct ServerConfiguration: Sendable {
     public var maxBodySize = 256 * 1024
     /// Client connections: the most open at once, the idle timeout and the request-head deadline.
     public var connections = ConnectionLimits()
+    /// What each application may create beyond its webhooks: event types, API keys, sizes.
+    public var quotas = TenantQuotas()
     /// Requests per second each API key may make (token bucket); nil for no limit.
     public var keyRateLimit: RateLimiter.Limit? = RateLimiter.Limit(rate: 1000, burst: 2000)
+    /// Requests per second all the keys of one application may make together (so more keys do not
+    /// give more rate); nil for no limit. Unless set, the same as `keyRateLimit`.
+    public var applicationRateLimit: RateLimiter.Limit? {
+        get { applicationRateLimitSetting ?? keyRateLimit }
+        set { applicationRateLimitSetting = .some(newValue) }
+    }
+    private var applicationRateLimitSetting: RateLimiter.Limit??
     public var sender = Sender.Configuration()
     public var dispatcher = Dispatcher.Configuration(owner: ServerConfiguration.defaultOwner())
     /// Auto-disable of failing webhooks.
@@ -82,7 +91,7 @@ public func buildComponents(
     let recoveries = RecoveryRunner(store: store, dispatcher: dispatcher, clock: clock, logger: logger)
     let router = buildRouter(
         store: store, publisher: publisher, dispatcher: dispatcher, recoveries: recoveries, clock: clock, maxBodySize: configuration.maxBodySize,
-        rateLimit: configuration.keyRateLimit
+        rateLimiter: RateLimiter(key: configuration.keyRateLimit, application: configuration.applicationRateLimit), quotas: configuration.quotas
     ) { dispatcher.wake() }
     let watchdog = WebhookWatchdog(store: store, publisher: publisher, clock: clock, configuration: configuration.watchdog, logger: logger)
     return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries, router: router)
@@ -112,7 +121,7 @@ public func buildApplication(
 /// The route table.
 func buildRouter(
     store: any Store, publisher: Publisher, dispatcher: Dispatcher, recoveries: RecoveryRunner, clock: any WallClock, maxBodySize: Int,
-    rateLimit: RateLimiter.Limit?, wakeDispatcher: @escaping @Sendable () -> Void
+    rateLimiter: RateLimiter, quotas: TenantQuotas, wakeDispatcher: @escaping @Sendable () -> Void
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware())
@@ -124,15 +133,17 @@ func buildRouter(
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
     }
     let authenticator = KeyAuthenticator(store: store)
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator, rateLimiter: rateLimit.map(RateLimiter.init)))
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(
+        authenticator: authenticator, rateLimiter: rateLimiter.keyLimit == nil && rateLimiter.applicationLimit == nil ? nil : rateLimiter))
     let registry = EventTypeRegistry(store: store)
     EventsController(store: store, publisher: publisher, registry: registry, clock: clock).addRoutes(to: v1)
     WebhooksController(
-        store: store, formats: .builtIn, registry: registry, publisher: publisher, dispatcher: dispatcher, clock: clock, wake: wakeDispatcher
+        store: store, formats: .builtIn, registry: registry, publisher: publisher, dispatcher: dispatcher, clock: clock, wake: wakeDispatcher,
+        quotas: quotas
     ).addRoutes(to: v1)
-    EventTypesController(store: store, registry: registry, clock: clock).addRoutes(to: v1)
+    EventTypesController(store: store, registry: registry, clock: clock, quotas: quotas).addRoutes(to: v1)
     OkraCallbackController(store: store).addRoutes(to: v1)
-    ApplicationsController(store: store, authenticator: authenticator, clock: clock).addRoutes(to: v1)
+    ApplicationsController(store: store, authenticator: authenticator, clock: clock, quotas: quotas).addRoutes(to: v1)
     DeliveryLogController(store: store, dispatcher: dispatcher, recoveries: recoveries, clock: clock).addRoutes(to: v1)
     return router
 }
@@ -182,6 +193,9 @@ func loadMasterKey(_ configuration: ServerConfiguration, announce: @Sendable (St
     }
     let path = configuration.masterKeyFile ?? configuration.databasePath + ".key"
     if FileManager.default.fileExists(atPath: path) {
+        // A key file made readable by others (copied, restored) is made private again.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 { _ = chmod(path, info.st_mode & 0o700) }
         let text = try String(contentsOfFile: path, encoding: .utf8)
         guard let box = SecretBox(base64: text) else { throw ConfigurationError("\(path) must hold base64 of 32 bytes (the master key)") }
         return box
@@ -194,7 +208,8 @@ func loadMasterKey(_ configuration: ServerConfiguration, announce: @Sendable (St
     let line = Array((key + "\n").utf8)
     guard write(descriptor, line, line.count) == line.count else { throw ConfigurationError("could not write the master key file \(path)") }
     announce("Created the master key that encrypts webhook secrets at \(path) (mode 0600); back it up with the database: without it, stored secrets cannot be read")
-    return SecretBox(base64: key)!
+    guard let box = SecretBox(base64: key) else { throw ConfigurationError("a generated master key could not be read back") }
+    return box
 }
 
 /// A configuration that cannot be used.

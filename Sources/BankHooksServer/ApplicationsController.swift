@@ -9,6 +9,8 @@ struct ApplicationsController {
     let store: any Store
     let authenticator: KeyAuthenticator
     let clock: any WallClock
+    /// Bounds on an application's keys.
+    var quotas = TenantQuotas()
 
     static let operators: Set<Role> = [.operator]
 
@@ -68,7 +70,7 @@ struct ApplicationsController {
     }
 
     static func validate(name: String?) throws {
-        if let name, !(1...200).contains(name.count) { throw Problem.invalidField("/name", "`name` must be 1 to 200 characters") }
+        if let name, !(1...200).contains(name.utf8.count) { throw Problem.invalidField("/name", "`name` must be 1 to 200 bytes of UTF-8") }
     }
 
     static func validate(limit: Int?) throws {
@@ -179,7 +181,11 @@ struct ApplicationsController {
             throw Problem.invalidField("/role", "`role` must be admin, developer or viewer; operator keys come only from the bootstrap")
         }
         let (text, record) = APIKey.generate(applicationID: applicationID, role: body.role, now: clock.now())
-        try await store.createAPIKey(record)
+        do {
+            try await store.createAPIKey(record, limit: quotas.apiKeysPerApplication)
+        } catch let error as StoreError where error.code == .limitReached {
+            throw Problem.quotaReached("api_keys_per_application", limit: quotas.apiKeysPerApplication, what: error.message, field: "/role")
+        }
         return try Response.json(KeyView(record, text: text), status: .created, context: context)
     }
 

@@ -87,7 +87,7 @@ public final class KeyAuthenticator: Sendable {
 }
 
 /// Authenticates `Authorization: Bearer <key>`; a missing or bad key is a 401.
-/// Then applies the key's request rate limit: over it, a 429 with `Retry-After`.
+/// Then applies the key's and its application's request rate limits: over either, a 429 with `Retry-After`.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let authenticator: KeyAuthenticator
@@ -104,10 +104,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw Problem(.unauthorized, "invalid-key", title: "Invalid API key",
                           detail: "the API key is unknown or revoked", field: "header:Authorization")
         }
-        if let wait = rateLimiter?.take(principal.keyID) {
+        if let rateLimiter, let (wait, scope) = rateLimiter.take(key: principal.keyID, application: principal.applicationID) {
             let seconds = max(1, (wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
+            let limit = (scope == .key ? rateLimiter.keyLimit : rateLimiter.applicationLimit) ?? RateLimiter.Limit(rate: 0, burst: 0)
+            let who = scope == .key ? "this API key" : "all the API keys of this application together"
             var problem = Problem(.tooManyRequests, "rate-limited", title: "Too many requests",
-                                  detail: "this API key may make \(rateLimiter!.limit.rate.formatted()) requests per second (bursts of \(Int(rateLimiter!.limit.burst))); retry after \(seconds) s",
+                                  detail: "\(who) may make \(limit.rate.formatted()) requests per second (bursts of \(Int(limit.burst))); retry after \(seconds) s",
                                   field: "header:Authorization")
             problem.headers[.retryAfter] = String(seconds)
             throw problem

@@ -10,6 +10,7 @@ struct EventTypesController {
     let store: any Store
     let registry: EventTypeRegistry
     let clock: any WallClock
+    let quotas: TenantQuotas
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("event-types", use: list)
@@ -48,19 +49,38 @@ struct EventTypesController {
         return out
     }
 
-    func views(applicationID: String, family: EventFamily?) async throws -> [[UInt8]] {
-        var out: [[UInt8]] = []
-        for definition in registry.catalog.definitions where family == nil || definition.family == family {
-            out.append(Self.view(
-                name: definition.name, family: definition.family, description: definition.description,
-                formats: registry.formatsCarrying(definition.family), schema: Self.compact(definition.schema), createdAt: nil))
-        }
-        if family == nil || family == .custom {
-            for type in try await store.eventTypes(applicationID: applicationID) {
-                out.append(Self.customView(type, registry: registry))
+    /// One page of the listing: the built-in catalog in its order, then the application's own types
+    /// by name; `cursor` is `b:<catalog index>` or `c:<name>` of the last type of the previous page.
+    func page(applicationID: String, family: EventFamily?, after cursor: String?, limit: Int) async throws -> (views: [[UInt8]], next: String?) {
+        var views: [[UInt8]] = []
+        var firstBuiltIn = 0
+        var customAfter: String?
+        if let cursor {
+            if cursor.hasPrefix("b:"), let index = Int(cursor.dropFirst(2)), index >= 0 {
+                firstBuiltIn = index + 1
+            } else if cursor.hasPrefix("c:"), cursor.utf8.count > 2 {
+                firstBuiltIn = registry.catalog.definitions.count
+                customAfter = String(cursor.dropFirst(2))
+            } else {
+                throw PageQuery.badCursor
             }
         }
-        return out
+        let definitions = registry.catalog.definitions
+        var lastBuiltIn: Int?
+        for index in definitions.indices where index >= firstBuiltIn && (family == nil || definitions[index].family == family) {
+            if views.count == limit { return (views, lastBuiltIn.map { "b:\($0)" }) }
+            let definition = definitions[index]
+            views.append(Self.view(
+                name: definition.name, family: definition.family, description: definition.description,
+                formats: registry.formatsCarrying(definition.family), schema: Self.compact(definition.schema), createdAt: nil))
+            lastBuiltIn = index
+        }
+        guard family == nil || family == .custom else { return (views, nil) }
+        let custom = try await store.eventTypes(applicationID: applicationID, after: customAfter, limit: limit - views.count)
+        views += custom.items.map { Self.customView($0, registry: registry) }
+        guard custom.hasMore else { return (views, nil) }
+        if let last = custom.items.last { return (views, "c:" + last.name) }
+        return (views, lastBuiltIn.map { "b:\($0)" })
     }
 
     static func customView(_ type: CustomEventType, registry: EventTypeRegistry) -> [UInt8] {
@@ -85,13 +105,34 @@ struct EventTypesController {
             }
             family = value
         }
+        let query = request.uri.queryParameters
+        let limit = try PageQuery.limit(query)
+        var cursor: String?
+        if let text = query.get("cursor") { cursor = try Self.decodeCursor(text) }
+        let page = try await page(applicationID: principal.applicationID, family: family, after: cursor, limit: limit)
         var body = Array(#"{"data":["#.utf8)
-        for (i, view) in try await views(applicationID: principal.applicationID, family: family).enumerated() {
+        for (i, view) in page.views.enumerated() {
             if i > 0 { body.append(UInt8(ascii: ",")) }
             body.append(contentsOf: view)
         }
-        body.append(contentsOf: "]}".utf8)
+        body.append(contentsOf: #"],"next_cursor":"#.utf8)
+        if let next = page.next {
+            JSONWriter.appendString(PageQuery.encodeCursor(next), to: &body)
+        } else {
+            body.append(contentsOf: "null".utf8)
+        }
+        body.append(UInt8(ascii: "}"))
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The key inside a listing cursor (`b:<index>` or `c:<name>`, base64url); names are longer than other lists' keys.
+    static func decodeCursor(_ text: String) throws -> String {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.utf8.count % 4 != 0 { base64.append("=") }
+        guard text.utf8.count <= 256, let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8) else {
+            throw PageQuery.badCursor
+        }
+        return key
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -101,7 +142,7 @@ struct EventTypesController {
         if let definition = registry.catalog[name] {
             body = Self.view(name: definition.name, family: definition.family, description: definition.description,
                              formats: registry.formatsCarrying(definition.family), schema: Self.compact(definition.schema), createdAt: nil)
-        } else if let type = try await store.eventTypes(applicationID: principal.applicationID).first(where: { $0.name == name }) {
+        } else if let type = try await store.eventType(name: name, applicationID: principal.applicationID) {
             body = Self.customView(type, registry: registry)
         } else {
             throw Problem.notFound("event type \(name)", field: "path:name")
@@ -126,14 +167,20 @@ struct EventTypesController {
             throw Problem(.conflict, "event-type-exists", title: "The event type exists",
                           detail: "`\(body.name)` is a built-in event type", field: "/name")
         }
-        guard (1...1000).contains(body.description.count) else {
-            throw Problem.invalidField("/description", "`description` must be 1 to 1,000 characters")
+        guard (1...1000).contains(body.description.utf8.count) else {
+            throw Problem.invalidField("/description", "`description` must be 1 to 1,000 bytes of UTF-8")
+        }
+        if let schema, schema.utf8.count > quotas.schemaBytes {
+            throw Problem.invalidField(
+                "/schema", "`schema` is \(schema.utf8.count.formatted()) bytes; the schema_bytes quota is \(quotas.schemaBytes.formatted()) bytes")
         }
         let type = CustomEventType(
             applicationID: principal.applicationID, name: body.name, description: body.description,
             schema: schema, createdAt: clock.now())
         do {
-            try await store.createEventType(type)
+            try await store.createEventType(type, limit: quotas.eventTypesPerApplication)
+        } catch let error as StoreError where error.code == .limitReached {
+            throw Problem.quotaReached("event_types_per_application", limit: quotas.eventTypesPerApplication, what: error.message, field: "/name")
         } catch let error as StoreError where error.code == .conflict {
             throw Problem(.conflict, "event-type-exists", title: "The event type exists",
                           detail: "this application already registered `\(body.name)`", field: "/name")

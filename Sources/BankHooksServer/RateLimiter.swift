@@ -1,8 +1,10 @@
 import BankHooksCore
 import Synchronization
 
-/// A token bucket per API key: `rate` requests per second on average, up to `burst` at once.
-/// Over the limit, a request is answered 429 with `Retry-After` (whole seconds until a token).
+/// Token buckets per API key and per application: each key may make `rate` requests per second on
+/// average, up to `burst` at once, and so may all the keys of one application together (so more
+/// keys do not give more rate). Over either limit, a request is answered 429 with `Retry-After`
+/// (whole seconds until a token) and takes no token from either bucket.
 public final class RateLimiter: Sendable {
     public struct Limit: Sendable, Hashable {
         public var rate: Double
@@ -14,22 +16,58 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    let limit: Limit
-    private let buckets = Mutex<[String: TokenBucket]>([:])
-    private let origin = ContinuousClock.now
-
-    public init(limit: Limit) {
-        self.limit = limit
+    /// Which bucket refused a request.
+    enum Scope: Sendable {
+        case key
+        case application
     }
 
-    /// Takes one token for `key`; nil when allowed, otherwise how long until one is available.
-    func take(_ key: String, now: ContinuousClock.Instant = .now) -> Duration? {
+    /// The limit of each key; nil for none.
+    let keyLimit: Limit?
+    /// The limit of each application, all its keys together; nil for none.
+    let applicationLimit: Limit?
+    private struct Buckets {
+        var keys: [String: TokenBucket] = [:]
+        var applications: [String: TokenBucket] = [:]
+    }
+    /// Both kinds under one lock: a request takes it once.
+    private let buckets = Mutex(Buckets())
+    private let origin = ContinuousClock.now
+
+    public init(key keyLimit: Limit?, application applicationLimit: Limit?) {
+        self.keyLimit = keyLimit
+        self.applicationLimit = applicationLimit
+    }
+
+    /// A limiter per key only.
+    public convenience init(limit: Limit) {
+        self.init(key: limit, application: nil)
+    }
+
+    /// Takes one token for `key` and one for its `application`; nil when allowed, otherwise how long
+    /// until both have one and which refused.
+    func take(key: String, application: String, now: ContinuousClock.Instant = .now) -> (wait: Duration, scope: Scope)? {
         let (s, a) = (now - origin).components
         let seconds = Double(s) + Double(a) / 1e18
+        func wait(_ seconds: Double) -> Duration { .milliseconds(Int64(min(3_600_000, (seconds * 1000).rounded(.up)))) }
         return buckets.withLock { buckets in
-            if buckets.count > 100_000, buckets[key] == nil { buckets.removeAll() }
-            let wait = buckets[key, default: TokenBucket(rate: limit.rate, burst: limit.burst, now: seconds)].take(now: seconds)
-            return wait.map { .milliseconds(Int64(min(3_600_000, ($0 * 1000).rounded(.up)))) }
+            // Taken on copies, kept only when both allow: a refused request costs neither bucket.
+            var keyBucket: TokenBucket?
+            if let keyLimit {
+                if buckets.keys.count > 100_000, buckets.keys[key] == nil { buckets.keys.removeAll() }
+                var bucket = buckets.keys[key] ?? TokenBucket(rate: keyLimit.rate, burst: keyLimit.burst, now: seconds)
+                if let seconds = bucket.take(now: seconds) { return (wait(seconds), .key) }
+                keyBucket = bucket
+            }
+            if let applicationLimit {
+                if buckets.applications.count > 100_000, buckets.applications[application] == nil { buckets.applications.removeAll() }
+                var bucket = buckets.applications[application]
+                    ?? TokenBucket(rate: applicationLimit.rate, burst: applicationLimit.burst, now: seconds)
+                if let seconds = bucket.take(now: seconds) { return (wait(seconds), .application) }
+                buckets.applications[application] = bucket
+            }
+            if let keyBucket { buckets.keys[key] = keyBucket }
+            return nil
         }
     }
 }

@@ -17,6 +17,8 @@ struct WebhooksController {
     let clock: any WallClock
     /// Tells the dispatcher that deliveries may have become due (a webhook was enabled again).
     let wake: @Sendable () -> Void
+    /// Bounds on a webhook's subscription and custom headers.
+    var quotas = TenantQuotas()
 
     static let managers: Set<Role> = [.operator, .admin]
     /// How long a rotated-out secret keeps signing.
@@ -137,11 +139,11 @@ struct WebhooksController {
         guard formats[format] != nil else {
             throw Problem.invalidField("/format", "unknown format `\(format)`; known formats: \(formats.names.joined(separator: ", "))")
         }
-        try Self.validate(eventTypes: body.eventTypes)
+        try Self.validate(eventTypes: body.eventTypes, limit: quotas.eventTypesPerWebhook)
         try await registry.validateSubscription(body.eventTypes, format: formats[format]!, kind: .webhook, applicationID: principal.applicationID)
         try Self.validate(bearerToken: body.bearerToken, format: format)
         let settings = DeliverySettings(
-            headers: try Self.validate(headers: body.headers ?? [:], format: format),
+            headers: try Self.validate(headers: body.headers ?? [:], format: format, maxBytes: quotas.headerBytesPerWebhook),
             retryDelays: try Self.validate(retrySchedule: body.retrySchedule), rateLimit: try Self.validate(rateLimit: body.rateLimit))
         let now = clock.now()
         let webhook = Webhook(
@@ -187,14 +189,14 @@ struct WebhooksController {
         }
         if let name = body.name { try Self.validate(name: name) }
         if let eventTypes = body.eventTypes {
-            try Self.validate(eventTypes: eventTypes)
+            try Self.validate(eventTypes: eventTypes, limit: quotas.eventTypesPerWebhook)
             try await registry.validateSubscription(
                 eventTypes, format: formats[current.format] ?? StandardWebhooksFormat(), kind: current.kind, applicationID: principal.applicationID)
         }
         if let bearerToken = body.bearerToken { try Self.validate(bearerToken: bearerToken, format: current.format) }
         let change = WebhookChange(
             url: body.url, name: body.name, eventTypes: body.eventTypes, isEnabled: body.enabled, bearerToken: body.bearerToken,
-            headers: try body.headers.map { try Self.validate(headers: $0, format: current.format) },
+            headers: try body.headers.map { try Self.validate(headers: $0, format: current.format, maxBytes: quotas.headerBytesPerWebhook) },
             retryDelays: try body.retrySchedule.map { try Self.validate(retrySchedule: $0) },
             rateLimit: try body.rateLimit.map { try Self.validate(rateLimit: $0) })
         guard let webhook = try await store.updateWebhook(id: id, applicationID: principal.applicationID, change, now: clock.now()) else {
@@ -325,9 +327,13 @@ struct WebhooksController {
 
     /// Custom headers: at most 20, each an HTTP token name that is not reserved (signature, id and
     /// framing headers; okra's `Authorization`, which `bearer_token` sets) with a value of at most
-    /// 1,024 printable characters. Returned sorted by name.
-    static func validate(headers: [String: String], format: String) throws -> [HTTPHeader] {
+    /// 1,024 printable characters, all names and values together at most `maxBytes`. Returned sorted by name.
+    static func validate(headers: [String: String], format: String, maxBytes: Int) throws -> [HTTPHeader] {
         guard headers.count <= 20 else { throw Problem.invalidField("/headers", "at most 20 custom headers") }
+        let size = headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard size <= maxBytes else {
+            throw Problem.invalidField("/headers", "the custom headers are \(size.formatted()) bytes (names and values); the header_bytes_per_webhook quota is \(maxBytes.formatted()) bytes")
+        }
         var result: [HTTPHeader] = []
         var seen: Set<String> = []
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
@@ -374,13 +380,18 @@ struct WebhooksController {
     }
 
     static func validate(name: String?) throws {
-        if let name, name.count > 200 { throw Problem.invalidField("/name", "`name` is at most 200 characters") }
+        if let name, name.utf8.count > 200 { throw Problem.invalidField("/name", "`name` is at most 200 bytes of UTF-8") }
     }
 
-    static func validate(eventTypes: [String]?) throws {
+    /// A subscription: 1 to `limit` distinct valid names, or nil for every type.
+    static func validate(eventTypes: [String]?, limit: Int) throws {
         guard let types = eventTypes else { return }
         guard !types.isEmpty else {
             throw Problem.invalidField("/event_types", "`event_types` must name at least one type, or be omitted (or null) for every type")
+        }
+        guard types.count <= limit else {
+            throw Problem.invalidField(
+                "/event_types", "`event_types` names \(types.count.formatted()) types; the event_types_per_webhook quota is \(limit.formatted()) (null subscribes to every type)")
         }
         for (i, type) in types.enumerated() where !EventTypeName.isValid(type) {
             throw Problem.invalidField("/event_types/\(i)", "`\(type)` is not a valid event type name")
@@ -445,7 +456,9 @@ func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: Ap
     try decodeJSON(type, from: try await collectJSONBody(request, context: context), context: context)
 }
 
-/// The request body, checked to be well-formed JSON (a 400 naming the offset otherwise).
+/// The request body, checked to be well-formed JSON (a 400 naming the offset otherwise) without
+/// NUL in any string: every text a JSON body can store (names, URLs, header values, descriptions,
+/// callbacks, schemas) passes here, and NUL is refused rather than cut at some later layer.
 func collectJSONBody(_ request: Request, context: AppRequestContext) async throws -> ByteBuffer {
     var request = request
     let buffer = try await request.collectBody(upTo: context.maxUploadSize)
@@ -454,7 +467,58 @@ func collectJSONBody(_ request: Request, context: AppRequestContext) async throw
     } catch let error as JSONSyntaxError {
         throw Problem.malformedJSON(error)
     }
+    if buffer.withUnsafeReadableBytes(JSONText.containsEscapedNUL) {
+        throw Problem.invalidField(JSONText.pointerToNUL(in: Data(buffer: buffer)), "text must not contain NUL (U+0000)")
+    }
     return buffer
+}
+
+/// Checks on the text of a well-formed JSON body.
+enum JSONText {
+    /// Whether a string (member name or value) holds a `\u0000` escape; a raw NUL byte is not valid JSON at all.
+    static func containsEscapedNUL(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let backslash = UInt8(ascii: "\\"), quote = UInt8(ascii: "\""), zero = UInt8(ascii: "0")
+        var i = 0
+        var isInString = false
+        while i < bytes.count {
+            let byte = bytes[i]
+            if isInString {
+                if byte == backslash {
+                    if i + 5 < bytes.count, bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == zero, bytes[i + 3] == zero,
+                       bytes[i + 4] == zero, bytes[i + 5] == zero {
+                        return true
+                    }
+                    i += 2
+                    continue
+                }
+                if byte == quote { isInString = false }
+            } else if byte == quote {
+                isInString = true
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// The JSON pointer of the first member name or string value holding NUL ("/" if none is found).
+    static func pointerToNUL(in data: Data) -> String {
+        func escape(_ key: String) -> String { key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }
+        func find(_ value: Any, _ path: String) -> String? {
+            if let text = value as? String { return text.contains("\u{0}") ? path : nil }
+            if let array = value as? [Any] {
+                for (index, item) in array.enumerated() { if let found = find(item, path + "/\(index)") { return found } }
+            }
+            if let object = value as? [String: Any] {
+                for key in object.keys.sorted() {
+                    if key.contains("\u{0}") { return path + "/" + escape(key) }
+                    if let item = object[key], let found = find(item, path + "/" + escape(key)) { return found }
+                }
+            }
+            return nil
+        }
+        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return "/" }
+        return find(value, "").map { $0.isEmpty ? "/" : $0 } ?? "/"
+    }
 }
 
 /// Decodes a well-formed JSON body, turning every decoding failure into a problem that names the field.

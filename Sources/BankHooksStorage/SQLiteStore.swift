@@ -25,6 +25,7 @@ public final class SQLiteStore: Store {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
+        try Self.makePrivate(databasePath: path)
         pool = try DatabasePool(path: path, configuration: configuration)
         // DatabasePool sets synchronous=NORMAL after prepareDatabase; choose our level after opening.
         let level = durability == .full ? "FULL" : "NORMAL"

@@ -345,6 +345,19 @@ public protocol Store: Sendable {
     func eventTypes(applicationID: String) async throws -> [CustomEventType]
     func deleteEventType(name: String, applicationID: String) async throws -> Bool
 
+    // MARK: Quotas (SQLiteStore+Quotas.swift)
+
+    /// Registers an application's own event type unless it already has `limit` of them
+    /// (`limitReached`, counted in the insert's transaction); `conflict` when it exists.
+    func createEventType(_ type: CustomEventType, limit: Int) async throws
+    /// A page of the application's event types by name, after `name` (exclusive).
+    func eventTypes(applicationID: String, after name: String?, limit: Int) async throws -> Page<CustomEventType>
+    /// One of the application's event types.
+    func eventType(name: String, applicationID: String) async throws -> CustomEventType?
+    /// Stores an API key unless its application already holds `limit` unrevoked keys
+    /// (`limitReached`, counted in the insert's transaction).
+    func createAPIKey(_ key: APIKeyRecord, limit: Int) async throws
+
     // MARK: Publish
 
     /// Commits each event with one pending delivery per enabled webhook that subscribes to its

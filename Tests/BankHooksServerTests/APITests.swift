@@ -17,12 +17,17 @@ struct APIFixture: @unchecked Sendable {
     let components: ServerComponents
     let operatorKey = "bhk_operator1_" + String(repeating: "x", count: 32)
 
-    init(maxBodySize: Int = 256 * 1024, clock: any WallClock = SystemClock(), keyRateLimit: RateLimiter.Limit? = nil) async throws {
+    init(
+        maxBodySize: Int = 256 * 1024, clock: any WallClock = SystemClock(), keyRateLimit: RateLimiter.Limit? = nil,
+        applicationRateLimit: RateLimiter.Limit? = nil, quotas: TenantQuotas = TenantQuotas()
+    ) async throws {
         var configuration = ServerConfiguration()
         configuration.databasePath = dir.file("api.sqlite")
         configuration.adminKey = operatorKey
         configuration.maxBodySize = maxBodySize
         configuration.keyRateLimit = keyRateLimit
+        configuration.applicationRateLimit = applicationRateLimit
+        configuration.quotas = quotas
         // Receivers in tests listen on 127.0.0.1.
         configuration.allowedDestinations = [AddressRange("127.0.0.1/32")!]
         var logger = Logger(label: "api-test")

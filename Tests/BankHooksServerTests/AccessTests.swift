@@ -230,7 +230,7 @@ import Testing
 
 @Suite struct RateLimitTests {
     @Test func aKeyOverItsRateIsAnswered429WithRetryAfter() async throws {
-        let f = try await APIFixture(keyRateLimit: RateLimiter.Limit(rate: 0.5, burst: 3))
+        let f = try await APIFixture(keyRateLimit: RateLimiter.Limit(rate: 0.5, burst: 3), applicationRateLimit: RateLimiter.Limit(rate: 100, burst: 100))
         let other = try await f.key(.viewer)
         try await f.test { client in
             for _ in 0..<3 {
@@ -246,6 +246,32 @@ import Testing
             }
             // The limit is per key.
             try await client.execute(uri: "/v1/webhooks", method: .get, headers: auth(other)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func theKeysOfOneApplicationShareItsRate() async throws {
+        let f = try await APIFixture(keyRateLimit: RateLimiter.Limit(rate: 100, burst: 100), applicationRateLimit: RateLimiter.Limit(rate: 0.5, burst: 3))
+        var made: [String] = []
+        for _ in 0..<4 { made.append(try await f.key(.viewer, application: "app_many_keys")) }
+        let keys = made
+        let elsewhere = try await f.key(.viewer, application: "app_elsewhere")
+        try await f.test { client in
+            for key in keys.prefix(3) {
+                try await client.execute(uri: "/v1/webhooks", method: .get, headers: auth(key)) { response in
+                    #expect(response.status == .ok)
+                }
+            }
+            // A fresh key of the same application gets no fresh rate: the application's bucket is empty.
+            try await client.execute(uri: "/v1/webhooks", method: .get, headers: auth(keys[3])) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(response.headers[.retryAfter] == "2")
+                #expect(response.json?["type"] as? String == "urn:bankhooks:problem:rate-limited")
+                #expect((response.json?["detail"] as? String)?.contains("application") == true)
+            }
+            // Another application's keys are not held back by it.
+            try await client.execute(uri: "/v1/webhooks", method: .get, headers: auth(elsewhere)) { response in
                 #expect(response.status == .ok)
             }
         }
