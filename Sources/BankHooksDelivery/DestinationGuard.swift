@@ -10,7 +10,8 @@ public protocol HostResolver: Sendable {
 }
 
 /// `getaddrinfo`, run on NIO's blocking thread pool, with a deadline: a resolver that hangs
-/// fails the lookup after `timeout` (the blocked thread finishes on its own; nobody waits for it).
+/// fails the lookup after `timeout`, or at once when the calling task is cancelled (the blocked
+/// thread finishes on its own; nobody waits for it).
 public struct SystemHostResolver: HostResolver {
     public var timeout: Duration
 
@@ -26,7 +27,11 @@ public struct SystemHostResolver: HostResolver {
             if once.claim() { promise.fail(ResolutionError(host: host, reason: "timed out")) }
         }
         defer { timer.cancel() }
-        return try await promise.futureResult.get()
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            if once.claim() { promise.fail(CancellationError()) }
+        }
     }
 
     static func lookUp(host: String, port: Int) throws -> [IPAddress] {
@@ -76,20 +81,40 @@ public struct ResolutionError: Error, CustomStringConvertible {
     public var description: String { "could not resolve host \(host)" + (reason.map { " (\($0))" } ?? "") }
 }
 
-/// A destination refused by the policy.
+/// A destination refused by the policy. Its description, which is recorded on the attempt and
+/// shown to the tenant, names neither the address nor the port: whatever the host resolved to,
+/// and whether anything listens there, the tenant reads the same sentence.
 public struct BlockedDestinationError: Error, CustomStringConvertible {
-    public var address: String
+    /// The refused address, for the operator's log only.
+    public var address: IPAddress
     public var addressClass: AddressClass
-    public var description: String { "destination \(address) is \(addressClass.rawValue) and not allowed" }
+    public var description: String { "the destination resolves to a non-public address, which the destination policy does not allow" }
 }
 
-/// Applies the destination policy twice: before connecting, to every address a webhook's host
-/// resolves to (so a refused host is never connected to), and on the socket actually connected
-/// (so DNS that changes between the two checks cannot slip through).
+/// The attempt's deadline passed while its host name was being resolved.
+public struct ResolutionDeadlineError: Error, CustomStringConvertible {
+    public var host: String
+    public var description: String { "timed out resolving host \(host)" }
+}
+
+/// A URL that passed the policy, and what its connection may be pinned to.
+public struct CheckedDestination: Sendable {
+    /// The URL's host exactly as AsyncHTTPClient reads it (the key of its DNS override).
+    public var host: String
+    /// Every address the host name resolved to, all of them allowed; nil when the URL names an
+    /// address itself (nothing to resolve, nothing to pin).
+    public var addresses: [IPAddress]?
+}
+
+/// Applies the destination policy before connecting, to every address a webhook's host resolves
+/// to (so a refused host is never connected to); the sender then connects to one of exactly those
+/// addresses, and checks the socket actually connected once more (`check(connected:pinnedTo:)`).
 public final class DestinationGuard: Sendable {
     /// A webhook URL taken apart once.
     struct Target: Sendable {
         var host: String
+        /// The host as AsyncHTTPClient's URL parsing gives it.
+        var clientHost: String
         var port: Int
         /// The host as an address, when the URL names one.
         var literal: IPAddress?
@@ -109,25 +134,29 @@ public final class DestinationGuard: Sendable {
         self.resolutionTTL = resolutionTTL
     }
 
-    /// Checks a URL before connecting. Throws `BlockedDestinationError`, `ResolutionError` or
-    /// `InvalidURLError`.
-    public func check(url: String) async throws {
+    /// Checks a URL before connecting and says where its connection may go. A host name is
+    /// resolved (or taken from the cache) before `deadline`. Throws `BlockedDestinationError`,
+    /// `ResolutionError`, `ResolutionDeadlineError` or `InvalidURLError`.
+    public func check(url: String, deadline: ContinuousClock.Instant) async throws -> CheckedDestination {
         let target = try self.target(for: url)
         if let literal = target.literal {
             if let refusal = policy.refusal(for: literal) {
-                throw BlockedDestinationError(address: literal.description, addressClass: refusal)
+                throw BlockedDestinationError(address: literal, addressClass: refusal)
             }
-            return
+            return CheckedDestination(host: target.clientHost, addresses: nil)
         }
-        for address in try await addresses(of: target.host, port: target.port) {
+        let addresses = try await self.addresses(of: target.host, port: target.port, deadline: deadline)
+        for address in addresses {
             if let refusal = policy.refusal(for: address) {
-                throw BlockedDestinationError(address: "\(target.host) (\(address))", addressClass: refusal)
+                throw BlockedDestinationError(address: address, addressClass: refusal)
             }
         }
+        return CheckedDestination(host: target.clientHost, addresses: addresses)
     }
 
-    /// Checks the peer of a connected socket.
-    public func check(connected address: SocketAddress?) throws {
+    /// Checks the peer of a connected socket: it must be allowed, and be `pinned` when the
+    /// connection was pinned to an address.
+    public func check(connected address: SocketAddress?, pinnedTo pinned: IPAddress? = nil) throws {
         guard let address else { return }
         let ip: IPAddress?
         switch address {
@@ -137,7 +166,10 @@ public final class DestinationGuard: Sendable {
         }
         guard let ip else { return }
         if let refusal = policy.refusal(for: ip) {
-            throw BlockedDestinationError(address: ip.description, addressClass: refusal)
+            throw BlockedDestinationError(address: ip, addressClass: refusal)
+        }
+        if let pinned, pinned != ip {
+            throw BlockedDestinationError(address: ip, addressClass: AddressClass(ip))
         }
     }
 
@@ -148,8 +180,10 @@ public final class DestinationGuard: Sendable {
             throw InvalidURLError(url: url)
         }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        // AsyncHTTPClient parses with `URL`; its host is what the DNS override must name.
+        guard let clientHost = URL(string: url)?.host, !clientHost.isEmpty else { throw InvalidURLError(url: url) }
         let port = components.port ?? (scheme == "https" ? 443 : 80)
-        let target = Target(host: host, port: port, literal: IPAddress(host))
+        let target = Target(host: host, clientHost: clientHost, port: port, literal: IPAddress(host))
         targets.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
             cache[url] = target
@@ -157,12 +191,16 @@ public final class DestinationGuard: Sendable {
         return target
     }
 
-    private func addresses(of host: String, port: Int) async throws -> [IPAddress] {
+    private func addresses(of host: String, port: Int, deadline: ContinuousClock.Instant) async throws -> [IPAddress] {
         let now = ContinuousClock.now
         if let cached = resolutions.withLock({ $0[host] }), cached.expires > now { return try cached.result.get() }
         let result: Result<[IPAddress], ResolutionError>
         do {
-            result = .success(try await resolver.resolve(host: host, port: port))
+            result = .success(try await resolve(host: host, port: port, deadline: deadline))
+        } catch let error as ResolutionDeadlineError {
+            throw error // this attempt's deadline, not the name's fault: not cached
+        } catch is CancellationError {
+            throw CancellationError()
         } catch let error as ResolutionError {
             result = .failure(error)
         } catch {
@@ -174,6 +212,22 @@ public final class DestinationGuard: Sendable {
             cache[host] = (result, now.advanced(by: ttl))
         }
         return try result.get()
+    }
+
+    /// The resolver's answer, or `ResolutionDeadlineError` once `deadline` passes (the resolver's
+    /// task is cancelled then; `SystemHostResolver` returns at once and leaves its thread behind).
+    private func resolve(host: String, port: Int, deadline: ContinuousClock.Instant) async throws -> [IPAddress] {
+        let resolver = self.resolver
+        return try await withThrowingTaskGroup(of: [IPAddress]?.self) { group in
+            group.addTask { try await resolver.resolve(host: host, port: port) }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let addresses = first else { throw ResolutionDeadlineError(host: host) }
+            return addresses
+        }
     }
 }
 

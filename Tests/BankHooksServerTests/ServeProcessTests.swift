@@ -118,4 +118,27 @@ import Testing
             #expect(second.terminate() == 0)
         }
     }
+
+    /// SIGTERM while a delivery is stuck on a receiver that sent its head and trickles its body:
+    /// the attempt ends at its deadline (the standard format's 15 s), is recorded, and serve exits.
+    @Test func sigtermWithADeliveryStuckOnATricklingReceiverExitsWithinTheDeadline() async throws {
+        try await HostileReceiver.run(script: { _ in .trickleBody(every: .milliseconds(200)) }) { receiver in
+            let dir = TemporaryDirectory()
+            let server = try await ServerProcess(database: dir.file("trickle.sqlite"), arguments: ["--allow-destination", "127.0.0.1/32"])
+            let api = API(baseURL: server.baseURL, key: try #require(server.bootstrapKey))
+            #expect(try await api.call(.POST, "/v1/webhooks", body: #"{"url": "\#(receiver.url())"}"#).status == 201)
+            #expect(try await api.call(.POST, "/v1/event-types", body: #"{"name": "bank.offline", "description": "A bank went offline."}"#).status == 201)
+            #expect(try await api.call(.POST, "/v1/events", body: #"{"type": "bank.offline", "data": {"bank": "b1"}}"#).status == 202)
+            try await receiver.waitForRequests(1)
+            let started = try #require(receiver.requests.first?.receivedAt)
+            // terminate() waits for the exit: run it on a thread and watch the clock here.
+            let status = Locked<Int32?>(nil)
+            Thread { status.withLock { $0 = server.terminate() } }.start()
+            try await eventually("serve exited after SIGTERM", timeout: .seconds(40)) { status.withLock { $0 } != nil }
+            let took = ContinuousClock.now - started
+            #expect(took < .seconds(15 + 5), "exited \(took) after the stuck request started")
+            #expect(status.withLock { $0 } == 0)
+            try await receiver.waitUntilAllConnectionsClosed(timeout: .seconds(5))
+        }
+    }
 }
