@@ -17,11 +17,14 @@ final class AttemptRecorder: Sendable {
     private let store: any Store
     private let clock: any WallClock
     private let logger: Logger
-    /// Called after each write; the argument says whether it scheduled retries or gave deliveries back
-    /// (so the next due time may have moved).
-    private let onFlush: @Sendable (_ changedSchedule: Bool) -> Void
+    /// Called after each write: whether it scheduled retries or gave deliveries back (so the next due
+    /// time may have moved), and the webhooks it disabled (a 410).
+    private let onFlush: @Sendable (_ changedSchedule: Bool, _ disabledWebhooks: Set<String>) -> Void
 
-    init(store: any Store, clock: any WallClock, logger: Logger, onFlush: @escaping @Sendable (_ changedSchedule: Bool) -> Void) {
+    init(
+        store: any Store, clock: any WallClock, logger: Logger,
+        onFlush: @escaping @Sendable (_ changedSchedule: Bool, _ disabledWebhooks: Set<String>) -> Void
+    ) {
         self.store = store
         self.clock = clock
         self.logger = logger
@@ -64,7 +67,9 @@ final class AttemptRecorder: Sendable {
             do {
                 try await store.record(records, releasing: releases, now: clock.now())
                 backoff = .milliseconds(50)
-                onFlush(!releases.isEmpty || records.contains { if case .retry = $0.outcome { true } else { false } })
+                var disabled: Set<String> = []
+                for record in records where record.disablesWebhook { disabled.insert(record.webhookID) }
+                onFlush(!releases.isEmpty || records.contains { if case .retry = $0.outcome { true } else { false } }, disabled)
             } catch {
                 if Task.isCancelled { return }
                 logger.error("recording attempts failed; retrying", metadata: ["error": "\(error)", "attempts.count": "\(records.count)"])

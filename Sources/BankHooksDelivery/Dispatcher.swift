@@ -21,6 +21,16 @@ public final class Dispatcher: Service {
         public var maxInFlight = 256
         /// Most requests in flight to one webhook, so one slow receiver cannot hold up the rest.
         public var maxInFlightPerWebhook = 32
+        /// Most requests in flight to the webhooks of one application, so one tenant (many webhooks,
+        /// all slow) cannot take every slot: a quarter of `maxInFlight`, so at least three quarters
+        /// stay for the others, and twice `maxInFlightPerWebhook`, so a tenant's two busiest webhooks
+        /// still run at their own full width.
+        public var maxInFlightPerApplication = 64
+        /// How long a send outside the claim loop ("Send a test", a resend) waits for a free slot of
+        /// its webhook, its application and the whole dispatcher before it is refused with
+        /// `DispatcherBusyError`. Every request in flight ends by its deadline (15 s at most), so a
+        /// slot frees within this unless the webhook is flooded.
+        public var sendSlotWait: Duration = .seconds(16)
         /// How long a claim is valid; a crashed process's claims are taken again after this.
         public var lease: Duration = .seconds(60)
         /// Longest idle sleep before looking at the store again (covers publishes by other processes).
@@ -33,6 +43,29 @@ public final class Dispatcher: Service {
 
     private struct Finished {
         var webhookID: String
+        var applicationID: String
+    }
+
+    /// A send outside the loop waiting for a slot.
+    private struct SlotRequest {
+        var id: Int
+        var webhookID: String
+        var applicationID: String
+        var continuation: CheckedContinuation<Bool, Never>
+    }
+
+    /// What other tasks hand the loop, under one lock the loop takes once per turn.
+    private struct Inbox {
+        var finished: [Finished] = []
+        var slotRequests: [SlotRequest] = []
+        /// Webhooks changed since the loop last looked: their queued deliveries go back to the store.
+        var changedWebhooks: Set<String> = []
+        /// The loop is stopping or gone: slot requests are refused at once.
+        var isClosed = false
+    }
+
+    private final class Mailbox: Sendable {
+        let state = Mutex(Inbox())
     }
 
     let store: any Store
@@ -42,7 +75,8 @@ public final class Dispatcher: Service {
     let configuration: Configuration
     let logger: Logger
     private let wakeSignal = Signal()
-    private let finished = Mutex<[Finished]>([])
+    private let mailbox = Mailbox()
+    private let slotRequestIDs = Atomic<Int>(0)
     private let isShuttingDown = Atomic<Bool>(false)
     private let recorder: AttemptRecorder
     /// Token buckets of rate-limited webhooks, shared by the loop and sends outside it (recovery).
@@ -60,14 +94,26 @@ public final class Dispatcher: Service {
         let signal = wakeSignal
         let scheduleChanged = ScheduleFlag()
         self.scheduleChanged = scheduleChanged
-        recorder = AttemptRecorder(store: store, clock: clock, logger: logger) { changed in
+        let mailbox = mailbox
+        recorder = AttemptRecorder(store: store, clock: clock, logger: logger) { changed, disabled in
             if changed { scheduleChanged.set() }
+            // A 410 disabled these webhooks: what is queued for them must not be sent.
+            if !disabled.isEmpty { mailbox.state.withLock { $0.changedWebhooks.formUnion(disabled) } }
             signal.signal()
         }
     }
 
     /// Tells the dispatcher that new deliveries may be due (called after a publish commits).
     public func wake() { wakeSignal.signal() }
+
+    /// Tells the dispatcher that a webhook changed (rate limit, enabled, URL, headers, secret, or it
+    /// was deleted), after the change is committed: its claimed deliveries not yet sent go back to
+    /// the store at once, so the next claim reads them with the new settings (a disabled webhook's
+    /// are held). Requests already in flight finish as they started.
+    public func webhookChanged(id: String) {
+        mailbox.state.withLock { _ = $0.changedWebhooks.insert(id) }
+        wakeSignal.signal()
+    }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
@@ -103,17 +149,26 @@ public final class Dispatcher: Service {
         await withDiscardingTaskGroup { group in
             var inFlight = 0
             var perWebhook: [String: Int] = [:]
+            var perApplication: [String: Int] = [:]
             // Claimed deliveries waiting for a slot of their webhook (or a global slot), in claim order.
             var queues: [String: [Prepared]] = [:]
             var armedDeadline: Timestamp?
             var keys = SigningKeyCache()
             var claimSequence = 0
             let cap = configuration.maxInFlightPerWebhook
+            let applicationCap = configuration.maxInFlightPerApplication
             let claimThreshold = max(1, min(configuration.batchSize, configuration.maxInFlight) / 4)
+
+            /// Whether one more request to this webhook fits every bound.
+            func hasRoom(_ webhookID: String, _ applicationID: String) -> Bool {
+                inFlight < configuration.maxInFlight && perWebhook[webhookID, default: 0] < cap
+                    && perApplication[applicationID, default: 0] < applicationCap
+            }
 
             func start(_ prepared: Prepared) {
                 let webhookID = prepared.delivery.webhook.id
                 perWebhook[webhookID, default: 0] += 1
+                perApplication[prepared.delivery.webhook.applicationID, default: 0] += 1
                 inFlight += 1
                 group.addTask { await self.deliver(prepared.delivery, format: prepared.format, body: prepared.body, keys: prepared.keys) }
             }
@@ -131,9 +186,9 @@ public final class Dispatcher: Service {
                 rateDue = nil
                 waitingForToken.removeAll(keepingCapacity: true)
                 for webhookID in Array(queues.keys) where inFlight < configuration.maxInFlight {
-                    guard var queue = queues[webhookID] else { continue }
+                    guard var queue = queues[webhookID], let applicationID = queue.first?.delivery.webhook.applicationID else { continue }
                     var releases: [ReleasedDelivery] = []
-                    while let next = queue.first, inFlight < configuration.maxInFlight, perWebhook[webhookID, default: 0] < cap {
+                    while let next = queue.first, hasRoom(webhookID, applicationID) {
                         if now.adding(next.format.timeout) >= next.leaseUntil {
                             queue.removeFirst()
                             releases.append(ReleasedDelivery(id: next.delivery.id, leaseOwner: next.delivery.leaseOwner, dueAt: next.delivery.dueAt))
@@ -154,16 +209,54 @@ public final class Dispatcher: Service {
             }
 
             while true {
-                // Take in finished sends.
-                for done in finished.withLock({ f -> [Finished] in defer { f.removeAll(keepingCapacity: true) }; return f }) {
-                    inFlight -= 1
-                    let remaining = (perWebhook[done.webhookID] ?? 1) - 1
-                    perWebhook[done.webhookID] = remaining > 0 ? remaining : nil
+                // One lock per turn: take in finished sends and changed webhooks, then grant waiting
+                // sends from outside the loop the slots that fit (before queued deliveries: someone waits for them).
+                let shuttingDown = isShuttingDown.load(ordering: .relaxed)
+                var granted: [CheckedContinuation<Bool, Never>] = []
+                var refused: [CheckedContinuation<Bool, Never>] = []
+                let changed = mailbox.state.withLock { inbox -> Set<String> in
+                    for done in inbox.finished {
+                        inFlight -= 1
+                        let remaining = (perWebhook[done.webhookID] ?? 1) - 1
+                        perWebhook[done.webhookID] = remaining > 0 ? remaining : nil
+                        let left = (perApplication[done.applicationID] ?? 1) - 1
+                        perApplication[done.applicationID] = left > 0 ? left : nil
+                    }
+                    inbox.finished.removeAll(keepingCapacity: true)
+                    if shuttingDown || Task.isCancelled { inbox.isClosed = true }
+                    if !inbox.slotRequests.isEmpty {
+                        if inbox.isClosed {
+                            refused = inbox.slotRequests.map(\.continuation)
+                            inbox.slotRequests.removeAll()
+                        } else {
+                            inbox.slotRequests.removeAll { request in
+                                guard hasRoom(request.webhookID, request.applicationID) else { return false }
+                                inFlight += 1
+                                perWebhook[request.webhookID, default: 0] += 1
+                                perApplication[request.applicationID, default: 0] += 1
+                                granted.append(request.continuation)
+                                return true
+                            }
+                        }
+                    }
+                    defer { inbox.changedWebhooks.removeAll() }
+                    return inbox.changedWebhooks
+                }
+                for continuation in granted { continuation.resume(returning: true) }
+                for continuation in refused { continuation.resume(returning: false) }
+                // A changed webhook's claimed, unsent deliveries go back, to be claimed again with its new settings.
+                if !changed.isEmpty {
+                    var releases: [ReleasedDelivery] = []
+                    for webhookID in changed {
+                        guard let queue = queues.removeValue(forKey: webhookID) else { continue }
+                        releases += queue.map { ReleasedDelivery(id: $0.delivery.id, leaseOwner: $0.delivery.leaseOwner, dueAt: $0.delivery.dueAt) }
+                    }
+                    if !releases.isEmpty { recorder.release(releases) }
                 }
                 if Task.isCancelled { break }
                 let now = clock.now()
                 pump(now: now)
-                if isShuttingDown.load(ordering: .relaxed) {
+                if shuttingDown {
                     // Claimed but unsent deliveries go back at once; in-flight ones finish.
                     let unsent = queues.values.flatMap { $0 }.map {
                         ReleasedDelivery(id: $0.delivery.id, leaseOwner: $0.delivery.leaseOwner, dueAt: $0.delivery.dueAt)
@@ -177,9 +270,12 @@ public final class Dispatcher: Service {
 
                 var mayHaveMore = false
                 // Deliveries queued only for a global slot count against the claim budget (not those
-                // waiting for their webhook's slot or rate-limit token: they cannot use a free slot).
-                let runnable = queues.reduce(0) {
-                    $0 + (perWebhook[$1.key, default: 0] < cap && !waitingForToken.contains($1.key) ? $1.value.count : 0)
+                // waiting for their webhook's or application's slot or a rate-limit token: they cannot use a free slot).
+                let runnable = queues.reduce(0) { total, entry in
+                    let applicationID = entry.value.first?.delivery.webhook.applicationID ?? ""
+                    let blocked = perWebhook[entry.key, default: 0] >= cap || perApplication[applicationID, default: 0] >= applicationCap
+                        || waitingForToken.contains(entry.key)
+                    return total + (blocked ? 0 : entry.value.count)
                 }
                 let free = configuration.maxInFlight - inFlight - runnable
                 if free >= claimThreshold || (inFlight == 0 && free > 0) {
@@ -187,13 +283,16 @@ public final class Dispatcher: Service {
                     // Webhooks at their cap, or with deliveries already waiting, are not claimed for.
                     var busy = Set(queues.keys)
                     for (webhookID, count) in perWebhook where count >= cap { busy.insert(webhookID) }
+                    // Applications at their bound are not claimed for either: their backlog must not use the batch.
+                    var busyApplications: Set<String> = []
+                    for (applicationID, count) in perApplication where count >= applicationCap { busyApplications.insert(applicationID) }
                     claimSequence += 1
                     let leaseUntil = now.adding(configuration.lease)
                     let claimed: [ClaimedDelivery]
                     do {
                         claimed = try await store.claimDue(
                             owner: "\(configuration.owner)/\(claimSequence)", now: now, leaseUntil: leaseUntil,
-                            limit: limit, excludingWebhooks: busy)
+                            limit: limit, excludingWebhooks: busy, excludingApplications: busyApplications)
                     } catch {
                         logger.error("claiming deliveries failed", metadata: ["error": "\(error)"])
                         try? await clock.sleep(until: clock.now().adding(.seconds(1)))
@@ -223,8 +322,7 @@ public final class Dispatcher: Service {
                             delivery: delivery, format: format, body: body,
                             keys: delivery.webhook.validSecrets(at: now).map { keys.key(for: $0, format: format) }, leaseUntil: leaseUntil)
                         let webhookID = delivery.webhook.id
-                        if queues[webhookID] == nil, delivery.webhook.settings.rateLimit == nil,
-                           perWebhook[webhookID, default: 0] < cap, inFlight < configuration.maxInFlight {
+                        if queues[webhookID] == nil, delivery.webhook.settings.rateLimit == nil, hasRoom(webhookID, delivery.webhook.applicationID) {
                             start(prepared)
                         } else {
                             queues[webhookID, default: []].append(prepared)
@@ -263,6 +361,13 @@ public final class Dispatcher: Service {
                 }
                 await wakeSignal.wait()
             }
+            // Sends from outside still waiting for a slot will not get one.
+            let waiting = mailbox.state.withLock { inbox -> [SlotRequest] in
+                inbox.isClosed = true
+                defer { inbox.slotRequests.removeAll() }
+                return inbox.slotRequests
+            }
+            for request in waiting { request.continuation.resume(returning: false) }
             group.cancelAll()
         }
     }
@@ -270,7 +375,7 @@ public final class Dispatcher: Service {
     /// Sends one delivery and hands its attempt to the recorder.
     private func deliver(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey]) async {
         defer {
-            finished.withLock { $0.append(Finished(webhookID: delivery.webhook.id)) }
+            mailbox.state.withLock { $0.finished.append(Finished(webhookID: delivery.webhook.id, applicationID: delivery.webhook.applicationID)) }
             wakeSignal.signal()
         }
         guard let record = await attempt(delivery, format: format, body: body, keys: keys) else { return }
@@ -302,11 +407,67 @@ public final class Dispatcher: Service {
         attempt.status.map((formats[format] ?? StandardWebhooksFormat()).isSuccess(status:)) ?? false
     }
 
-    /// Sends one delivery now, outside the claim loop ("Send a test", a resend, a recovery), records
-    /// the attempt before returning it, and never schedules a retry: a failure becomes `failure`
-    /// (`failed`, or a pending delivery's old place in its schedule). The delivery must already be
-    /// leased to `delivery.leaseOwner`, so no claim sends it too.
-    public func sendNow(_ delivery: ClaimedDelivery, failure: DeliveryOutcome = .failed) async throws -> Attempt {
+    /// How long a send a client waits for ("Send a test", a resend) may wait for its slot.
+    public var sendSlotWait: Duration { configuration.sendSlotWait }
+
+    /// Takes an in-flight slot for a send outside the claim loop ("Send a test", a resend, a
+    /// recovery), counted like the loop's own sends against `maxInFlight` and the webhook's and
+    /// application's bounds. Waits for one at most `wait` (nil: until cancelled), then throws
+    /// `DispatcherBusyError`; `CancellationError` when cancelled. Take the slot before leasing the
+    /// delivery, so a refused send changes nothing.
+    public func reserveSendSlot(webhookID: String, applicationID: String, waitingAtMost wait: Duration?) async throws -> SendSlot {
+        let id = slotRequestIDs.add(1, ordering: .relaxed).newValue
+        let mailbox = mailbox
+        let granted = await withTaskGroup(of: Void.self) { group -> Bool in
+            if let wait {
+                group.addTask { [self] in
+                    try? await Task.sleep(for: wait)
+                    withdrawSlotRequest(id)
+                }
+            }
+            let granted = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                    let refused = mailbox.state.withLock { inbox -> Bool in
+                        if inbox.isClosed || Task.isCancelled { return true }
+                        inbox.slotRequests.append(SlotRequest(id: id, webhookID: webhookID, applicationID: applicationID, continuation: continuation))
+                        return false
+                    }
+                    if refused { continuation.resume(returning: false) } else { wakeSignal.signal() }
+                }
+            } onCancel: {
+                withdrawSlotRequest(id)
+            }
+            group.cancelAll()
+            return granted
+        }
+        try Task.checkCancellation()
+        guard granted else {
+            throw DispatcherBusyError(webhookID: webhookID, waited: wait ?? .zero, limits: (
+                configuration.maxInFlightPerWebhook, configuration.maxInFlightPerApplication, configuration.maxInFlight))
+        }
+        let signal = wakeSignal
+        return SendSlot(webhookID: webhookID) {
+            mailbox.state.withLock { $0.finished.append(Finished(webhookID: webhookID, applicationID: applicationID)) }
+            signal.signal()
+        }
+    }
+
+    /// Takes a waiting slot request back (its deadline passed, or its task was cancelled).
+    private func withdrawSlotRequest(_ id: Int) {
+        let continuation = mailbox.state.withLock { inbox -> CheckedContinuation<Bool, Never>? in
+            guard let index = inbox.slotRequests.firstIndex(where: { $0.id == id }) else { return nil }
+            return inbox.slotRequests.remove(at: index).continuation
+        }
+        continuation?.resume(returning: false)
+    }
+
+    /// Sends one delivery now, outside the claim loop ("Send a test", a resend, a recovery), in the
+    /// slot taken for it (given back when this returns), records the attempt before returning it,
+    /// and never schedules a retry: a failure becomes `failure` (`failed`, or a pending delivery's
+    /// old place in its schedule). The delivery must already be leased to `delivery.leaseOwner`, so
+    /// no claim sends it too.
+    public func sendNow(_ delivery: ClaimedDelivery, slot: SendSlot, failure: DeliveryOutcome = .failed) async throws -> Attempt {
+        defer { slot.release() }
         let format = formats[delivery.webhook.format] ?? StandardWebhooksFormat()
         let now = clock.now()
         let keys = delivery.webhook.validSecrets(at: now).map { SigningKey($0, key: format.signingKey(for: $0)) }
@@ -364,6 +525,37 @@ public final class Dispatcher: Service {
                 durationMicroseconds: result.durationMicroseconds, status: result.status, responseExcerpt: result.excerpt,
                 errorKind: result.errorKind, errorMessage: result.errorMessage, requestHeaders: RecordedHeaders.json(headers, customFrom: customFrom)),
             leaseOwner: delivery.leaseOwner, webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410)
+    }
+}
+
+/// An in-flight slot held by a send outside the claim loop; given back once, by `release()` or when it goes away.
+public final class SendSlot: Sendable {
+    public let webhookID: String
+    private let giveBack: @Sendable () -> Void
+    private let isReleased = Atomic<Bool>(false)
+
+    fileprivate init(webhookID: String, giveBack: @escaping @Sendable () -> Void) {
+        self.webhookID = webhookID
+        self.giveBack = giveBack
+    }
+
+    public func release() {
+        if !isReleased.exchange(true, ordering: .acquiringAndReleasing) { giveBack() }
+    }
+
+    deinit { release() }
+}
+
+/// A send outside the claim loop found no free in-flight slot within its wait.
+public struct DispatcherBusyError: Error, CustomStringConvertible {
+    public var webhookID: String
+    public var waited: Duration
+    /// The bounds: per webhook, per application, overall.
+    public var limits: (webhook: Int, application: Int, overall: Int)
+
+    public var description: String {
+        "webhook \(webhookID) had no free in-flight slot for \(waited) (at most \(limits.webhook) requests in flight per webhook, "
+            + "\(limits.application) per application, \(limits.overall) overall)"
     }
 }
 

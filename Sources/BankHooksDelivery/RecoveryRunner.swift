@@ -2,30 +2,45 @@ import BankHooksCore
 import BankHooksStorage
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Runs recovery jobs: re-sends each failed delivery a job covers, one new attempt each, through
-/// the dispatcher (signed, recorded, within the webhook's rate limit), a page at a time. Running
-/// jobs take turns page by page, so a long job (a slow rate limit) cannot hold up the others.
-/// Progress is written after every page, so a restarted process resumes where it stopped. Woken
-/// when a job is created; otherwise it sleeps.
+/// the dispatcher (signed, recorded, within the webhook's rate limit and in-flight bounds), a page
+/// at a time. Each running job is its own child task, so a job that waits (a slow receiver, a
+/// 0.01/s rate limit) never holds up another; at most `maxJobs` run at once, and at most
+/// `maxJobsPerApplication` of one application, so one tenant's many jobs cannot keep the others'
+/// waiting. Progress is written after every page, so a restarted process resumes where it stopped;
+/// a delivery attempted since the job was created (by the job itself in a page cut short, or by a
+/// resend) is not its work any more, so nothing is re-sent twice. Woken when a job is created or
+/// one finishes; otherwise it sleeps.
 public final class RecoveryRunner: Service {
     /// Deliveries read and sent per page.
     let pageSize: Int
     /// Sends in flight at once for one job.
     let concurrency: Int
+    /// Jobs running at once, overall and per application.
+    let maxJobs: Int
+    let maxJobsPerApplication: Int
     let store: any Store
     let dispatcher: Dispatcher
     let clock: any WallClock
     let logger: Logger
     private let signal = Signal()
+    /// Jobs being run by a child task: job id → application id.
+    private let active = Mutex<[String: String]>([:])
 
-    public init(store: any Store, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, pageSize: Int = 50, concurrency: Int = 4) {
+    public init(
+        store: any Store, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, pageSize: Int = 50, concurrency: Int = 4,
+        maxJobs: Int = 32, maxJobsPerApplication: Int = 2
+    ) {
         self.store = store
         self.dispatcher = dispatcher
         self.clock = clock
         self.logger = logger
         self.pageSize = pageSize
         self.concurrency = concurrency
+        self.maxJobs = max(1, maxJobs)
+        self.maxJobsPerApplication = max(1, maxJobsPerApplication)
     }
 
     /// Tells the runner a job was created.
@@ -33,29 +48,64 @@ public final class RecoveryRunner: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    // One page of every running job per round, until none is left.
-                    var jobs = try await self.store.runningRecoveries()
-                    while !jobs.isEmpty {
-                        for job in jobs { try await self.runPage(of: job) }
-                        jobs = try await self.store.runningRecoveries()
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    do {
+                        // Oldest first: each job that is not running yet starts while the bounds allow.
+                        for job in try await self.store.runningRecoveries() where self.claim(job) {
+                            group.addTask {
+                                await self.runJob(job)
+                                _ = self.active.withLock { $0.removeValue(forKey: job.id) }
+                                self.signal.signal()
+                            }
+                        }
+                    } catch {
+                        if Task.isCancelled { break }
+                        self.logger.error("reading recovery jobs failed; retrying in 5 s", metadata: ["error": "\(error)"])
+                        try? await self.clock.sleep(until: self.clock.now().adding(.seconds(5)))
+                        continue
                     }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    if Task.isCancelled { return }
-                    self.logger.error("recovery failed; retrying in 5 s", metadata: ["error": "\(error)"])
-                    try? await self.clock.sleep(until: self.clock.now().adding(.seconds(5)))
-                    continue
+                    await self.signal.wait()
                 }
-                await self.signal.wait()
+                group.cancelAll()
             }
         }
     }
 
-    /// Sends one page of a job, or completes it when nothing is left.
-    func runPage(of start: Recovery) async throws {
+    /// Marks a job as run by this process if it is not yet and the bounds allow.
+    private func claim(_ job: Recovery) -> Bool {
+        active.withLock { active in
+            guard active[job.id] == nil, active.count < maxJobs,
+                  active.values.lazy.filter({ $0 == job.applicationID }).count < maxJobsPerApplication else { return false }
+            active[job.id] = job.applicationID
+            return true
+        }
+    }
+
+    /// Runs one job page by page until it completes. A failed page is tried again after 5 s from
+    /// the progress last written.
+    func runJob(_ start: Recovery) async {
+        var job = start
+        while job.state == .running, !Task.isCancelled {
+            do {
+                job = try await runPage(of: job)
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("recovery page failed; retrying in 5 s", metadata: ["recovery.id": "\(job.id)", "error": "\(error)"])
+                try? await clock.sleep(until: clock.now().adding(.seconds(5)))
+                do {
+                    guard let stored = try await store.recovery(id: job.id, applicationID: job.applicationID) else { return }
+                    job = stored
+                } catch {
+                    continue
+                }
+            }
+        }
+    }
+
+    /// Sends one page of a job, or completes it when nothing is left; returns the job's new progress.
+    @discardableResult
+    func runPage(of start: Recovery) async throws -> Recovery {
         var job = start
         try Task.checkCancellation()
         let ids = try await store.nextRecoveryDeliveries(job, limit: pageSize)
@@ -67,7 +117,7 @@ public final class RecoveryRunner: Service {
                 "recovery.id": "\(job.id)", "webhook.id": "\(job.webhookID)", "recovery.succeeded": "\(job.succeeded)",
                 "recovery.failed": "\(job.failed)",
             ])
-            return
+            return job
         }
         // Read once per page: a disabled webhook's deliveries fail at once, without waiting for tokens.
         let webhook = try await store.webhook(id: job.webhookID, applicationID: job.applicationID)
@@ -90,27 +140,31 @@ public final class RecoveryRunner: Service {
         } else {
             failed = ids.count
         }
-        job.cursor = ids.last!
+        job.cursor = ids.last ?? job.cursor
         job.processed += ids.count
         job.succeeded += succeeded
         job.failed += failed
         try await store.updateRecovery(job)
+        return job
     }
 
-    /// One new attempt of one failed delivery: true when it succeeded, nil when it is no longer
-    /// failed (a resend got to it first). One that cannot be sent now (its webhook was disabled,
-    /// or it is being sent) counts as failed.
+    /// One new attempt of one failed delivery: true when it succeeded, nil when it is no longer the
+    /// job's work (no longer failed, or attempted since the job was created: a resend got to it
+    /// first, or this job did in a page cut short). One that cannot be sent now (its webhook was
+    /// disabled, or it is being sent) counts as failed.
     private func resend(_ deliveryID: Int64, of job: Recovery, rateLimit: Double?) async throws -> Bool? {
         // The token first, then the lease: a lease never runs out while its send waits its turn.
         try await dispatcher.awaitRateLimit(webhookID: job.webhookID, rate: rateLimit)
+        // Then an in-flight slot, like every send: recovery cannot exceed the webhook's or application's bound.
+        let slot = try await dispatcher.reserveSendSlot(webhookID: job.webhookID, applicationID: job.applicationID, waitingAtMost: nil)
         let now = clock.now()
         let owner = "recovery/\(job.id)/\(deliveryID)"
         do {
             guard let (delivery, _) = try await store.leaseForSend(
                 deliveryID: deliveryID, applicationID: job.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now,
-                expecting: .failed)
+                expecting: .failed, attemptedBefore: job.createdAt)
             else { return nil }
-            let attempt = try await dispatcher.sendNow(delivery, failure: .failed)
+            let attempt = try await dispatcher.sendNow(delivery, slot: slot, failure: .failed)
             return dispatcher.succeeded(attempt, format: delivery.webhook.format)
         } catch let error as StoreError {
             if error.code == .stateChanged { return nil }

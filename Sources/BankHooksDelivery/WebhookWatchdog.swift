@@ -24,10 +24,16 @@ public final class WebhookWatchdog: Service {
     let clock: any WallClock
     let configuration: Configuration
     let logger: Logger
+    /// Told of each webhook it disabled, after the disable is committed (the dispatcher drops what it queued for it).
+    let onDisable: @Sendable (String) -> Void
     private let wakeSignal = Signal()
     private let isStopping = Atomic<Bool>(false)
 
-    public init(store: any Store, publisher: Publisher, clock: any WallClock, configuration: Configuration = .init(), logger: Logger) {
+    public init(
+        store: any Store, publisher: Publisher, clock: any WallClock, configuration: Configuration = .init(), logger: Logger,
+        onDisable: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.onDisable = onDisable
         self.store = store
         self.publisher = publisher
         self.clock = clock
@@ -63,8 +69,9 @@ public final class WebhookWatchdog: Service {
     public func sweep() async {
         let now = clock.now()
         do {
-            let count = try await store.disableFailingWebhooks(failingSince: now.adding(.zero - configuration.autoDisableAfter), now: now)
-            if count > 0 { logger.notice("disabled webhooks failing without a success", metadata: ["count": "\(count)"]) }
+            let disabled = try await store.disableFailingWebhooks(failingSince: now.adding(.zero - configuration.autoDisableAfter), now: now)
+            if !disabled.isEmpty { logger.notice("disabled webhooks failing without a success", metadata: ["count": "\(disabled.count)"]) }
+            for id in disabled { onDisable(id) }
             for disabled in try await store.unannouncedDisabledWebhooks() {
                 try await announce(disabled)
             }

@@ -93,7 +93,8 @@ public func buildComponents(
         store: store, publisher: publisher, dispatcher: dispatcher, recoveries: recoveries, clock: clock, maxBodySize: configuration.maxBodySize,
         rateLimiter: RateLimiter(key: configuration.keyRateLimit, application: configuration.applicationRateLimit), quotas: configuration.quotas
     ) { dispatcher.wake() }
-    let watchdog = WebhookWatchdog(store: store, publisher: publisher, clock: clock, configuration: configuration.watchdog, logger: logger)
+    let watchdog = WebhookWatchdog(
+        store: store, publisher: publisher, clock: clock, configuration: configuration.watchdog, logger: logger, onDisable: dispatcher.webhookChanged)
     return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries, router: router)
 }
 

@@ -138,18 +138,28 @@ struct DeliveryLogController {
     @Sendable func resend(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.senders, to: "resend deliveries")
         let id = try Self.integerID(context)
+        guard let target = try await store.delivery(id: id, applicationID: principal.applicationID) else {
+            throw Problem.notFound("delivery \(id)", field: "path:id")
+        }
+        // The in-flight slot first (a 429 when the webhook stays full), then the lease: a refused resend changes nothing.
+        let slot = try await dispatcher.reserveClientSlot(webhookID: target.webhookID, applicationID: principal.applicationID)
         let now = clock.now()
         let owner = "resend/" + Identifier.make("r", at: now)
         let leased: (delivery: ClaimedDelivery, previous: DeliveryState)?
         do {
             leased = try await store.leaseForSend(
-                deliveryID: id, applicationID: principal.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now, expecting: nil)
+                deliveryID: id, applicationID: principal.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now,
+                expecting: nil, attemptedBefore: nil)
         } catch let error as StoreError where error.code == .conflict {
+            slot.release()
             throw Problem(.conflict, "delivery-busy", title: "The delivery cannot be sent now", detail: error.message, field: "path:id")
         }
-        guard let (delivery, previous) = leased else { throw Problem.notFound("delivery \(id)", field: "path:id") }
+        guard let (delivery, previous) = leased else {
+            slot.release()
+            throw Problem.notFound("delivery \(id)", field: "path:id")
+        }
         let failure: DeliveryOutcome = previous == .pending ? .retry(at: delivery.dueAt) : .failed
-        let attempt = try await dispatcher.sendNow(delivery, failure: failure)
+        let attempt = try await dispatcher.sendNow(delivery, slot: slot, failure: failure)
         // A pending delivery that failed again is due at its old (perhaps past) time.
         if previous == .pending { dispatcher.wake() }
         let view = SendResultView(
@@ -194,6 +204,8 @@ struct DeliveryLogController {
 
     /// Starts re-sending every failed delivery of the webhook created in `[since, until)`, in the
     /// background: one new attempt each. Answers 202 with the job; `GET /v1/recoveries/{id}` shows progress.
+    /// While a recovery of the webhook is running, no second one starts: the answer is 200 with the
+    /// running job (whatever window it covers), so a repeated request never sends anything twice.
     @Sendable func recover(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(WebhooksController.managers, to: "recover deliveries")
         let id = try context.pathParameter("id")
@@ -202,13 +214,13 @@ struct DeliveryLogController {
             throw Problem.invalidField("/until", "`until` must be after `since`")
         }
         let now = clock.now()
-        guard let job = try await store.createRecovery(Recovery(
+        guard let (job, created) = try await store.createRecovery(Recovery(
             id: Identifier.make("rcv", at: now), applicationID: principal.applicationID, webhookID: id, since: body.since,
             until: body.until, createdAt: now)) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
-        recoveries.wake()
-        var response = try Response.json(RecoveryView(job), status: .accepted, context: context)
+        if created { recoveries.wake() }
+        var response = try Response.json(RecoveryView(job), status: created ? .accepted : .ok, context: context)
         response.headers[.location] = "/v1/recoveries/\(job.id)"
         return response
     }
@@ -220,6 +232,22 @@ struct DeliveryLogController {
             throw Problem.notFound("recovery \(id)", field: "path:id")
         }
         return try Response.json(RecoveryView(job), status: .ok, context: context)
+    }
+}
+
+extension Dispatcher {
+    /// An in-flight slot for a send a client waits for ("Send a test", a resend), counted against the
+    /// same bounds as every delivery. When the webhook (or its application, or the whole dispatcher)
+    /// stays full for the wait, a 429 problem with `Retry-After`: a flood of tests or resends cannot
+    /// open more connections to a receiver than its bound.
+    func reserveClientSlot(webhookID: String, applicationID: String) async throws -> SendSlot {
+        do {
+            return try await reserveSendSlot(webhookID: webhookID, applicationID: applicationID, waitingAtMost: sendSlotWait)
+        } catch let error as DispatcherBusyError {
+            var problem = Problem(.tooManyRequests, "webhook-busy", title: "The webhook has no free in-flight slot", detail: "\(error); try again shortly")
+            problem.headers[.retryAfter] = "1"
+            throw problem
+        }
     }
 }
 

@@ -202,6 +202,8 @@ struct WebhooksController {
         guard let webhook = try await store.updateWebhook(id: id, applicationID: principal.applicationID, change, now: clock.now()) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
+        // Deliveries already claimed or queued in memory take the change at once (limit, enabled, URL, headers...).
+        dispatcher.webhookChanged(id: webhook.id)
         if body.enabled == true { wake() }
         if webhook.format == "okra", let url = body.url, url != current.url {
             // The change is committed; a failed acknowledgement must not turn it into an error.
@@ -239,6 +241,7 @@ struct WebhooksController {
             previousValidUntil: now.adding(Self.rotationGracePeriod), now: now) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
+        dispatcher.webhookChanged(id: webhook.id)
         return try Response.json(WebhookView(webhook, showingSecret: true, now: now), status: .ok, context: context)
     }
 
@@ -256,6 +259,8 @@ struct WebhooksController {
             throw Problem(.conflict, "webhook-disabled", title: "The webhook is disabled",
                           detail: "enable it (PATCH {\"enabled\": true}) before sending a test", field: "path:id")
         }
+        // An in-flight slot before anything is published: a test counts against the webhook's bounds (429 when it stays full).
+        let slot = try await dispatcher.reserveClientSlot(webhookID: webhook.id, applicationID: webhook.applicationID)
         let format = formats[webhook.format] ?? StandardWebhooksFormat()
         let now = clock.now()
         let data = format.testEventData(webhookID: webhook.id)
@@ -269,7 +274,7 @@ struct WebhooksController {
         }
         let attempt = try await dispatcher.sendNow(ClaimedDelivery(
             id: deliveryID, leaseOwner: lease.owner, attemptsMade: 0, dueAt: now, eventKey: 0, event: event,
-            webhook: ClaimedWebhook(webhook)))
+            webhook: ClaimedWebhook(webhook)), slot: slot)
         let result = SendResultView(attempt, eventID: event.id, type: event.type, succeeded: dispatcher.succeeded(attempt, format: webhook.format))
         return try Response.json(result, status: .ok, context: context)
     }
@@ -306,6 +311,7 @@ struct WebhooksController {
                 id: existing.id, applicationID: principal.applicationID, WebhookChange(url: body.url, isEnabled: true), now: now) else {
                 throw Problem.notFound("callback URL")
             }
+            dispatcher.webhookChanged(id: webhook.id)
             return try Response.json(WebhookView(webhook, now: now), status: .ok, context: context)
         }
         let webhook = Webhook(
@@ -322,6 +328,7 @@ struct WebhooksController {
               try await store.deleteWebhook(id: webhook.id, applicationID: principal.applicationID) else {
             throw Problem.notFound("callback URL")
         }
+        dispatcher.webhookChanged(id: webhook.id)
         return Response(status: .noContent)
     }
 
@@ -420,6 +427,7 @@ struct WebhooksController {
         guard try await store.deleteWebhook(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
         }
+        dispatcher.webhookChanged(id: id)
         return Response(status: .noContent)
     }
 }

@@ -109,11 +109,12 @@ extension SQLiteStore {
     // MARK: Sends outside the claim loop
 
     public func leaseForSend(
-        deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp, expecting: DeliveryState?
+        deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp, expecting: DeliveryState?,
+        attemptedBefore: Timestamp?
     ) async throws -> (delivery: ClaimedDelivery, previous: DeliveryState)? {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT \(Self.claimColumns), d.lease_owner, w.is_enabled
+                SELECT \(Self.claimColumns), d.lease_owner, d.last_attempt_at, w.is_enabled
                 FROM deliveries d JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.id = d.webhook_id
                 WHERE d.id = ? AND d.application_id = ?
                 """, arguments: [deliveryID, applicationID]) else { return nil }
@@ -129,6 +130,10 @@ extension SQLiteStore {
             if let expecting, Self.deliveryState(code: code) != expecting {
                 throw StoreError(.stateChanged, "delivery \(deliveryID) is no longer \(expecting.rawValue)")
             }
+            let lastAttempt: Int64? = row["last_attempt_at"]
+            if let attemptedBefore, let lastAttempt, lastAttempt >= attemptedBefore.milliseconds {
+                throw StoreError(.stateChanged, "delivery \(deliveryID) was attempted again meanwhile")
+            }
             guard var delivery = claimedDelivery(from: row, owner: owner) else {
                 throw StoreError(.invalidValue, "the webhook's secret cannot be opened with this master key")
             }
@@ -142,15 +147,22 @@ extension SQLiteStore {
 
     // MARK: Recovery jobs
 
-    public func createRecovery(_ recovery: Recovery) async throws -> Recovery? {
+    public func createRecovery(_ recovery: Recovery) async throws -> (recovery: Recovery, created: Bool)? {
         try await pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE id = ? AND application_id = ?",
                                     arguments: [recovery.webhookID, recovery.applicationID]) != nil else { return nil }
+            // One running job per webhook (the unique index `recoveries_one_running` says so too).
+            if let running = try Row.fetchOne(db, sql: "SELECT * FROM recoveries WHERE webhook_id = ? AND state = 'running'",
+                                              arguments: [recovery.webhookID]) {
+                return (Self.recovery(from: running), false)
+            }
             var job = recovery
-            let row = try Row.fetchOne(db, sql: """
+            // Strictly before the job: an attempt made in the job's own millisecond (by the job) is not its work.
+            guard let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(*) AS total, COALESCE(MAX(id), 0) AS last FROM deliveries INDEXED BY deliveries_webhook
-                WHERE webhook_id = ? AND state = 2 AND created_at >= ? AND created_at < ? AND last_attempt_at <= ?
-                """, arguments: [job.webhookID, job.since.milliseconds, job.until?.milliseconds ?? Int64.max, job.createdAt.milliseconds])!
+                WHERE webhook_id = ? AND state = 2 AND created_at >= ? AND created_at < ? AND last_attempt_at < ?
+                """, arguments: [job.webhookID, job.since.milliseconds, job.until?.milliseconds ?? Int64.max, job.createdAt.milliseconds])
+            else { return nil }
             job.total = row["total"]
             job.lastDeliveryID = row["last"]
             if job.total == 0 {
@@ -165,7 +177,7 @@ extension SQLiteStore {
                     job.id, job.applicationID, job.webhookID, job.since.milliseconds, job.until?.milliseconds, job.state.rawValue,
                     job.lastDeliveryID, job.total, job.createdAt.milliseconds, job.finishedAt?.milliseconds,
                 ])
-            return job
+            return (job, true)
         }
     }
 
@@ -187,7 +199,7 @@ extension SQLiteStore {
             try Int64.fetchAll(db, sql: """
                 SELECT id FROM deliveries INDEXED BY deliveries_webhook
                 WHERE webhook_id = ? AND state = 2 AND id > ? AND id <= ? AND created_at >= ? AND created_at < ?
-                  AND last_attempt_at <= ?
+                  AND last_attempt_at < ?
                 ORDER BY id LIMIT ?
                 """, arguments: [
                     recovery.webhookID, recovery.cursor, recovery.lastDeliveryID, recovery.since.milliseconds,

@@ -163,6 +163,17 @@ extension SQLiteStore {
                 CREATE INDEX recoveries_running ON recoveries(created_at) WHERE state = 'running';
                 """)
         }
+        migrator.registerMigration("v8-one-running-recovery") { db in
+            try db.execute(sql: """
+                -- At most one running recovery per webhook. Of several already running, the oldest goes on and
+                -- the newer ones are completed as they stand (a new request may start one when it is done).
+                UPDATE recoveries SET state = 'completed', finished_at = created_at
+                WHERE state = 'running' AND EXISTS (
+                    SELECT 1 FROM recoveries older WHERE older.webhook_id = recoveries.webhook_id AND older.state = 'running'
+                      AND (older.created_at < recoveries.created_at OR (older.created_at = recoveries.created_at AND older.id < recoveries.id)));
+                CREATE UNIQUE INDEX recoveries_one_running ON recoveries(webhook_id) WHERE state = 'running';
+                """)
+        }
         return migrator
     }
 }

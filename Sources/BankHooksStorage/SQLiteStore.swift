@@ -455,25 +455,32 @@ public final class SQLiteStore: Store {
 
     // MARK: Dispatch
 
-    public func claimDue(owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>) async throws -> [ClaimedDelivery] {
+    public func claimDue(
+        owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>, excludingApplications: Set<String>
+    ) async throws -> [ClaimedDelivery] {
         // How far into the due index one claim looks before asking webhook by webhook.
         let window = max(limit * 10, 1000)
         let busy = Self.jsonArray(excludingWebhooks)
+        let busyApplications = Self.jsonArray(excludingApplications)
         return try await pool.write { db in
             var ids: [Int64] = []
-            if excludingWebhooks.isEmpty {
+            if excludingWebhooks.isEmpty && excludingApplications.isEmpty {
                 // Nothing is busy: the earliest due deliveries, straight from the due index.
                 let scan = try db.cachedStatement(
                     sql: "SELECT id FROM deliveries WHERE state = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
                 ids = try Int64.fetchAll(scan, arguments: [now.milliseconds, limit])
             } else {
-                // 1. The earliest due deliveries of webhooks that are not busy, within a bounded window.
-                let scan = try db.cachedStatement(sql: """
-                    SELECT id, webhook_id IN (SELECT value FROM json_each(?)) FROM deliveries
-                    WHERE state = 0 AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
+                // 1. The earliest due deliveries of webhooks and applications that are not busy, within a bounded window
+                //    (the statement without the application test when none is busy: ?2 is then bound but unused).
+                let scan = try db.cachedStatement(sql: excludingApplications.isEmpty ? """
+                    SELECT id, webhook_id IN (SELECT value FROM json_each(?1))
+                    FROM deliveries WHERE state = 0 AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?4
+                    """ : """
+                    SELECT id, webhook_id IN (SELECT value FROM json_each(?1)) OR application_id IN (SELECT value FROM json_each(?2))
+                    FROM deliveries WHERE state = 0 AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?4
                     """)
                 var scanned = 0
-                let cursor = try Row.fetchCursor(scan, arguments: [busy, now.milliseconds, window])
+                let cursor = try Row.fetchCursor(scan, arguments: [busy, busyApplications, now.milliseconds, window])
                 while let row = try cursor.next() {
                     scanned += 1
                     if !(row[1] as Bool) {
@@ -488,7 +495,9 @@ public final class SQLiteStore: Store {
                         SELECT id FROM deliveries INDEXED BY deliveries_webhook_due
                         WHERE state = 0 AND webhook_id = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
                         """)
-                    let candidates = try String.fetchAll(db, sql: "SELECT id FROM webhooks WHERE is_enabled = 1")
+                    let candidates = try String.fetchAll(db, sql: """
+                        SELECT id FROM webhooks WHERE is_enabled = 1 AND application_id NOT IN (SELECT value FROM json_each(?))
+                        """, arguments: [busyApplications])
                         .filter { !excludingWebhooks.contains($0) }.shuffled()
                     for webhookID in candidates where ids.count < limit {
                         ids += try Int64.fetchAll(probe, arguments: [webhookID, now.milliseconds, limit - ids.count])
@@ -523,7 +532,7 @@ public final class SQLiteStore: Store {
 
     /// The claim query's columns (deliveries d, events e, webhooks w) for a send.
     static let claimColumns = """
-        d.id, d.attempts, d.next_attempt_at, d.state, e.seq, e.id AS event_id, e.type, e.timestamp, e.data, e.timestamp_text,
+        d.id, d.application_id, d.attempts, d.next_attempt_at, d.state, e.seq, e.id AS event_id, e.type, e.timestamp, e.data, e.timestamp_text,
         w.id AS webhook_id, w.url, w.format, w.secret, w.previous_secret, w.previous_secret_expires_at, w.bearer_token,
         w.headers, w.retry_schedule, w.rate_limit
         """
@@ -541,7 +550,7 @@ public final class SQLiteStore: Store {
                 id: row["event_id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]),
                 timestampText: row["timestamp_text"], data: Array(data)),
             webhook: ClaimedWebhook(
-                id: row["webhook_id"], url: row["url"], format: row["format"], secret: secret,
+                id: row["webhook_id"], applicationID: row["application_id"], url: row["url"], format: row["format"], secret: secret,
                 previousSecret: unseal(previousText).flatMap(WebhookSecret.init),
                 previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)), bearerToken: unseal(row["bearer_token"]),
                 settings: settings(from: row)))
@@ -565,8 +574,12 @@ public final class SQLiteStore: Store {
                     attempts = ?2, next_attempt_at = ?3, lease_owner = NULL, last_attempt_at = ?4, last_status = ?5
                 WHERE id = ?6 AND lease_owner = ?7
                 """)
-            let release = try db.cachedStatement(
-                sql: "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ? WHERE id = ? AND lease_owner = ? AND state = 0")
+            // A delivery given back after its webhook was disabled is held (4), not pending.
+            let release = try db.cachedStatement(sql: """
+                UPDATE deliveries SET lease_owner = NULL, next_attempt_at = ?1,
+                    state = CASE WHEN (SELECT is_enabled FROM webhooks WHERE id = deliveries.webhook_id) = 0 THEN 4 ELSE 0 END
+                WHERE id = ?2 AND lease_owner = ?3 AND state = 0
+                """)
             // A webhook's failing streak: when its first failure since its last success happened.
             let succeeded = try db.cachedStatement(sql: "UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL")
             let failed = try db.cachedStatement(sql: "UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
@@ -621,13 +634,13 @@ public final class SQLiteStore: Store {
             arguments: [webhookID, now.milliseconds])
     }
 
-    public func disableFailingWebhooks(failingSince cutoff: Timestamp, now: Timestamp) async throws -> Int {
+    public func disableFailingWebhooks(failingSince cutoff: Timestamp, now: Timestamp) async throws -> [String] {
         try await pool.write { db in
             let ids = try String.fetchAll(db, sql: """
                 SELECT id FROM webhooks WHERE is_enabled = 1 AND failing_since IS NOT NULL AND failing_since <= ?
                 """, arguments: [cutoff.milliseconds])
             for id in ids { try Self.disable(webhookID: id, reason: "failing", now: now, db: db) }
-            return ids.count
+            return ids
         }
     }
 

@@ -160,6 +160,8 @@ public struct PublishResult: Hashable, Sendable {
 /// The webhook fields a send needs, read with the claim.
 public struct ClaimedWebhook: Hashable, Sendable {
     public var id: String
+    /// The application it belongs to (for the per-application in-flight bound).
+    public var applicationID: String
     public var url: String
     public var format: String
     public var secret: WebhookSecret
@@ -169,9 +171,10 @@ public struct ClaimedWebhook: Hashable, Sendable {
     public var settings: DeliverySettings
 
     public init(
-        id: String, url: String, format: String, secret: WebhookSecret, previousSecret: WebhookSecret?, previousSecretExpiresAt: Timestamp?,
-        bearerToken: String? = nil, settings: DeliverySettings = DeliverySettings()
+        id: String, applicationID: String, url: String, format: String, secret: WebhookSecret, previousSecret: WebhookSecret?,
+        previousSecretExpiresAt: Timestamp?, bearerToken: String? = nil, settings: DeliverySettings = DeliverySettings()
     ) {
+        self.applicationID = applicationID
         self.settings = settings
         self.bearerToken = bearerToken
         self.id = id
@@ -185,7 +188,8 @@ public struct ClaimedWebhook: Hashable, Sendable {
     /// The fields of a stored webhook a send needs.
     public init(_ webhook: Webhook) {
         self.init(
-            id: webhook.id, url: webhook.url, format: webhook.format, secret: webhook.secret, previousSecret: webhook.previousSecret,
+            id: webhook.id, applicationID: webhook.applicationID, url: webhook.url, format: webhook.format, secret: webhook.secret,
+            previousSecret: webhook.previousSecret,
             previousSecretExpiresAt: webhook.previousSecretExpiresAt, bearerToken: webhook.bearerToken, settings: webhook.settings)
     }
 
@@ -371,7 +375,11 @@ public protocol Store: Sendable {
     /// the webhooks in `excludingWebhooks`. A delivery whose lease has expired is due. `owner` is
     /// this claim's lease token, unique per claim (`<process>/<sequence>`), so a late record from
     /// an expired claim cannot touch a newer one, even in the same process.
-    func claimDue(owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>) async throws -> [ClaimedDelivery]
+    /// Deliveries of the applications in `excludingApplications` are skipped too (they are at their
+    /// in-flight bound), so their backlog neither fills the batch nor hides other applications' work.
+    func claimDue(
+        owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>, excludingApplications: Set<String>
+    ) async throws -> [ClaimedDelivery]
     /// Records attempts and their deliveries' new state, all in one transaction. A record for a
     /// delivery no longer leased to its claim keeps its attempt but leaves the delivery alone; a
     /// record for a delivery deleted meanwhile (its webhook was deleted) is dropped.
@@ -379,8 +387,8 @@ public protocol Store: Sendable {
     @discardableResult
     func record(_ records: [AttemptRecord], releasing: [ReleasedDelivery], now: Timestamp) async throws -> [Int64?]
     /// Disables every enabled webhook whose deliveries have failed without a success since
-    /// `failingSince` or earlier (reason `failing`), holding their pending deliveries; returns how many.
-    func disableFailingWebhooks(failingSince: Timestamp, now: Timestamp) async throws -> Int
+    /// `failingSince` or earlier (reason `failing`), holding their pending deliveries; returns their ids.
+    func disableFailingWebhooks(failingSince: Timestamp, now: Timestamp) async throws -> [String]
     /// Webhooks BankHooks disabled (failing, gone) whose `webhook.disabled` event is not yet published.
     func unannouncedDisabledWebhooks() async throws -> [DisabledWebhook]
     /// Records that the disable of `disabledAt` was announced.
@@ -412,13 +420,17 @@ public protocol Store: Sendable {
     // MARK: Recovery
 
     /// Leases one delivery for a send now (resend, recovery), whatever its state, and returns it with
-    /// the state it had. `conflict` when its webhook is disabled, another claim is sending it, or
-    /// (with `expecting`) it is no longer in that state.
+    /// the state it had. `conflict` when its webhook is disabled or another claim is sending it;
+    /// `stateChanged` when (with `expecting`) it is no longer in that state, or (with
+    /// `attemptedBefore`) it has been attempted at or after that time.
     func leaseForSend(
-        deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp, expecting: DeliveryState?
+        deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp, expecting: DeliveryState?,
+        attemptedBefore: Timestamp?
     ) async throws -> (delivery: ClaimedDelivery, previous: DeliveryState)?
-    /// Creates a recovery job for the webhook, counting what it covers; nil when there is no such webhook.
-    func createRecovery(_ recovery: Recovery) async throws -> Recovery?
+    /// Creates a recovery job for the webhook, counting what it covers (failed deliveries last
+    /// attempted before the job's `createdAt`); nil when there is no such webhook. At most one job
+    /// per webhook runs: while one does, that one is returned with `created` false and nothing is created.
+    func createRecovery(_ recovery: Recovery) async throws -> (recovery: Recovery, created: Bool)?
     func recovery(id: String, applicationID: String) async throws -> Recovery?
     /// Jobs still running, oldest first.
     func runningRecoveries() async throws -> [Recovery]
@@ -428,4 +440,11 @@ public protocol Store: Sendable {
     func updateRecovery(_ recovery: Recovery) async throws
     /// How many deliveries are in each state (for tests, health and the benchmark).
     func deliveryCounts() async throws -> [DeliveryState: Int]
+}
+
+extension Store {
+    /// A claim that skips only the given webhooks.
+    public func claimDue(owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>) async throws -> [ClaimedDelivery] {
+        try await claimDue(owner: owner, now: now, leaseUntil: leaseUntil, limit: limit, excludingWebhooks: excludingWebhooks, excludingApplications: [])
+    }
 }

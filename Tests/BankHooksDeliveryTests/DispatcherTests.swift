@@ -4,6 +4,7 @@ import BankHooksStorage
 import BankHooksTestSupport
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 /// A running dispatcher over a fresh SQLite store, with a manual clock.
@@ -29,13 +30,16 @@ struct Harness: Sendable {
     }
 
     /// Creates the application (once) and a webhook at `url`.
-    func addWebhook(_ id: String, url: String, eventTypes: [String]? = nil, settings: DeliverySettings = DeliverySettings()) async throws -> Webhook {
+    func addWebhook(
+        _ id: String, url: String, eventTypes: [String]? = nil, settings: DeliverySettings = DeliverySettings(), application: String = "app"
+    ) async throws -> Webhook {
         let now = clock.now()
-        if try await store.application(id: "app") == nil {
-            try await store.createApplication(Application(id: "app", name: "A", environment: .sandbox, createdAt: now, webhookLimit: 100))
+        if try await store.application(id: application) == nil {
+            try await store.createApplication(Application(id: application, name: application, environment: .sandbox, createdAt: now, webhookLimit: 100))
         }
         let webhook = Webhook(
-            id: id, applicationID: "app", url: url, eventTypes: eventTypes, secret: .generate(), createdAt: now, updatedAt: now, settings: settings)
+            id: id, applicationID: application, url: url, eventTypes: eventTypes, secret: .generate(), createdAt: now, updatedAt: now,
+            settings: settings)
         try await store.createWebhook(webhook)
         return webhook
     }
@@ -208,6 +212,41 @@ struct Harness: Sendable {
                     receiver.requests.filter { $0.path == "/other" }.count == 5
                 }
                 #expect(receiver.requests.filter { $0.path.hasPrefix("/slow") }.count <= 4, "one token each, then one per 10 s")
+            }
+        }
+    }
+
+    @Test func oneApplicationsSlowWebhooksCannotTakeEveryInFlightSlot() async throws {
+        let inFlightX = Atomic<Int>(0), mostX = Atomic<Int>(0)
+        try await TestReceiver.run(script: { request, _ in
+            guard request.path.hasPrefix("/x") else { return .init() }
+            // Application X's receivers are slow: each request holds its slot for 4 s.
+            let now = inFlightX.add(1, ordering: .relaxed).newValue
+            mostX.max(now, ordering: .relaxed)
+            try? await Task.sleep(for: .seconds(4))
+            inFlightX.subtract(1, ordering: .relaxed)
+            return .init()
+        }) { receiver in
+            let h = try Harness { $0.maxInFlight = 16; $0.maxInFlightPerApplication = 4 }
+            for i in 0..<3 {
+                _ = try await h.addWebhook("x\(i)", url: receiver.url("/x\(i)"), eventTypes: ["x"], application: "app_x")
+            }
+            _ = try await h.addWebhook("y", url: receiver.url("/y"), eventTypes: ["y"], application: "app_y")
+            // X's backlog (60 deliveries, more than every slot) is on disk before Y's, all due at once.
+            let now = h.clock.now()
+            _ = try await h.store.publish((0..<20).map {
+                PublishRequest(applicationID: "app_x", eventID: "x\($0)", idempotencyKey: nil, type: "x", timestamp: now, data: Array("{}".utf8))
+            }, now: now)
+            _ = try await h.store.publish((0..<5).map {
+                PublishRequest(applicationID: "app_y", eventID: "y\($0)", idempotencyKey: nil, type: "y", timestamp: now, data: Array("{}".utf8))
+            }, now: now)
+            try await h.run {
+                // Without a per-application bound X holds all 16 slots for 4 s and Y waits behind it.
+                try await eventually("application Y's deliveries are sent while X's receivers hold their slots", timeout: .seconds(3)) {
+                    receiver.requests.filter { $0.path == "/y" }.count == 5
+                }
+                #expect(receiver.requests.filter { $0.path.hasPrefix("/x") }.count == 4, "X has exactly its 4 slots in flight")
+                #expect(mostX.load(ordering: .relaxed) <= 4)
             }
         }
     }

@@ -304,4 +304,34 @@ import Testing
             }
         }
     }
+
+    @Test func aSecondRecoveryOfAWebhookWhileOneRunsReturnsTheRunningOne() async throws {
+        let f = try await APIFixture()
+        try await TestReceiver.run(script: { _, _ in .init(status: 500) }) { receiver in
+            try await f.test { client in
+                let api = Call(client: client, key: f.operatorKey)
+                let webhookID = try await api.webhook(#"{"url": "\#(receiver.url())", "retry_schedule": [1]}"#)
+                for _ in 0..<3 { try await api.publish() }
+                try await eventually("all failed after two attempts", timeout: .seconds(20)) {
+                    try await f.components.store.deliveryCounts()[.failed] == 3
+                }
+                // A rate limit keeps the job running: one resend now, the next one 100 s later.
+                #expect(try await api.callJSON(.patch, "/v1/webhooks/\(webhookID)", #"{"rate_limit": 0.01}"#).0 == 200)
+                let (accepted, job) = try await api.callJSON(.post, "/v1/webhooks/\(webhookID)/recover", #"{"since": "2020-01-01T00:00:00Z"}"#)
+                #expect(accepted == 202 && job["state"] as? String == "running", "\(job)")
+                let jobID = try #require(job["id"] as? String)
+                // Before: a second job started beside the first, over the same deliveries.
+                let (status, location, again) = try await client.execute(
+                    uri: "/v1/webhooks/\(webhookID)/recover", method: .post, headers: auth(f.operatorKey),
+                    body: ByteBuffer(string: #"{"since": "2021-01-01T00:00:00Z"}"#)
+                ) { response in
+                    (response.status.code, response.headers[.location],
+                     (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:])
+                }
+                #expect(status == 200 && again["id"] as? String == jobID && again["state"] as? String == "running", "\(again)")
+                #expect(location == "/v1/recoveries/\(jobID)")
+                #expect(try await f.components.store.runningRecoveries().map(\.id) == [jobID])
+            }
+        }
+    }
 }

@@ -277,4 +277,100 @@ struct Backend: CustomTestStringConvertible, Sendable {
         #expect(try await store.apiKey(id: "k1") == record)
         #expect(try await store.hasOperatorKey())
     }
+
+    // MARK: Fairness and recovery
+
+    @Test(arguments: Backend.all)
+    func claimSkipsExcludedApplicationsEvenBehindTheirBacklog(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend, webhooks: [("wh_a1", nil, true), ("wh_a2", nil, true)])
+        _ = dir
+        try await store.createWebhook(Webhook(
+            id: "wh_b", applicationID: "app_b", url: "http://127.0.0.1:9/b", secret: .generate(), createdAt: t0, updatedAt: t0))
+        // Application A's 1,500 deliveries (two webhooks) are due before B's 3.
+        _ = try await store.publish((0..<750).map { request("a\($0)") }, now: t0)
+        _ = try await store.publish((0..<3).map { request("b\($0)", app: "app_b") }, now: t0.adding(.seconds(1)))
+        let later = t0.adding(.seconds(2))
+        let claimed = try await store.claimDue(
+            owner: "p/1", now: later, leaseUntil: later.adding(.seconds(60)), limit: 50, excludingWebhooks: [], excludingApplications: ["app_a"])
+        #expect(claimed.count == 3 && claimed.allSatisfy { $0.webhook.id == "wh_b" && $0.webhook.applicationID == "app_b" })
+        let a = try await store.claimDue(owner: "p/2", now: later, leaseUntil: later.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        #expect(a.count == 10 && a.allSatisfy { $0.webhook.applicationID == "app_a" })
+    }
+
+    @Test(arguments: Backend.all)
+    func aDeliveryGivenBackAfterItsWebhookWasDisabledIsHeld(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        _ = try await store.publish([request("e1")], now: t0)
+        let claimed = try await store.claimDue(owner: "a/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: [])
+        _ = try await store.updateWebhook(id: "wh_1", applicationID: "app_a", WebhookChange(isEnabled: false), now: t0)
+        try await store.record([], releasing: [ReleasedDelivery(id: claimed[0].id, leaseOwner: "a/1", dueAt: claimed[0].dueAt)], now: t0)
+        #expect(try await store.nextDueTime() == nil, "held, not due")
+        #expect(try await store.claimDue(owner: "b/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: []).isEmpty)
+        // Enabling it again makes it due at once (before: a claim in between had leased it, unsendable).
+        _ = try await store.updateWebhook(id: "wh_1", applicationID: "app_a", WebhookChange(isEnabled: true), now: t0)
+        #expect(try await store.claimDue(owner: "c/1", now: t0, leaseUntil: t0.adding(.seconds(60)), limit: 10, excludingWebhooks: []).map(\.id) == [claimed[0].id])
+    }
+
+    /// Fails every pending delivery of `wh_1` with one attempt at `at`.
+    func failAll(_ store: any Store, at: Timestamp) async throws -> [Int64] {
+        let claimed = try await store.claimDue(owner: "f/1", now: at, leaseUntil: at.adding(.seconds(60)), limit: 100, excludingWebhooks: [])
+        try await store.record(claimed.map {
+            AttemptRecord(attempt: Attempt(deliveryID: $0.id, number: $0.attemptsMade + 1, startedAt: at, durationMicroseconds: 1, status: 500,
+                                           responseExcerpt: nil, errorKind: nil, errorMessage: nil),
+                          leaseOwner: $0.leaseOwner, webhookID: $0.webhook.id, outcome: .failed)
+        }, releasing: [], now: at)
+        return claimed.map(\.id)
+    }
+
+    func recovery(_ id: String, at: Timestamp) -> Recovery {
+        Recovery(id: id, applicationID: "app_a", webhookID: "wh_1", since: t0, until: nil, createdAt: at)
+    }
+
+    @Test(arguments: Backend.all)
+    func aWebhookHasAtMostOneRunningRecovery(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        _ = try await store.publish([request("e1"), request("e2")], now: t0)
+        _ = try await failAll(store, at: t0)
+        let first = try #require(try await store.createRecovery(recovery("rcv_1", at: t0.adding(.seconds(1)))))
+        #expect(first.created && first.recovery.total == 2 && first.recovery.state == .running)
+        let second = try #require(try await store.createRecovery(recovery("rcv_2", at: t0.adding(.seconds(2)))))
+        #expect(!second.created && second.recovery.id == "rcv_1", "the running one is returned")
+        #expect(try await store.recovery(id: "rcv_2", applicationID: "app_a") == nil, "and nothing is created")
+        #expect(try await store.runningRecoveries().map(\.id) == ["rcv_1"])
+        var done = first.recovery
+        done.state = .completed
+        done.finishedAt = t0.adding(.seconds(3))
+        try await store.updateRecovery(done)
+        let third = try #require(try await store.createRecovery(recovery("rcv_3", at: t0.adding(.seconds(4)))))
+        #expect(third.created && third.recovery.id == "rcv_3")
+    }
+
+    @Test(arguments: Backend.all)
+    func aRecoveryCoversOnlyDeliveriesAttemptedBeforeItWasCreated(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        _ = try await store.publish([request("e1"), request("e2")], now: t0)
+        let ids = try await failAll(store, at: t0)
+        let createdAt = t0.adding(.seconds(1))
+        let job = try #require(try await store.createRecovery(recovery("rcv", at: createdAt))).recovery
+        #expect(job.total == 2)
+        // The job resends the first in its own millisecond and it fails again; then a page is cut short (a restart).
+        let now = createdAt
+        let (delivery, _) = try #require(try await store.leaseForSend(
+            deliveryID: ids[0], applicationID: "app_a", owner: "recovery/rcv/1", until: now.adding(.seconds(120)), now: now,
+            expecting: .failed, attemptedBefore: createdAt))
+        try await store.record([AttemptRecord(
+            attempt: Attempt(deliveryID: ids[0], number: 2, startedAt: now, durationMicroseconds: 1, status: 500, responseExcerpt: nil,
+                             errorKind: nil, errorMessage: nil),
+            leaseOwner: delivery.leaseOwner, webhookID: "wh_1", outcome: .failed)], releasing: [], now: now)
+        // Resumed from the cursor, it must not send that one again (before: attempted at <= created_at still counted).
+        #expect(try await store.nextRecoveryDeliveries(job, limit: 10) == [ids[1]])
+        await #expect(throws: StoreError.self) {
+            try await store.leaseForSend(
+                deliveryID: ids[0], applicationID: "app_a", owner: "recovery/rcv/2", until: now.adding(.seconds(120)), now: now,
+                expecting: .failed, attemptedBefore: createdAt)
+        }
+    }
 }
