@@ -73,3 +73,41 @@ import Testing
         #expect(SecretBox(base64: "c2hvcnQ=") == nil, "a master key must be 32 bytes")
     }
 }
+
+/// Rotation, exactly as documented: the replaced secret signs for 24 h; at most two secrets sign,
+/// so a second rotation within the 24 h ends the older one at once and the one it replaced signs
+/// for 24 h from that second rotation.
+@Suite struct RotationTests {
+    @Test func aSecondRotationWithinTheOverlapKeepsTheReplacedSecretFor24HoursFromIt() async throws {
+        let clock = ManualClock(now: Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
+        let f = try await APIFixture(clock: clock)
+        try await TestReceiver.run { receiver in
+            try await f.test { client in
+                let created = try await call(client, .post, "/v1/webhooks", key: f.operatorKey,
+                                             body: #"{"url": "\#(receiver.url())", "event_types": ["results.ready"]}"#)
+                let id = try #require(created.json["id"] as? String)
+                let first = try #require(created.json["secret"] as? String)
+                let second = try #require(try await call(client, .post, "/v1/webhooks/\(id)/rotate-secret", key: f.operatorKey).json["secret"] as? String)
+                clock.advance(by: .seconds(3600))
+                let rotated = try await call(client, .post, "/v1/webhooks/\(id)/rotate-secret", key: f.operatorKey)
+                let third = try #require(rotated.json["secret"] as? String)
+                #expect(rotated.json["previous_secret_expires_at"] as? String == clock.now().adding(.seconds(24 * 3600)).iso8601)
+                #expect(Set([first, second, third]).count == 3)
+
+                func publishAndExpect(_ secrets: [String], _ count: Int) async throws {
+                    let published = try await call(client, .post, "/v1/events", key: f.operatorKey, body: #"{"type": "results.ready", "data": {"id": "r-\#(count)"}}"#)
+                    #expect(published.status == 202)
+                    let request = try await receiver.waitForRequests(count)[count - 1]
+                    try FormatAPITests.expectSignatures(request, format: "standard", secrets: secrets, now: clock.date)
+                }
+                // The newest and the one it replaced sign; the first stopped at the second rotation.
+                try await publishAndExpect([third, second], 1)
+                // Past the first rotation's 24 h, the second secret still signs: its 24 h run from the second rotation.
+                clock.advance(by: .seconds(23 * 3600 + 60))
+                try await publishAndExpect([third, second], 2)
+                clock.advance(by: .seconds(3600))
+                try await publishAndExpect([third], 3)
+            }
+        }
+    }
+}
