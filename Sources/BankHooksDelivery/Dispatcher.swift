@@ -60,6 +60,8 @@ public final class Dispatcher: Service {
         var slotRequests: [SlotRequest] = []
         /// Webhooks changed since the loop last looked: their queued deliveries go back to the store.
         var changedWebhooks: Set<String> = []
+        /// Webhooks that answered 410 whose disable is not written yet: not claimed for meanwhile.
+        var goneWebhooks: Set<String> = []
         /// The loop is stopping or gone: slot requests are refused at once.
         var isClosed = false
     }
@@ -98,7 +100,12 @@ public final class Dispatcher: Service {
         recorder = AttemptRecorder(store: store, clock: clock, logger: logger) { changed, disabled in
             if changed { scheduleChanged.set() }
             // A 410 disabled these webhooks: what is queued for them must not be sent.
-            if !disabled.isEmpty { mailbox.state.withLock { $0.changedWebhooks.formUnion(disabled) } }
+            if !disabled.isEmpty {
+                mailbox.state.withLock {
+                    $0.changedWebhooks.formUnion(disabled)
+                    $0.goneWebhooks.subtract(disabled)
+                }
+            }
             signal.signal()
         }
     }
@@ -214,7 +221,7 @@ public final class Dispatcher: Service {
                 let shuttingDown = isShuttingDown.load(ordering: .relaxed)
                 var granted: [CheckedContinuation<Bool, Never>] = []
                 var refused: [CheckedContinuation<Bool, Never>] = []
-                let changed = mailbox.state.withLock { inbox -> Set<String> in
+                let (changed, gone) = mailbox.state.withLock { inbox -> (Set<String>, Set<String>) in
                     for done in inbox.finished {
                         inFlight -= 1
                         let remaining = (perWebhook[done.webhookID] ?? 1) - 1
@@ -240,7 +247,7 @@ public final class Dispatcher: Service {
                         }
                     }
                     defer { inbox.changedWebhooks.removeAll() }
-                    return inbox.changedWebhooks
+                    return (inbox.changedWebhooks, inbox.goneWebhooks)
                 }
                 for continuation in granted { continuation.resume(returning: true) }
                 for continuation in refused { continuation.resume(returning: false) }
@@ -283,6 +290,7 @@ public final class Dispatcher: Service {
                     // Webhooks at their cap, or with deliveries already waiting, are not claimed for.
                     var busy = Set(queues.keys)
                     for (webhookID, count) in perWebhook where count >= cap { busy.insert(webhookID) }
+                    busy.formUnion(gone)
                     // Applications at their bound are not claimed for either: their backlog must not use the batch.
                     var busyApplications: Set<String> = []
                     for (applicationID, count) in perApplication where count >= applicationCap { busyApplications.insert(applicationID) }
@@ -374,12 +382,18 @@ public final class Dispatcher: Service {
 
     /// Sends one delivery and hands its attempt to the recorder.
     private func deliver(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey]) async {
-        defer {
-            mailbox.state.withLock { $0.finished.append(Finished(webhookID: delivery.webhook.id, applicationID: delivery.webhook.applicationID)) }
-            wakeSignal.signal()
+        let record = await attempt(delivery, format: format, body: body, keys: keys)
+        mailbox.state.withLock { inbox in
+            // A 410: in the same turn that frees this slot, the loop drops what it queued for the webhook
+            // and claims nothing more for it until the recorder has written the disable.
+            if record?.disablesWebhook == true {
+                inbox.goneWebhooks.insert(delivery.webhook.id)
+                inbox.changedWebhooks.insert(delivery.webhook.id)
+            }
+            inbox.finished.append(Finished(webhookID: delivery.webhook.id, applicationID: delivery.webhook.applicationID))
         }
-        guard let record = await attempt(delivery, format: format, body: body, keys: keys) else { return }
-        recorder.add(record)
+        if let record { recorder.add(record) }
+        wakeSignal.signal()
     }
 
     /// Takes a token of a rate-limited webhook: nil when taken, otherwise how long until the next one.

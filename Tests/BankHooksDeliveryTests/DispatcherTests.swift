@@ -141,6 +141,34 @@ struct Harness: Sendable {
         }
     }
 
+    @Test func goneStopsTheDeliveriesAlreadyQueuedForTheWebhook() async throws {
+        try await TestReceiver.run(script: { _, index in index == 0 ? .init(status: 410, delay: .milliseconds(300)) : .init() }) { receiver in
+            let h = try Harness { $0.maxInFlightPerWebhook = 1 }
+            _ = try await h.addWebhook("wh", url: receiver.url())
+            // Claimed in one batch: one in flight, two queued behind the webhook's single slot.
+            let now = h.clock.now()
+            _ = try await h.store.publish((1...3).map {
+                PublishRequest(applicationID: "app", eventID: "e\($0)", idempotencyKey: nil, type: "t", timestamp: now, data: Array("{}".utf8))
+            }, now: now)
+            try await h.run {
+                try await eventually("disabled") { try await h.store.webhook(id: "wh", applicationID: "app")?.isEnabled == false }
+                // Before: the next queued one started the moment the 410 freed the slot.
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(receiver.requests.count == 1, "nothing more goes to a webhook that answered 410")
+                for event in ["e2", "e3"] {
+                    let d = try await h.delivery(event)
+                    #expect(d.state == .pending && d.attempts == 0, "held: \(d)")
+                }
+                _ = try await h.store.updateWebhook(id: "wh", applicationID: "app", WebhookChange(isEnabled: true), now: h.clock.now())
+                h.dispatcher.wake()
+                try await eventually("sent once enabled again") {
+                    let (e2, e3) = (try await h.delivery("e2"), try await h.delivery("e3"))
+                    return e2.state == .succeeded && e3.state == .succeeded
+                }
+            }
+        }
+    }
+
     @Test func reEnablingAWebhookDisabledByGoneResumesItsDeliveries() async throws {
         try await TestReceiver.run(script: { _, index in .init(status: index == 0 ? 410 : 200) }) { receiver in
             let h = try Harness()
