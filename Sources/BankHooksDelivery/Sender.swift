@@ -138,7 +138,9 @@ public final class Sender: Sendable {
             return finish(error: kind, message: message)
         }
         let collector = ResponseCollector(bodyLimit: configuration.responseBodyLimit)
-        let task = (pinned?.client ?? client).execute(request: request, delegate: collector, deadline: deadline, logger: logger)
+        // No logger for AsyncHTTPClient's own request logs: it would copy the logger's metadata
+        // (delivery and webhook ids) on every request to add its request id.
+        let task = (pinned?.client ?? client).execute(request: request, delegate: collector, eventLoop: .indifferent, deadline: deadline, logger: nil)
         var failure: (any Error)?
         do {
             try await withTaskCancellationHandler {
