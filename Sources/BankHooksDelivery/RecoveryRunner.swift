@@ -110,6 +110,9 @@ public final class RecoveryRunner: Service {
         try Task.checkCancellation()
         let ids = try await store.nextRecoveryDeliveries(job, limit: pageSize)
         if ids.isEmpty {
+            // Every delivery it covers was handled: sent by it, or attempted since by someone else (a
+            // resend, or this job in a page cut short before its progress was written). Processed is the total.
+            job.processed = job.total
             job.state = .completed
             job.finishedAt = clock.now()
             try await store.updateRecovery(job)

@@ -132,6 +132,8 @@ extension Harness {
                 try await h.withRunner(h.runner()) {
                     try await eventually("the recovery completes") { try await h.job("rcv", application: "app")?.state == .completed }
                 }
+                let job = try #require(try await h.job("rcv", application: "app"))
+                #expect(job.processed == 3 && job.total == 3, "every covered delivery counts as processed once it completes")
                 #expect(receiver.requests.count == 3, "each delivery once: \(receiver.requests.compactMap { $0.header("webhook-id") })")
                 #expect(receiver.requests.filter { $0.header("webhook-id") == sent }.count == 1)
             }
