@@ -16,6 +16,9 @@ public struct ConnectionLimits: Sendable, Hashable {
     /// From the first byte of a request, its whole head (request line and headers) must arrive
     /// within this time, however it is trickled; otherwise it is answered 408 and closed.
     public var requestHeadTimeout: Duration = .seconds(10)
+    /// From its head, a request's whole body must arrive within this time, however it is trickled;
+    /// otherwise the connection is closed.
+    public var requestBodyTimeout: Duration = .seconds(60)
 
     public init() {}
 }
@@ -80,8 +83,9 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 }
 
 /// First in a connection's pipeline, on raw bytes: counts the connection against the cap (one over
-/// it gets a 503 and is closed), and arms the request-head deadline at the first byte of a request
-/// while no other request is open on the connection. Idle connections are Hummingbird's idle timeout's.
+/// it gets a 503 and is closed), and enforces the request-head and request-body deadlines. A
+/// deadline is armed only when a read leaves a head (or a body) incomplete, so a request that
+/// arrives whole, as most do, schedules nothing. Idle connections are Hummingbird's idle timeout's.
 final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -95,7 +99,10 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var isRefused = false
     /// Requests whose head was read and whose response has not ended.
     private var openRequests = 0
+    /// A request's head was read and its body has not ended.
+    private var isReadingBody = false
     private var headDeadline: Scheduled<Void>?
+    private var bodyDeadline: Scheduled<Void>?
 
     init(limits: ConnectionLimits, connections: ConnectionCount, logger: Logger) {
         self.limits = limits
@@ -126,7 +133,11 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !isRefused else { return }
-        if openRequests == 0, headDeadline == nil {
+        // Decoded at once: a complete head or body has been reported by the time this returns.
+        context.fireChannelRead(data)
+        guard context.channel.isActive else { return }
+        if openRequests == 0, !isReadingBody, headDeadline == nil {
+            // These bytes began a head that is not complete yet.
             let timeout = limits.requestHeadTimeout
             headDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
                 headDeadline = nil
@@ -135,15 +146,30 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
                 answerAndClose(context, status: "408 Request Timeout", slug: "request-head-timeout", title: "Request head too slow",
                                detail: "the request line and headers must arrive within \(timeout) of the request's first byte", retryAfter: false)
             }
+        } else if isReadingBody, bodyDeadline == nil {
+            let timeout = limits.requestBodyTimeout
+            bodyDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
+                bodyDeadline = nil
+                guard isReadingBody, context.channel.isActive else { return }
+                logger.debug("connection closed: request body not received in time", metadata: ["http.body_timeout": "\(timeout)"])
+                context.close(promise: nil)
+            }
         }
-        context.fireChannelRead(data)
     }
 
     /// A request's head was decoded: its deadline is met.
     func requestHeadReceived() {
         openRequests += 1
+        isReadingBody = true
         headDeadline?.cancel()
         headDeadline = nil
+    }
+
+    /// A request's body ended: its deadline is met.
+    func requestEnded() {
+        isReadingBody = false
+        bodyDeadline?.cancel()
+        bodyDeadline = nil
     }
 
     /// A response ended: the next bytes begin a new request head.
@@ -163,6 +189,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func release() {
         headDeadline?.cancel()
         headDeadline = nil
+        bodyDeadline?.cancel()
+        bodyDeadline = nil
         if isCounted {
             isCounted = false
             connections.close()
@@ -182,8 +210,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 }
 
-/// Behind the HTTP/1 decoder: tells the connection's guard when a request head is complete and
-/// when a response has ended.
+/// Behind the HTTP/1 decoder: tells the connection's guard when a request's head and body are
+/// complete and when a response has ended.
 final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -197,7 +225,11 @@ final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { front.requestHeadReceived() }
+        switch unwrapInboundIn(data) {
+        case .head: front.requestHeadReceived()
+        case .body: break
+        case .end: front.requestEnded()
+        }
         context.fireChannelRead(data)
     }
 

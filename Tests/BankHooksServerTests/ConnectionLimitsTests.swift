@@ -109,7 +109,7 @@ func withLiveServer(_ limits: ConnectionLimits, _ body: @Sendable (Int) async th
     var configuration = ServerConfiguration()
     configuration.databasePath = dir.file("live.sqlite")
     configuration.port = 0
-    configuration.adminKey = "bhk_operator1_" + String(repeating: "x", count: 32)
+    configuration.adminKey = liveOperatorKey
     configuration.connections = limits
     var logger = Logger(label: "connection-limits-test")
     logger.logLevel = .critical
@@ -135,16 +135,22 @@ func withLiveServer(_ limits: ConnectionLimits, _ body: @Sendable (Int) async th
     }
 }
 
+/// The operator key of `withLiveServer`.
+let liveOperatorKey = "bhk_operator1_" + String(repeating: "x", count: 32)
+
 let healthzRequest = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 /// Server-side timeouts and the connection cap, against a live server over real sockets.
 /// Limits are short (1 to 2 s) and waits generous (20 s), so a loaded machine cannot fail them.
 @Suite struct ConnectionLimitsTests {
-    static func limits(maxConnections: Int = 512, idle: Duration = .seconds(600), head: Duration = .seconds(600)) -> ConnectionLimits {
+    static func limits(
+        maxConnections: Int = 512, idle: Duration = .seconds(600), head: Duration = .seconds(600), body: Duration = .seconds(600)
+    ) -> ConnectionLimits {
         var limits = ConnectionLimits()
         limits.maxConnections = maxConnections
         limits.idleTimeout = idle
         limits.requestHeadTimeout = head
+        limits.requestBodyTimeout = body
         return limits
     }
 
@@ -190,6 +196,44 @@ let healthzRequest = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
             #expect(closed, "the trickled head was read in full (\(sent) bytes); the deadline must be for the whole head")
             #expect(sent < head.utf8.count)
             #expect(ContinuousClock.now - started < .seconds(25))
+        }
+    }
+
+    @Test func aHalfSentBodyIsClosedAfterTheBodyTimeout() async throws {
+        try await withLiveServer(Self.limits(body: .seconds(1))) { port in
+            let connection = try RawConnection(port: port)
+            #expect(connection.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(liveOperatorKey)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\""))
+            #expect(try await connection.readUntilClosed() != nil, "a half-sent body held its connection open")
+        }
+    }
+
+    @Test func aBodyTrickledByteByByteIsClosedAtTheDeadlineForTheWholeBody() async throws {
+        try await withLiveServer(Self.limits(body: .seconds(2))) { port in
+            let connection = try RawConnection(port: port)
+            let body = "{\"type\": \"a.b\", \"data\": {\"padding\": \"" + String(repeating: "a", count: 560) + "\"}}"
+            #expect(connection.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(liveOperatorKey)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"))
+            // 600 bytes, one every 50 ms: 30 s in full, each byte well within any per-byte timer.
+            var sent = 0
+            var received = ""
+            var closed = false
+            for byte in body {
+                guard connection.send(String(byte)), connection.drain(into: &received) == .open else { closed = true; break }
+                sent += 1
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(closed, "the trickled body was read in full (\(sent) bytes); the deadline must be for the whole body")
+        }
+    }
+
+    @Test func aRequestThatArrivesWholeIsServedAndItsConnectionKeptAlive() async throws {
+        try await withLiveServer(Self.limits(head: .seconds(1), body: .seconds(1))) { port in
+            let connection = try RawConnection(port: port)
+            for _ in 0..<3 {
+                #expect(connection.send(healthzRequest))
+                #expect(try await connection.readResponse()?.hasPrefix("HTTP/1.1 200") == true)
+                // Longer than both deadlines between requests: neither applies to an idle kept-alive connection.
+                try await Task.sleep(for: .milliseconds(1500))
+            }
         }
     }
 
