@@ -114,7 +114,7 @@ public final class Sender: Sendable {
         } catch let error as InvalidURLError {
             return finish(error: .invalidURL, message: error.description)
         } catch let error as ResolutionDeadlineError {
-            return finish(error: .timeout, message: "\(error) within the attempt's \(limit) deadline")
+            return finish(error: .timeout, message: "\(error) within the attempt's deadline (\(Self.text(limit)))")
         } catch {
             return finish(error: .dns, message: String(describing: error))
         }
@@ -155,8 +155,8 @@ public final class Sender: Sendable {
         if let failure, !response.isTruncated {
             var (kind, message) = Self.classify(failure)
             if kind == .timeout {
-                message = response.status.map { "no complete answer within the \(limit) deadline (the receiver answered \($0) and did not finish its body)" }
-                    ?? "no answer within the \(limit) deadline"
+                message = response.status.map { "no complete answer within \(Self.text(limit)): the receiver answered \($0) and did not finish its body" }
+                    ?? "no answer within \(Self.text(limit))"
             }
             return finish(error: kind, message: message)
         }
@@ -164,6 +164,12 @@ public final class Sender: Sendable {
         return finish(
             status: response.status, retryAfter: response.retryAfter,
             excerpt: excerptBytes.isEmpty ? nil : String(decoding: excerptBytes, as: UTF8.self))
+    }
+
+    /// A deadline as people write it: `15 s`, `1.5 s`.
+    static func text(_ duration: Duration) -> String {
+        let milliseconds = duration.wholeMilliseconds
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
     }
 
     /// Maps a client error to a recorded error kind and message.

@@ -6,12 +6,12 @@ import Testing
 
 /// A sender allowed to reach loopback, shut down after `body`.
 func withSender<T: Sendable>(
-    allowed: [String] = ["127.0.0.1/32"], resolver: (any HostResolver)? = nil,
+    allowed: [String] = ["127.0.0.1/32"], resolver: (any HostResolver)? = nil, resolutionTTL: Duration = .seconds(30),
     configure: (inout Sender.Configuration) -> Void = { _ in },
     _ body: @Sendable (Sender) async throws -> T
 ) async throws -> T {
     let policy = DestinationPolicy(allowedRanges: allowed.compactMap(AddressRange.init))
-    let guardian = resolver.map { DestinationGuard(policy: policy, resolver: $0) } ?? DestinationGuard(policy: policy)
+    let guardian = DestinationGuard(policy: policy, resolver: resolver ?? SystemHostResolver(), resolutionTTL: resolutionTTL)
     var configuration = Sender.Configuration()
     configure(&configuration)
     let sender = Sender(configuration: configuration, destinations: guardian)
@@ -134,6 +134,39 @@ enum Stall: String, CaseIterable, Sendable {
                 #expect(result.status == 200)
                 #expect(result.errorKind == nil)
                 #expect(result.excerpt?.utf8.count == 4096)
+            }
+        }
+    }
+
+    @Test func aHostThatMovesIsRepinnedAndTheOldClientClosesItsConnections() async throws {
+        try await HostileReceiver.run(script: { _ in .respond(body: "first") }) { first in
+            try await HostileReceiver.run(host: "127.0.0.2", port: first.port, script: { _ in .respond(body: "second") }) { second in
+                // Resolved afresh on every send: 127.0.0.1 the first time, 127.0.0.2 afterwards.
+                let resolver = RebindingResolver(first: ["moving.example": ["127.0.0.1"]], later: ["moving.example": ["127.0.0.2"]])
+                try await withSender(allowed: ["127.0.0.1/32", "127.0.0.2/32"], resolver: resolver, resolutionTTL: .zero) { sender in
+                    let url = "http://moving.example:\(first.port)/hook"
+                    #expect(await sender.post(url).excerpt == "first")
+                    #expect(await sender.post(url).excerpt == "second")
+                    #expect(await sender.post(url).excerpt == "second")
+                    #expect(second.connections.count == 1, "the new pin's connection is reused")
+                    try await first.waitUntilAllConnectionsClosed(timeout: .seconds(10))
+                }
+            }
+        }
+    }
+
+    @Test func pinnedClientsBeyondTheLimitAreClosedAndRecreatedWhenNeeded() async throws {
+        try await HostileReceiver.run(script: { _ in .respond() }) { receiver in
+            let names = ["a.example", "b.example", "c.example"]
+            let resolver = TableResolver(table: Dictionary(uniqueKeysWithValues: names.map { ($0, ["127.0.0.1"]) }))
+            try await withSender(resolver: resolver, configure: { $0.pinnedHostLimit = 2 }) { sender in
+                for round in 0..<3 {
+                    for name in names {
+                        let result = await sender.post("http://\(name):\(receiver.port)/hook")
+                        #expect(result.status == 200, "round \(round), \(name): \(result.errorMessage ?? "")")
+                    }
+                }
+                #expect(receiver.requests.count == 9)
             }
         }
     }
