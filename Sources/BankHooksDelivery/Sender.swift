@@ -68,7 +68,10 @@ public final class Sender: Sendable {
     static func makeClient(_ configuration: Configuration, destinations: DestinationGuard, pin: (host: String, address: IPAddress)?) -> HTTPClient {
         var http = HTTPClient.Configuration()
         http.redirectConfiguration = .disallow
-        http.timeout = .init(connect: .nanoseconds(configuration.connectTimeout.wholeMilliseconds * 1_000_000))
+        // A connection attempt outlives its request's deadline until this timeout (and shutdown
+        // waits for it), so it is never longer than the deadline cap.
+        let connectTimeout = configuration.requestTimeoutLimit.map { min($0, configuration.connectTimeout) } ?? configuration.connectTimeout
+        http.timeout = .init(connect: .nanoseconds(connectTimeout.wholeMilliseconds * 1_000_000))
         http.decompression = .disabled
         http.httpVersion = .http1Only
         if let pin { http.dnsOverride = [pin.host: pin.address.description] }
