@@ -23,8 +23,11 @@ public struct RetrySchedule: Hashable, Sendable, Codable {
         guard attemptsMade >= 0, attemptsMade < delays.count else { return nil }
         let base = delays[attemptsMade]
         guard jitter > 0, base > .zero else { return base }
+        guard jitter.isFinite else { return base }
         let factor = Double.random(in: (1 - jitter)...(1 + jitter), using: &rng)
-        return .milliseconds(Int64((Double(base.wholeMilliseconds) * factor).rounded()))
+        let jittered = (Double(base.wholeMilliseconds) * factor).rounded()
+        // Int64(_:) traps outside its range; 2^63 is exactly representable, Int64.max is not.
+        return .milliseconds(jittered >= 0x1p63 ? .max : Int64(max(0, jittered)))
     }
 }
 
@@ -41,18 +44,35 @@ public struct RetryAfterPolicy: Hashable, Sendable {
     }
 
     /// The clamped delay a `Retry-After` value asks for, or nil when the value is not usable.
-    /// Accepts delta-seconds and HTTP-dates (IMF-fixdate), relative to `now`.
+    /// Accepts delta-seconds of any length (a huge one is simply the maximum) and HTTP-dates in
+    /// each of RFC 9110's three forms, relative to `now`.
     public func delay(for headerValue: String, now: Timestamp) -> Duration? {
         let trimmed = headerValue.trimmingSpaces
         let requested: Duration
-        if let seconds = Int64(trimmed), seconds >= 0 {
+        if let seconds = Self.deltaSeconds(trimmed) {
             requested = .seconds(seconds)
-        } else if let date = HTTPDate.parse(trimmed) {
-            requested = .milliseconds(max(0, date.milliseconds - now.milliseconds))
+        } else if let date = HTTPDate.parse(trimmed, now: now) {
+            requested = max(.zero, date.duration(since: now))
         } else {
             return nil
         }
         return min(max(requested, minimum), maximum)
+    }
+
+    /// `delta-seconds = 1*DIGIT` (RFC 9110 §10.2.3), saturating at `Int64.max` rather than refusing
+    /// or overflowing; no sign, no spaces.
+    static func deltaSeconds(_ text: Substring) -> Int64? {
+        guard !text.isEmpty else { return nil }
+        var value: Int64 = 0
+        for byte in text.utf8 {
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            if value <= (Int64.max - 9) / 10 {
+                value = value * 10 + Int64(byte - 0x30)
+            } else {
+                value = .max
+            }
+        }
+        return value
     }
 }
 
@@ -96,17 +116,104 @@ extension String {
     }
 }
 
-/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the HTTP-date form `Retry-After` may carry.
+/// HTTP-date (RFC 9110 §5.6.7), the form `Retry-After` may carry instead of seconds. Every field
+/// has a fixed number of digits and is checked against its real range, so no input can overflow.
+/// All three forms are accepted, as the RFC asks of recipients:
+/// IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, the obsolete RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`
+/// and asctime `Sun Nov  6 08:49:37 1994`.
 enum HTTPDate {
-    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let dayNames = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].map { Array($0.utf8) }
+    static let longDayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"].map { Array($0.utf8) }
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].map { Array($0.utf8) }
 
-    static func parse(_ text: Substring) -> Timestamp? {
-        let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int64(parts[1]),
-              let monthIndex = months.firstIndex(where: { $0 == parts[2] }), let year = Int64(parts[3]) else { return nil }
-        let clock = parts[4].split(separator: ":")
-        guard clock.count == 3, let h = Int64(clock[0]), let m = Int64(clock[1]), let s = Int64(clock[2]) else { return nil }
-        let days = Timestamp.daysSinceEpoch(year: year, month: Int64(monthIndex + 1), day: day)
-        return Timestamp(milliseconds: (days * 86_400 + h * 3600 + m * 60 + s) * 1000)
+    /// The time an HTTP-date names, or nil when it is not one. `now` places RFC 850's two-digit
+    /// year: one that would be more than 50 years ahead is the century before.
+    static func parse(_ text: Substring, now: Timestamp) -> Timestamp? {
+        var r = Reader(bytes: Array(text.utf8))
+        let year: Int64, month: Int64, day: Int64, clock: (Int64, Int64, Int64)
+        if r.word(dayNames) != nil, r.literal(", ") {
+            // IMF-fixdate: day-name "," SP 2DIGIT SP month SP 4DIGIT SP time-of-day SP "GMT"
+            guard let d = r.digits(2), r.literal(" "), let m = r.word(months), r.literal(" "), let y = r.digits(4), r.literal(" "),
+                  let t = r.timeOfDay(), r.literal(" GMT") else { return nil }
+            (year, month, day, clock) = (y, Int64(m + 1), d, t)
+        } else if r.restart(), r.word(longDayNames) != nil, r.literal(", ") {
+            // rfc850-date: day-name-l "," SP 2DIGIT "-" month "-" 2DIGIT SP time-of-day SP "GMT"
+            guard let d = r.digits(2), r.literal("-"), let m = r.word(months), r.literal("-"), let yy = r.digits(2), r.literal(" "),
+                  let t = r.timeOfDay(), r.literal(" GMT") else { return nil }
+            let current = Timestamp.civilDate(daysSinceEpoch: min(max(now, .earliestFormattable), .latestFormattable).milliseconds.floorDividedBy(86_400_000).0).year
+            var y = current - current % 100 + yy
+            if y > current + 50 { y -= 100 }
+            (year, month, day, clock) = (y, Int64(m + 1), d, t)
+        } else if r.restart(), r.word(dayNames) != nil, r.literal(" ") {
+            // asctime-date: day-name SP month SP ( 2DIGIT / ( SP DIGIT ) ) SP time-of-day SP 4DIGIT
+            guard let m = r.word(months), r.literal(" ") else { return nil }
+            let d: Int64
+            if r.literal(" ") {
+                guard let one = r.digits(1) else { return nil }
+                d = one
+            } else {
+                guard let two = r.digits(2) else { return nil }
+                d = two
+            }
+            guard r.literal(" "), let t = r.timeOfDay(), r.literal(" "), let y = r.digits(4) else { return nil }
+            (year, month, day, clock) = (y, Int64(m + 1), d, t)
+        } else {
+            return nil
+        }
+        guard r.isAtEnd, year >= 0, day >= 1, day <= Timestamp.daysIn(month: month, year: year) else { return nil }
+        let days = Timestamp.daysSinceEpoch(year: year, month: month, day: day)
+        // Years 0 to 9999 and two-digit clock fields: at most about 3 * 10^14 ms, far inside Int64.
+        // A leap second (60) is the first second of the next minute.
+        return Timestamp(milliseconds: (days * 86_400 + clock.0 * 3600 + clock.1 * 60 + clock.2) * 1000)
+    }
+
+    /// Reads an HTTP-date left to right.
+    private struct Reader {
+        let bytes: [UInt8]
+        var index = 0
+
+        var isAtEnd: Bool { index == bytes.count }
+
+        /// Goes back to the start (to try another form); always true.
+        mutating func restart() -> Bool {
+            index = 0
+            return true
+        }
+
+        mutating func literal(_ text: StaticString) -> Bool {
+            let count = text.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            for k in 0..<count where bytes[index + k] != text.utf8Start[k] { return false }
+            index += count
+            return true
+        }
+
+        /// Exactly `count` ASCII digits.
+        mutating func digits(_ count: Int) -> Int64? {
+            guard index + count <= bytes.count else { return nil }
+            var value: Int64 = 0
+            for k in 0..<count {
+                let b = bytes[index + k]
+                guard b >= 0x30, b <= 0x39 else { return nil }
+                value = value * 10 + Int64(b - 0x30)
+            }
+            index += count
+            return value
+        }
+
+        /// The index of the word (case-sensitive, as the RFC's grammar is) that comes next.
+        mutating func word(_ words: [[UInt8]]) -> Int? {
+            for (i, word) in words.enumerated() where index + word.count <= bytes.count && bytes[index..<index + word.count].elementsEqual(word) {
+                index += word.count
+                return i
+            }
+            return nil
+        }
+
+        /// `time-of-day = hour ":" minute ":" second`: 00-23, 00-59, 00-60 (a leap second).
+        mutating func timeOfDay() -> (Int64, Int64, Int64)? {
+            guard let h = digits(2), h < 24, literal(":"), let m = digits(2), m < 60, literal(":"), let s = digits(2), s <= 60 else { return nil }
+            return (h, m, s)
+        }
     }
 }

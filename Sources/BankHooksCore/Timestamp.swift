@@ -8,18 +8,29 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
     /// Whole seconds since the epoch, rounded down (the Standard Webhooks `webhook-timestamp`).
-    public var seconds: Int64 { milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000 }
+    public var seconds: Int64 { milliseconds.floorDividedBy(1000).0 }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    /// This time moved by a duration (sub-millisecond parts are dropped).
+    /// The earliest time with a four-digit year: 0000-01-01T00:00:00.000Z.
+    public static let earliestFormattable = Timestamp(milliseconds: -62_167_219_200_000)
+    /// The latest time with a four-digit year: 9999-12-31T23:59:59.999Z.
+    public static let latestFormattable = Timestamp(milliseconds: 253_402_300_799_999)
+
+    /// Whether the time has a four-digit year (0000 to 9999), the range RFC 3339 can write.
+    public var isFormattable: Bool { (Self.earliestFormattable.milliseconds...Self.latestFormattable.milliseconds).contains(milliseconds) }
+
+    /// This time moved by a duration (sub-millisecond parts are dropped), saturating at the ends
+    /// of `Int64` instead of trapping.
     public func adding(_ duration: Duration) -> Timestamp {
-        Timestamp(milliseconds: milliseconds + duration.wholeMilliseconds)
+        let (sum, overflow) = milliseconds.addingReportingOverflow(duration.wholeMilliseconds)
+        guard !overflow else { return Timestamp(milliseconds: duration > .zero ? .max : .min) }
+        return Timestamp(milliseconds: sum)
     }
 
-    /// The duration from `other` to this time.
+    /// The duration from `other` to this time (exact: a `Duration` holds any difference of two `Int64` milliseconds).
     public func duration(since other: Timestamp) -> Duration {
-        .milliseconds(milliseconds - other.milliseconds)
+        .milliseconds(milliseconds) - .milliseconds(other.milliseconds)
     }
 
     public var description: String { iso8601 }
@@ -32,9 +43,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends the ISO 8601 form (UTC, milliseconds) to a byte buffer.
+    /// Appends the ISO 8601 form (UTC, milliseconds) to a byte buffer. A time outside years
+    /// 0000 to 9999 is written as the nearest end of that range: RFC 3339 has four-digit years.
     public func appendISO8601(to bytes: inout [UInt8]) {
-        let (daysSinceEpoch, msOfDay) = milliseconds.floorDividedBy(86_400_000)
+        let clamped = min(max(milliseconds, Self.earliestFormattable.milliseconds), Self.latestFormattable.milliseconds)
+        let (daysSinceEpoch, msOfDay) = clamped.floorDividedBy(86_400_000)
         let (year, month, day) = Self.civilDate(daysSinceEpoch: daysSinceEpoch)
         func put(_ value: Int64, digits: Int) {
             var divisor: Int64 = 1
@@ -80,7 +93,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// Parses an RFC 3339 timestamp (`2021-09-02T15:38:54.573741Z`, or with a `±HH:MM` offset).
-    /// Fractions beyond milliseconds are truncated. Returns nil for anything else.
+    /// Fractions beyond milliseconds are truncated. Returns nil for anything else, and for a time
+    /// whose offset moves it outside years 0000 to 9999 (it could not be written back).
     public init?(iso8601 text: String) {
         let b = Array(text.utf8)
         var i = 0
@@ -133,8 +147,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         }
         guard i == b.count else { return nil }
         let days = Self.daysSinceEpoch(year: year, month: month, day: day)
+        // At most four-digit years and two-digit fields: this cannot overflow.
         let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60
         self.init(milliseconds: secs * 1000 + millis)
+        guard isFormattable else { return nil }
     }
 }
 
@@ -158,10 +174,15 @@ extension Int64 {
 }
 
 extension Duration {
-    /// The duration in whole milliseconds, rounded toward zero.
+    /// The duration in whole milliseconds, rounded toward zero; saturates at the ends of `Int64`
+    /// (a `Duration` reaches about 10^20 seconds) instead of trapping.
     public var wholeMilliseconds: Int64 {
         let (s, a) = components
-        return s * 1000 + a / 1_000_000_000_000_000
+        let (ms, overflow) = s.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return s > 0 ? .max : .min }
+        // `a` is in -10^18 ..< 10^18 with the sign of `s`, so this adds -999 ... 999.
+        let (sum, overflowed) = ms.addingReportingOverflow(a / 1_000_000_000_000_000)
+        return overflowed ? (s > 0 ? .max : .min) : sum
     }
 
     /// The duration in (fractional) seconds.

@@ -26,6 +26,30 @@ import Testing
         }
     }
 
+    /// RFC 3339 has four-digit years: an offset that moves a time outside 0000 to 9999 makes it
+    /// a time that could not be written back, so it is refused.
+    @Test func parsingRefusesTimesOutsideYearsZeroToNineThousandNineHundredNinetyNine() {
+        #expect(Timestamp(iso8601: "0000-01-01T00:00:00Z") == Timestamp.earliestFormattable)
+        #expect(Timestamp(iso8601: "9999-12-31T23:59:59.999Z") == Timestamp.latestFormattable)
+        #expect(Timestamp(iso8601: "0000-01-01T00:00:00+00:01") == nil, "year -1")
+        #expect(Timestamp(iso8601: "0000-01-01T00:00:00-00:01")?.iso8601 == "0000-01-01T00:01:00.000Z")
+        #expect(Timestamp(iso8601: "9999-12-31T23:59:59-00:01") == nil, "year 10000")
+        #expect(Timestamp(iso8601: "9999-12-31T23:59:60Z") == nil, "a leap second into year 10000")
+        #expect(Timestamp(iso8601: "9999-12-31T23:59:59+23:59")?.iso8601 == "9999-12-31T00:00:59.000Z")
+        #expect(Timestamp(iso8601: "10000-01-01T00:00:00Z") == nil)
+        #expect(Timestamp(iso8601: "-0001-01-01T00:00:00Z") == nil)
+    }
+
+    /// No time formats with a year outside 0000 to 9999 (nor traps): the ends of that range stand in.
+    @Test func formattingClampsToFourDigitYears() {
+        #expect(Timestamp(milliseconds: .max).iso8601 == "9999-12-31T23:59:59.999Z")
+        #expect(Timestamp(milliseconds: .min).iso8601 == "0000-01-01T00:00:00.000Z")
+        #expect(Timestamp(milliseconds: 253_402_300_800_000).iso8601 == "9999-12-31T23:59:59.999Z")
+        #expect(Timestamp(milliseconds: -62_167_219_200_001).iso8601 == "0000-01-01T00:00:00.000Z")
+        #expect(Timestamp(milliseconds: -62_167_219_200_000).iso8601 == "0000-01-01T00:00:00.000Z")
+        #expect(Timestamp(milliseconds: -62_135_596_800_000).iso8601 == "0001-01-01T00:00:00.000Z")
+    }
+
     @Test func secondsRoundDown() {
         #expect(Timestamp(milliseconds: 1999).seconds == 1)
         #expect(Timestamp(milliseconds: -1).seconds == -1)
