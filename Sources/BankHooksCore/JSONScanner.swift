@@ -9,8 +9,29 @@ public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertib
     public var offset: Int
     /// What was wrong there.
     public var reason: String
+    /// The JSON pointer (RFC 6901) of the value being read when the error was found: `""` for the
+    /// document itself; for a repeated member name, the pointer of that member (`/data/a/b`).
+    public var pointer: String = ""
+    /// The error is a member name that appears twice in one object (RFC 8259 leaves such
+    /// documents' meaning to each reader, so they are refused).
+    public var isDuplicateMember = false
+
+    public init(offset: Int, reason: String, pointer: String = "", isDuplicateMember: Bool = false) {
+        self.offset = offset
+        self.reason = reason
+        self.pointer = pointer
+        self.isDuplicateMember = isDuplicateMember
+    }
 
     public var description: String { "\(reason) at byte \(offset)" }
+}
+
+extension String {
+    /// The string as one JSON pointer reference token (RFC 6901: `~` is `~0`, `/` is `~1`).
+    public var jsonPointerToken: String {
+        guard utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return self }
+        return replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
 }
 
 /// One member of a JSON object: its decoded key and the byte range of its raw value.
@@ -23,11 +44,18 @@ public struct JSONMember: Sendable {
 /// A strict, allocation-light JSON (RFC 8259) validator that returns the members of a top-level
 /// object as byte ranges. Publish uses it to validate a request and to keep `data` as the exact
 /// bytes the client sent, which each wire format then splices into its envelope without
-/// re-serialising.
+/// re-serialising. Strict means: the RFC's grammar, valid UTF-8, paired surrogates, bounded
+/// nesting, and no member name twice in one object (at any depth; names compared by their
+/// decoded code points, so `"a"` and `"\u0061"` are the same name).
 public struct JSONScanner: ~Copyable {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
     private let maxDepth: Int
+    /// The decoded member names of every object being read, innermost last: one buffer for the
+    /// whole document, so checking names for repeats allocates nothing per object.
+    private var openNames: [String] = []
+    /// Past this many members an object checks repeats with a set instead of a linear scan.
+    private static let linearNameLimit = 16
 
     private init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) {
         self.bytes = bytes
@@ -114,16 +142,32 @@ public struct JSONScanner: ~Copyable {
         index += 1 // {
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return }
+        let firstName = openNames.count
+        defer { openNames.removeSubrange(firstName...) }
+        var manyNames: Set<JSONName>?
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let keyOffset = index
             let key = try string(decode: true) ?? ""
+            if isRepeated(key, since: firstName, set: &manyNames) {
+                throw JSONSyntaxError(
+                    offset: keyOffset, reason: "member name \"\(key)\" appears more than once in an object",
+                    pointer: "/" + key.jsonPointerToken, isDuplicateMember: true)
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
             let start = index
-            let kind = try value(depth: depth + 1)
+            let kind: JSONKind
+            do {
+                kind = try value(depth: depth + 1)
+            } catch {
+                var error = error
+                error.pointer = "/" + key.jsonPointerToken + error.pointer
+                throw error
+            }
             member(key, start..<index, kind)
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of document in an object") }
@@ -133,13 +177,35 @@ public struct JSONScanner: ~Copyable {
         }
     }
 
+    /// Whether the object whose names start at `first` in `openNames` already has `key`; records it.
+    /// Small objects compare linearly; a large one switches to a set, so a 256 KiB object of
+    /// distinct names stays linear in time.
+    private mutating func isRepeated(_ key: String, since first: Int, set: inout Set<JSONName>?) -> Bool {
+        if set == nil, openNames.count - first < Self.linearNameLimit {
+            let length = key.utf8.count
+            for k in first..<openNames.count where openNames[k].utf8.count == length && openNames[k].utf8.elementsEqual(key.utf8) { return true }
+            openNames.append(key)
+            return false
+        }
+        if set == nil { set = Set(openNames[first...].map(JSONName.init)) }
+        return set?.insert(JSONName(key)).inserted == false
+    }
+
     private mutating func array(depth: Int) throws(JSONSyntaxError) {
         guard depth < maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         index += 1 // [
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return }
+        var position = 0
         while true {
-            _ = try value(depth: depth + 1)
+            do {
+                _ = try value(depth: depth + 1)
+            } catch {
+                var error = error
+                error.pointer = "/\(position)" + error.pointer
+                throw error
+            }
+            position += 1
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of document in an array") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -182,6 +248,7 @@ public struct JSONScanner: ~Copyable {
     private mutating func string(decode: Bool) throws(JSONSyntaxError) -> String? {
         index += 1 // opening quote
         var decoded: [UInt8] = []
+        let start = index
         var runStart = index
         func hex4(_ at: Int) -> UInt32? {
             guard at + 4 <= bytes.count else { return nil }
@@ -204,9 +271,12 @@ public struct JSONScanner: ~Copyable {
             let c = bytes[index]
             switch c {
             case UInt8(ascii: "\""):
-                if decode { decoded.append(contentsOf: bytes[runStart..<index]) }
-                index += 1
-                return decode ? String(decoding: decoded, as: UTF8.self) : nil
+                defer { index += 1 }
+                guard decode else { return nil }
+                // Without escapes the string is its bytes (short ones need no allocation at all).
+                if runStart == start { return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) }
+                decoded.append(contentsOf: bytes[runStart..<index])
+                return String(decoding: decoded, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 if decode { decoded.append(contentsOf: bytes[runStart..<index]) }
                 guard index + 1 < bytes.count else { throw fail("unterminated escape") }
@@ -275,5 +345,17 @@ public struct JSONScanner: ~Copyable {
             throw fail("invalid UTF-8")
         }
         index += count + 1
+    }
+}
+
+/// A member name compared by its exact code points (Swift's `String` equality would also merge
+/// canonically equivalent names, which JSON readers keep apart).
+private struct JSONName: Hashable {
+    let name: String
+    init(_ name: String) { self.name = name }
+    static func == (a: JSONName, b: JSONName) -> Bool { a.name.utf8.elementsEqual(b.name.utf8) }
+    func hash(into hasher: inout Hasher) {
+        var name = name
+        name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }

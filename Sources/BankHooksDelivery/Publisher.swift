@@ -39,6 +39,9 @@ public final class Publisher: Service {
         self.onCommit = onCommit
     }
 
+    /// How many publishes wait for the next commit (tests queue a batch before the loop runs).
+    public var queuedCount: Int { state.withLock { $0.queue.count } }
+
     /// Commits one event and its deliveries; returns once they are durable.
     public func publish(_ request: PublishRequest) async throws -> PublishResult {
         try await withCheckedThrowingContinuation { continuation in
@@ -79,11 +82,9 @@ public final class Publisher: Service {
             }
             do {
                 let results = try await store.publish(batch.map(\.request), now: clock.now())
-                for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
-                if results.contains(where: { !$0.isReplay && $0.deliveryCount > 0 }) { onCommit() }
+                if Self.answer(batch, with: results) { onCommit() }
             } catch {
-                logger.error("publish commit failed", metadata: ["error": "\(error)", "events.count": "\(batch.count)"])
-                for pending in batch { pending.continuation.resume(throwing: error) }
+                await commitOneByOne(batch, after: error)
             }
         }
         // Anything still queued after close is refused rather than left hanging.
@@ -93,5 +94,51 @@ public final class Publisher: Service {
             return s.queue
         }
         for pending in leftover { pending.continuation.resume(throwing: PublisherClosedError()) }
+    }
+
+    /// Resumes each waiting request with its result; true when one created deliveries. A request
+    /// the store returned no result for fails rather than waiting forever.
+    private static func answer(_ batch: [Pending], with results: [PublishResult]) -> Bool {
+        for (index, pending) in batch.enumerated() {
+            if index < results.count {
+                pending.continuation.resume(returning: results[index])
+            } else {
+                pending.continuation.resume(throwing: StoreError(.stateChanged, "the store returned no result for event \(pending.request.eventID)"))
+            }
+        }
+        return results.contains { !$0.isReplay && $0.deliveryCount > 0 }
+    }
+
+    /// A batch is one transaction, so one bad row (its application deleted meanwhile) fails it
+    /// whole. Then each request is committed on its own, so only the bad one fails, with its own
+    /// error; the others are still durable before they are answered. Only on this error path.
+    private func commitOneByOne(_ batch: [Pending], after batchError: any Error) async {
+        guard batch.count > 1 else {
+            log(batchError, events: 1)
+            batch.first?.continuation.resume(throwing: batchError)
+            return
+        }
+        logger.notice("publish batch failed; committing its events one by one",
+                      metadata: ["error": "\(batchError)", "events.count": "\(batch.count)"])
+        var created = false
+        for pending in batch {
+            do {
+                let results = try await store.publish([pending.request], now: clock.now())
+                created = Self.answer([pending], with: results) || created
+            } catch {
+                log(error, events: 1)
+                pending.continuation.resume(throwing: error)
+            }
+        }
+        if created { onCommit() }
+    }
+
+    /// A row the client made impossible is a notice; anything else is a store failure.
+    private func log(_ error: any Error, events: Int) {
+        if let storeError = error as? StoreError, storeError.code == .notFound {
+            logger.notice("publish refused", metadata: ["error": "\(storeError)"])
+        } else {
+            logger.error("publish commit failed", metadata: ["error": "\(error)", "events.count": "\(events)"])
+        }
     }
 }

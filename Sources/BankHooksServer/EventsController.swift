@@ -73,7 +73,15 @@ struct EventsController {
             idempotencyKey: idempotencyKey, type: parsed.type, timestamp: parsed.timestamp ?? clock.now(),
             timestampText: parsed.timestampText, data: parsed.data, subject: subject,
             formats: registry.formatsCarrying(resolved.family), explicitOnly: parsed.type == LeanFormat.callbackEventType)
-        let result = try await publisher.publish(publishRequest)
+        let result: PublishResult
+        do {
+            result = try await publisher.publish(publishRequest)
+        } catch let error as StoreError where error.code == .notFound {
+            // The key's application was deleted while this request was on its way (its key is
+            // cached for a few seconds): the client's state, not a server failure.
+            throw Problem(.conflict, "application-deleted", title: "The application no longer exists",
+                          detail: "the application of this API key was deleted; nothing was published")
+        }
         var headers: HTTPFields = [.contentType: "application/json"]
         if result.isReplay { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
         let response = Published(id: result.eventID, type: result.type, timestamp: result.timestamp, deliveries: result.deliveryCount)
@@ -131,14 +139,18 @@ struct PublishBody {
             }
             members = found
         } catch let error as JSONSyntaxError {
-            throw Problem.malformedJSON(error)
+            // A repeated member name (at any depth, `data` included) is well-formed JSON whose
+            // meaning depends on the reader: refused, naming the member. The scanner finds it
+            // while validating, so no second pass over `data` is needed.
+            guard error.isDuplicateMember else { throw Problem.malformedJSON(error) }
+            let name = error.pointer.split(separator: "/", omittingEmptySubsequences: false).last
+                .map { $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~") } ?? ""
+            throw Problem.invalidField(error.pointer, "`\(name)` appears more than once in its object (at byte \(error.offset))")
         }
         var type: String?, data: [UInt8]?, id: String?, timestamp: Timestamp?, timestampText: String?
-        var seen: Set<String> = []
         for member in members {
-            // Built only for an error: publish is the hot path.
-            var pointer: String { "/" + member.key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }
-            guard seen.insert(member.key).inserted else { throw Problem.invalidField(pointer, "`\(member.key)` appears more than once") }
+            // Built only for an error: publish is the hot path. Members are unique (the scanner checked).
+            var pointer: String { "/" + member.key.jsonPointerToken }
             func string() throws -> String {
                 guard member.kind == .string, let text = JSONScanner.decodeString(bytes, range: member.valueRange) else {
                     throw Problem.invalidField(pointer, "`\(member.key)` must be a string, not \(member.kind.article)")
@@ -166,7 +178,7 @@ struct PublishBody {
             case "timestamp":
                 let text = try string()
                 guard let value = Timestamp(iso8601: text) else {
-                    throw Problem.invalidField(pointer, "`timestamp` must be an RFC 3339 date-time such as 2021-09-02T15:38:54.573Z")
+                    throw Problem.invalidField(pointer, "`timestamp` must be an RFC 3339 date-time in years 0000 to 9999 (in UTC), such as 2021-09-02T15:38:54.573Z")
                 }
                 timestamp = value
                 // Kept as written when it is UTC with fractional seconds (Lean's form); otherwise formatted.

@@ -419,10 +419,15 @@ public final class SQLiteStore: Store {
                     }
                     subscriptionsByApplication[request.applicationID] = subscriptions
                 }
-                try insertEvent.execute(arguments: [
-                    request.applicationID, request.eventID, request.idempotencyKey, request.type,
-                    request.timestamp.milliseconds, Data(request.data), now.milliseconds, request.timestampText, request.subject,
-                ])
+                do {
+                    try insertEvent.execute(arguments: [
+                        request.applicationID, request.eventID, request.idempotencyKey, request.type,
+                        request.timestamp.milliseconds, Data(request.data), now.milliseconds, request.timestampText, request.subject,
+                    ])
+                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+                    // The only reference of an event is its application: deleted while the publish was on its way.
+                    throw StoreError(.notFound, "application \(request.applicationID) no longer exists")
+                }
                 let seq = db.lastInsertedRowID
                 var count = 0
                 var deliveryIDs: [Int64] = []
