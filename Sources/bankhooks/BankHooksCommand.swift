@@ -24,7 +24,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(name: .long, help: "Port to listen on (0 picks a free one).")
+    @Option(name: .long, help: "Port to listen on, 0 to 65535 (0 picks a free one).")
     var port = 8080
 
     @Option(name: .customLong("allow-destination"), help: ArgumentHelp(
@@ -38,29 +38,59 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "SQLite durability: full (fsync each commit) or normal (survives process crashes only).")
     var durability = "full"
 
-    @Option(name: .long, help: "Largest request body in bytes.")
+    @Option(name: .long, help: "Largest request body in bytes (1 to 67108864).")
     var maxBodySize = 256 * 1024
 
     @Option(name: .long, help: "File holding the master key (base64 of 32 bytes) that encrypts webhook secrets at rest; created on first start. Default: <database>.key. BANKHOOKS_MASTER_KEY gives the key itself instead.")
     var masterKeyFile: String?
 
-    @Option(name: .long, help: "Hours a webhook may fail without a single success before it is disabled (with a webhook.disabled event).")
+    @Option(name: .long, help: "Hours a webhook may fail without a single success before it is disabled (with a webhook.disabled event); more than 0, at most 87600 (10 years).")
     var autoDisableAfterHours = 120.0
 
-    @Option(name: .long, help: "Requests per second each API key may make (bursts of twice that); 0 for no limit.")
+    @Option(name: .long, help: "Requests per second each API key may make (bursts of twice that): 0.01 to 1000000, or 0 for no limit.")
     var keyRateLimit = 1000.0
 
-    @Option(name: .long, help: "Seconds a claimed delivery stays leased; a crashed server's claims are retried after this.")
+    @Option(name: .long, help: "Seconds a claimed delivery stays leased (1 to 86400); a crashed server's claims are retried after this.")
     var lease = 60
 
-    @Option(name: .long, help: "Most requests in flight overall.")
+    @Option(name: .long, help: "Most requests in flight overall (1 to 10000).")
     var maxInFlight = 256
 
-    @Option(name: .long, help: "Most requests in flight to one webhook.")
+    @Option(name: .long, help: "Most requests in flight to one webhook (1 to 10000).")
     var maxInFlightPerWebhook = 32
 
     @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
+
+    /// Bounds of the numeric flags: each value is used in time and count arithmetic, so one out of
+    /// range is refused here with the flag's name rather than trapping (or misbehaving) later.
+    enum Bounds {
+        static let port = 0...65_535
+        static let maxBodySize = 1...(64 * 1024 * 1024)
+        static let autoDisableAfterHours = 87_600.0
+        static let keyRateLimit = 0.01...1_000_000.0
+        static let lease = 1...86_400
+        static let inFlight = 1...10_000
+    }
+
+    func validate() throws {
+        guard Bounds.port.contains(port) else { throw ValidationError("--port must be 0 to 65535, not \(port)") }
+        guard Bounds.maxBodySize.contains(maxBodySize) else {
+            throw ValidationError("--max-body-size must be 1 to \(Bounds.maxBodySize.upperBound) bytes, not \(maxBodySize)")
+        }
+        // `> 0` and `<= max` are both false for NaN, so it is refused too.
+        guard autoDisableAfterHours > 0, autoDisableAfterHours <= Bounds.autoDisableAfterHours else {
+            throw ValidationError("--auto-disable-after-hours must be more than 0 and at most \(Int(Bounds.autoDisableAfterHours)) (10 years), not \(autoDisableAfterHours)")
+        }
+        guard keyRateLimit == 0 || Bounds.keyRateLimit.contains(keyRateLimit) else {
+            throw ValidationError("--key-rate-limit must be 0 (no limit) or 0.01 to 1000000 requests per second, not \(keyRateLimit)")
+        }
+        guard Bounds.lease.contains(lease) else { throw ValidationError("--lease must be 1 to 86400 seconds, not \(lease)") }
+        guard Bounds.inFlight.contains(maxInFlight) else { throw ValidationError("--max-in-flight must be 1 to 10000, not \(maxInFlight)") }
+        guard Bounds.inFlight.contains(maxInFlightPerWebhook) else {
+            throw ValidationError("--max-in-flight-per-webhook must be 1 to 10000, not \(maxInFlightPerWebhook)")
+        }
+    }
 
     func run() async throws {
         var configuration = ServerConfiguration()
@@ -69,14 +99,10 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.maxBodySize = maxBodySize
         configuration.masterKeyFile = masterKeyFile
-        guard autoDisableAfterHours > 0 else { throw ValidationError("--auto-disable-after-hours must be more than 0") }
-        configuration.watchdog.autoDisableAfter = .seconds(Int64(autoDisableAfterHours * 3600))
+        configuration.watchdog.autoDisableAfter = .seconds(autoDisableAfterHours * 3600)
         configuration.masterKey = ProcessInfo.processInfo.environment["BANKHOOKS_MASTER_KEY"]
-        guard keyRateLimit == 0 || keyRateLimit >= 0.01 else { throw ValidationError("--key-rate-limit must be 0 (no limit) or at least 0.01") }
         configuration.keyRateLimit = keyRateLimit > 0 ? RateLimiter.Limit(rate: keyRateLimit, burst: max(1, 2 * keyRateLimit)) : nil
         configuration.adminKey = adminKey ?? ProcessInfo.processInfo.environment["BANKHOOKS_ADMIN_KEY"]
-        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
-        guard maxInFlight >= 1, maxInFlightPerWebhook >= 1 else { throw ValidationError("in-flight limits must be at least 1") }
         configuration.dispatcher.lease = .seconds(lease)
         configuration.dispatcher.maxInFlight = maxInFlight
         configuration.dispatcher.maxInFlightPerWebhook = maxInFlightPerWebhook
