@@ -57,13 +57,9 @@ struct DeliveryLogController {
         filter.since = try PageQuery.time(query, "since")
         filter.until = try PageQuery.time(query, "until")
         var after: EventCursor?
-        if let text = query.get("cursor") {
-            let parts = try PageQuery.cursor(text).split(separator: ".")
-            guard parts.count == 2, let created = Int64(parts[0]), let seq = Int64(parts[1]) else { throw PageQuery.badCursor }
-            after = EventCursor(createdAt: created, seq: seq)
-        }
+        if let text = query.get("cursor") { after = try PageQuery.eventCursor(text) }
         let page = try await store.events(applicationID: principal.applicationID, filter: filter, after: after, limit: limit)
-        let next = page.hasMore ? page.items.last.map { PageQuery.encodeCursor("\($0.createdAt.milliseconds).\($0.seq)") } : nil
+        let next = page.hasMore ? page.items.last.map { PageQuery.encodeCursor(EventCursor(createdAt: $0.createdAt.milliseconds, seq: $0.seq)) } : nil
         let view = ListView(
             data: page.items.map { EventSummaryView(id: $0.id, type: $0.type, timestamp: $0.timestamp, createdAt: $0.createdAt) },
             nextCursor: next)
@@ -96,8 +92,7 @@ struct DeliveryLogController {
         }
         var before: Int64?
         if let text = query.get("cursor") {
-            guard let id = Int64(try PageQuery.cursor(text)), id > 0 else { throw PageQuery.badCursor }
-            before = id
+            before = try PageQuery.deliveryCursor(text)
         }
         guard let page = try await store.deliveries(applicationID: principal.applicationID, of: owner, state: state, before: before, limit: limit) else {
             throw Problem.notFound(what, field: "path:id")
@@ -283,12 +278,37 @@ enum PageQuery {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// The key inside a cursor.
+    /// The key inside a cursor: only one this list could have given out (base64url without
+    /// padding, written exactly as `encodeCursor` writes it), so no two texts name one page.
     static func cursor(_ text: String) throws -> String {
+        // Checked before any work on the text (a query can be kilobytes long).
+        guard text.utf8.count <= 64 else { throw badCursor }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard text.utf8.count <= 64, let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8) else { throw badCursor }
+        while base64.utf8.count % 4 != 0 { base64.append("=") }
+        guard let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8), encodeCursor(key) == text else { throw badCursor }
         return key
+    }
+
+    /// An event list's cursor: `<created_at ms>.<seq>` of the last event of the page before.
+    static func eventCursor(_ text: String) throws -> EventCursor {
+        let parts = try cursor(text).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let created = decimal(parts[0]), let seq = decimal(parts[1]) else { throw badCursor }
+        return EventCursor(createdAt: created, seq: seq)
+    }
+
+    static func encodeCursor(_ cursor: EventCursor) -> String { encodeCursor("\(cursor.createdAt).\(cursor.seq)") }
+
+    /// A delivery list's cursor: the id of the last delivery of the page before.
+    static func deliveryCursor(_ text: String) throws -> Int64 {
+        guard let id = decimal(Substring(try cursor(text))), id > 0 else { throw badCursor }
+        return id
+    }
+
+    /// A number as keys are written: decimal digits without sign or leading zeros, within Int64.
+    private static func decimal(_ text: Substring) -> Int64? {
+        guard let first = text.utf8.first, first != UInt8(ascii: "0") || text.utf8.count == 1,
+              text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int64(text)
     }
 }
 
