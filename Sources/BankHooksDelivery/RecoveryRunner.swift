@@ -14,6 +14,20 @@ import Synchronization
 /// resend) is not its work any more, so nothing is re-sent twice. Woken when a job is created or
 /// one finishes; otherwise it sleeps.
 public final class RecoveryRunner: Service {
+    /// How recovery jobs share the server.
+    public struct Configuration: Sendable {
+        /// Deliveries read and sent per page (progress is written after each).
+        public var pageSize = 50
+        /// Sends in flight at once for one job (each also takes a dispatcher slot).
+        public var concurrency = 4
+        /// Jobs running at once, overall.
+        public var maxJobs = 32
+        /// Jobs of one application running at once.
+        public var maxJobsPerApplication = 2
+
+        public init() {}
+    }
+
     /// Deliveries read and sent per page.
     let pageSize: Int
     /// Sends in flight at once for one job.
@@ -37,10 +51,16 @@ public final class RecoveryRunner: Service {
         self.dispatcher = dispatcher
         self.clock = clock
         self.logger = logger
-        self.pageSize = pageSize
-        self.concurrency = concurrency
+        self.pageSize = max(1, pageSize)
+        self.concurrency = max(1, concurrency)
         self.maxJobs = max(1, maxJobs)
         self.maxJobsPerApplication = max(1, maxJobsPerApplication)
+    }
+
+    public convenience init(store: any Store, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, configuration: Configuration) {
+        self.init(
+            store: store, dispatcher: dispatcher, clock: clock, logger: logger, pageSize: configuration.pageSize,
+            concurrency: configuration.concurrency, maxJobs: configuration.maxJobs, maxJobsPerApplication: configuration.maxJobsPerApplication)
     }
 
     /// Tells the runner a job was created.

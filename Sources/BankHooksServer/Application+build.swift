@@ -43,6 +43,8 @@ public struct ServerConfiguration: Sendable {
     public var dispatcher = Dispatcher.Configuration(owner: ServerConfiguration.defaultOwner())
     /// Auto-disable of failing webhooks.
     public var watchdog = WebhookWatchdog.Configuration()
+    /// Recovery jobs: page size, sends per job, jobs at once overall and per application.
+    public var recovery = RecoveryRunner.Configuration()
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -88,7 +90,7 @@ public func buildComponents(
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
     let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger)
     let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
-    let recoveries = RecoveryRunner(store: store, dispatcher: dispatcher, clock: clock, logger: logger)
+    let recoveries = RecoveryRunner(store: store, dispatcher: dispatcher, clock: clock, logger: logger, configuration: configuration.recovery)
     let router = buildRouter(
         store: store, publisher: publisher, dispatcher: dispatcher, recoveries: recoveries, clock: clock, maxBodySize: configuration.maxBodySize,
         rateLimiter: RateLimiter(key: configuration.keyRateLimit, application: configuration.applicationRateLimit), quotas: configuration.quotas
