@@ -62,6 +62,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
+    @OptionGroup(title: "Limits")
+    var limits: LimitOptions
+
     /// Bounds of the numeric flags: each value is used in time and count arithmetic, so one out of
     /// range is refused here with the flag's name rather than trapping (or misbehaving) later.
     enum Bounds {
@@ -107,6 +110,7 @@ struct Serve: AsyncParsableCommand {
         configuration.dispatcher.maxInFlight = maxInFlight
         configuration.dispatcher.maxInFlightPerWebhook = maxInFlightPerWebhook
         configuration.sender.connectionsPerHost = max(maxInFlightPerWebhook, 8)
+        limits.apply(to: &configuration)
         guard let level = SQLiteStore.Durability(rawValue: durability) else {
             throw ValidationError("--durability must be full or normal")
         }
