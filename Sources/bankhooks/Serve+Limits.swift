@@ -10,6 +10,15 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .long, help: "Most requests in flight to the webhooks of one application (1 to 10000), so one tenant cannot take every slot.")
     var maxInFlightPerApplication = 64
 
+    @Option(name: .long, help: "Seconds \"Send a test\" and a resend wait for a free in-flight slot of their webhook before answering 429 (1 to 60).")
+    var sendSlotWait = 16
+
+    @Option(name: .long, help: "Recovery jobs running at once (1 to 1000).")
+    var maxRecoveryJobs = 32
+
+    @Option(name: .long, help: "Recovery jobs of one application running at once (1 to 1000).")
+    var maxRecoveryJobsPerApplication = 2
+
     @Option(name: .long, help: "Requests per second all the keys of one application may make together (bursts of twice that): 0.01 to 1000000, or 0 for no limit. Default: --key-rate-limit.")
     var applicationRateLimit: Double?
 
@@ -48,6 +57,9 @@ struct LimitOptions: ParsableArguments {
         if let applicationRateLimit, applicationRateLimit != 0, !(0.01...1_000_000).contains(applicationRateLimit) {
             throw ValidationError("--application-rate-limit must be 0 (no limit) or 0.01 to 1000000 requests per second, not \(applicationRateLimit)")
         }
+        try Self.check("--send-slot-wait", sendSlotWait, 1...60)
+        try Self.check("--max-recovery-jobs", maxRecoveryJobs, 1...1000)
+        try Self.check("--max-recovery-jobs-per-application", maxRecoveryJobsPerApplication, 1...1000)
         try Self.check("--max-connections", maxConnections, 1...100_000)
         try Self.check("--idle-timeout", idleTimeout, 1...3600)
         try Self.check("--request-head-timeout", requestHeadTimeout, 1...600)
@@ -69,6 +81,9 @@ struct LimitOptions: ParsableArguments {
     func apply(to configuration: inout ServerConfiguration) {
         configuration.sender.requestTimeoutLimit = requestTimeout.map { .seconds($0) }
         configuration.dispatcher.maxInFlightPerApplication = maxInFlightPerApplication
+        configuration.dispatcher.sendSlotWait = .seconds(sendSlotWait)
+        configuration.recovery.maxJobs = maxRecoveryJobs
+        configuration.recovery.maxJobsPerApplication = maxRecoveryJobsPerApplication
         if let applicationRateLimit {
             configuration.applicationRateLimit =
                 applicationRateLimit > 0 ? RateLimiter.Limit(rate: applicationRateLimit, burst: max(1, 2 * applicationRateLimit)) : nil

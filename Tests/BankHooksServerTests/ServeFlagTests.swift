@@ -48,6 +48,17 @@ import Testing
         (["--port", "70000"], "--port"), (["--port", "-1"], "--port"),
         (["--max-body-size", "-1"], "--max-body-size"), (["--max-body-size", "0"], "--max-body-size"),
         (["--max-body-size", "9223372036854775807"], "--max-body-size"),
+        (["--request-timeout", "0"], "--request-timeout"), (["--request-timeout", "16"], "--request-timeout"),
+        (["--max-in-flight-per-application", "0"], "--max-in-flight-per-application"),
+        (["--application-rate-limit", "inf"], "--application-rate-limit"), (["--application-rate-limit", "nan"], "--application-rate-limit"),
+        (["--max-connections", "0"], "--max-connections"), (["--idle-timeout", "9223372036854775807"], "--idle-timeout"),
+        (["--request-head-timeout", "0"], "--request-head-timeout"), (["--request-body-timeout", "3601"], "--request-body-timeout"),
+        (["--send-slot-wait", "61"], "--send-slot-wait"), (["--max-recovery-jobs", "0"], "--max-recovery-jobs"),
+        (["--max-recovery-jobs-per-application", "-1"], "--max-recovery-jobs-per-application"),
+        (["--max-event-types-per-application", "0"], "--max-event-types-per-application"),
+        (["--max-api-keys-per-application", "0"], "--max-api-keys-per-application"), (["--max-schema-bytes", "0"], "--max-schema-bytes"),
+        (["--max-event-types-per-webhook", "0"], "--max-event-types-per-webhook"),
+        (["--max-header-bytes-per-webhook", "65537"], "--max-header-bytes-per-webhook"),
     ])
     func anOutOfRangeFlagIsAUsageErrorNamingIt(_ flags: [String], _ name: String) async throws {
         let outcome = try await Self.serve(flags)
@@ -62,6 +73,11 @@ import Testing
         let outcome = try await Self.serve([
             "--lease", "86400", "--auto-disable-after-hours", "87600", "--key-rate-limit", "1000000", "--max-in-flight", "10000",
             "--max-in-flight-per-webhook", "10000", "--max-body-size", "67108864",
+            "--request-timeout", "15", "--max-in-flight-per-application", "10000", "--application-rate-limit", "1000000",
+            "--max-connections", "100000", "--idle-timeout", "3600", "--request-head-timeout", "600", "--request-body-timeout", "3600",
+            "--send-slot-wait", "60", "--max-recovery-jobs", "1000", "--max-recovery-jobs-per-application", "1000",
+            "--max-event-types-per-application", "100000", "--max-api-keys-per-application", "100000", "--max-schema-bytes", "1048576",
+            "--max-event-types-per-webhook", "10000", "--max-header-bytes-per-webhook", "65536",
         ])
         #expect(outcome == nil, "serve did not start: \(outcome.map { "\($0.status) \($0.output)" } ?? "")")
     }
