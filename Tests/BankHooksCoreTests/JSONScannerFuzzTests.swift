@@ -192,6 +192,10 @@ struct JSONGenerator {
         "\\uFFFF", "é", "€", "𝄞", "😀", "\u{7F}", "~", "/",
     ]
 
+    static let numberBytes = numbers.map { Array($0.utf8) }
+    static let pieceBytes = stringPieces.map { Array($0.utf8) }
+    static let literals = ["true", "false", "null"].map { Array($0.utf8) }
+
     mutating func name() -> (written: String, decoded: String) { Self.names[int(Self.names.count)] }
 
     mutating func number(_ out: inout [UInt8]) {
@@ -203,13 +207,13 @@ struct JSONGenerator {
             if chance(30) { out += Array(".5".utf8) }
             if chance(30) { out += Array("e-2".utf8) }
         default:
-            out += Array(Self.numbers[int(Self.numbers.count)].utf8)
+            out += Self.numberBytes[int(Self.numberBytes.count)]
         }
     }
 
     mutating func string(_ out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for _ in 0..<int(4) { out += Array(Self.stringPieces[int(Self.stringPieces.count)].utf8) }
+        for _ in 0..<int(4) { out += Self.pieceBytes[int(Self.pieceBytes.count)] }
         out.append(UInt8(ascii: "\""))
     }
 
@@ -230,7 +234,7 @@ struct JSONGenerator {
             out.append(UInt8(ascii: "]"))
         case 3: number(&out)
         case 4: string(&out)
-        default: out += Array(["true", "false", "null"][int(3)].utf8)
+        default: out += Self.literals[int(3)]
         }
     }
 
