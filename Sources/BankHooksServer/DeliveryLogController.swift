@@ -280,9 +280,9 @@ enum PageQuery {
 
     /// The key inside a cursor: only one this list could have given out (base64url without
     /// padding, written exactly as `encodeCursor` writes it), so no two texts name one page.
-    static func cursor(_ text: String) throws -> String {
+    static func cursor(_ text: String, maxLength: Int = 64) throws -> String {
         // Checked before any work on the text (a query can be kilobytes long).
-        guard text.utf8.count <= 64 else { throw badCursor }
+        guard text.utf8.count <= maxLength else { throw badCursor }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.utf8.count % 4 != 0 { base64.append("=") }
         guard let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8), encodeCursor(key) == text else { throw badCursor }
@@ -305,7 +305,7 @@ enum PageQuery {
     }
 
     /// A number as keys are written: decimal digits without sign or leading zeros, within Int64.
-    private static func decimal(_ text: Substring) -> Int64? {
+    static func decimal(_ text: Substring) -> Int64? {
         guard let first = text.utf8.first, first != UInt8(ascii: "0") || text.utf8.count == 1,
               text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return Int64(text)

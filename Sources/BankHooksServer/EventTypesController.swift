@@ -56,8 +56,9 @@ struct EventTypesController {
         var firstBuiltIn = 0
         var customAfter: String?
         if let cursor {
-            if cursor.hasPrefix("b:"), let index = Int(cursor.dropFirst(2)), index >= 0 {
-                firstBuiltIn = index + 1
+            // A catalog index as written (no sign, no leading zeros) and inside the catalog.
+            if cursor.hasPrefix("b:"), let index = PageQuery.decimal(cursor.dropFirst(2)), index < registry.catalog.definitions.count {
+                firstBuiltIn = Int(index) + 1
             } else if cursor.hasPrefix("c:"), cursor.utf8.count > 2 {
                 firstBuiltIn = registry.catalog.definitions.count
                 customAfter = String(cursor.dropFirst(2))
@@ -127,12 +128,7 @@ struct EventTypesController {
 
     /// The key inside a listing cursor (`b:<index>` or `c:<name>`, base64url); names are longer than other lists' keys.
     static func decodeCursor(_ text: String) throws -> String {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.utf8.count % 4 != 0 { base64.append("=") }
-        guard text.utf8.count <= 256, let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8) else {
-            throw PageQuery.badCursor
-        }
-        return key
+        try PageQuery.cursor(text, maxLength: 256)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -139,13 +139,9 @@ struct PublishBody {
             }
             members = found
         } catch let error as JSONSyntaxError {
-            // A repeated member name (at any depth, `data` included) is well-formed JSON whose
-            // meaning depends on the reader: refused, naming the member. The scanner finds it
-            // while validating, so no second pass over `data` is needed.
-            guard error.isDuplicateMember else { throw Problem.malformedJSON(error) }
-            let name = error.pointer.split(separator: "/", omittingEmptySubsequences: false).last
-                .map { $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~") } ?? ""
-            throw Problem.invalidField(error.pointer, "`\(name)` appears more than once in its object (at byte \(error.offset))")
+            // A repeated member name (at any depth, `data` included) is found by the scanner while
+            // validating, so no second pass over `data` is needed; `malformedJSON` names it.
+            throw Problem.malformedJSON(error)
         }
         var type: String?, data: [UInt8]?, id: String?, timestamp: Timestamp?, timestampText: String?
         for member in members {

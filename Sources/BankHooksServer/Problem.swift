@@ -51,8 +51,15 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
         Problem(.unprocessableContent, "invalid-field", title: "A field is invalid", detail: detail, field: pointer)
     }
 
+    /// A body the JSON scanner refused: a 400, or, for a repeated member name (well-formed JSON
+    /// whose meaning depends on the reader), a 422 naming the member on every route.
     static func malformedJSON(_ error: JSONSyntaxError) -> Problem {
-        Problem(.badRequest, "malformed-json", title: "The body is not valid JSON", detail: "\(error.reason) at byte \(error.offset)", field: "/")
+        guard error.isDuplicateMember else {
+            return Problem(.badRequest, "malformed-json", title: "The body is not valid JSON", detail: "\(error.reason) at byte \(error.offset)", field: "/")
+        }
+        let name = error.pointer.split(separator: "/", omittingEmptySubsequences: false).last
+            .map { $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~") } ?? ""
+        return invalidField(error.pointer, "`\(name)` appears more than once in its object (at byte \(error.offset))")
     }
 
     static func notFound(_ what: String, field: String? = nil) -> Problem {

@@ -100,6 +100,18 @@ func call(
             // A cursor this list never gave out, and a bad limit, are 400s naming the parameter.
             #expect(try await call(client, .get, "/v1/event-types?cursor=bm9wZQ", key: admin).json["field"] as? String == "query:cursor")
             #expect(try await call(client, .get, "/v1/event-types?limit=0", key: admin).json["field"] as? String == "query:limit")
+            // Cursors naming no position of the listing, or one written another way: a catalog index
+            // past its end (Int.max once trapped the server on `index + 1`), signed, padded with
+            // zeros or negative, and base64 with padding or standard alphabet.
+            let count = EventCatalog.builtIn.definitions.count
+            for key in ["b:9223372036854775807", "b:\(count)", "b:+5", "b:007", "b:-1", "b:", "c:", "x:1"] {
+                let text = Data(key.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                    .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+                let reply = try await call(client, .get, "/v1/event-types?cursor=\(text)", key: admin)
+                #expect(reply.status == 400 && reply.json["field"] as? String == "query:cursor", "cursor key \(key): \(reply.status)")
+            }
+            let padded = Data("b:3".utf8).base64EncodedString() // "Yjoz" needs none; force a padded form
+            #expect(try await call(client, .get, "/v1/event-types?cursor=\(padded)==", key: admin).status == 400)
         }
     }
 
@@ -186,6 +198,23 @@ func call(
             #expect(answer.status == 422, "\(answer.json)")
             #expect(answer.json["field"] as? String == field)
             #expect((answer.json["detail"] as? String)?.contains("NUL") == true)
+        }
+    }
+
+    /// A repeated member name means different things to different readers: every route refuses
+    /// it with a 422 naming the member (before: a 400 naming the whole body on every route but publish).
+    @Test(arguments: [
+        ("/v1/webhooks", "POST", #"{"url": "https://example.com/a", "url": "http://127.0.0.1/b"}"#, "/url"),
+        ("/v1/webhooks", "POST", #"{"url": "https://example.com/h", "headers": {"X-A": "1", "X-\u0041": "2"}}"#, "/headers/X-A"),
+        ("/v1/applications", "POST", #"{"name": "Acme", "environment": "sandbox", "environment": "production"}"#, "/environment"),
+        ("/v1/callback-url", "PUT", #"{"url": "https://example.com/cb", "url": "https://example.com/other"}"#, "/url"),
+    ])
+    func aRepeatedMemberNameIsRefusedNamingIt(_ uri: String, _ method: String, _ body: String, _ field: String) async throws {
+        let f = try await APIFixture()
+        try await f.test { client in
+            let answer = try await call(client, method == "PUT" ? .put : .post, uri, key: f.operatorKey, body: body)
+            #expect(answer.status == 422, "\(answer.json)")
+            #expect(answer.json["field"] as? String == field)
         }
     }
 
