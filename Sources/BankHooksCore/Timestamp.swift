@@ -177,17 +177,13 @@ extension Duration {
     /// The duration in whole milliseconds, rounded toward zero; saturates at the ends of `Int64`
     /// (a `Duration` reaches about 10^20 seconds) instead of trapping.
     public var wholeMilliseconds: Int64 {
-        let (s, a) = components
-        let (ms, overflow) = s.multipliedReportingOverflow(by: 1000)
-        guard !overflow else { return s > 0 ? .max : .min }
-        // `a` is in -10^18 ..< 10^18 with the sign of `s`, so this adds -999 ... 999.
-        let (sum, overflowed) = ms.addingReportingOverflow(a / 1_000_000_000_000_000)
-        return overflowed ? (s > 0 ? .max : .min) : sum
+        // From the 128-bit attoseconds: `components` itself traps beyond Int64.max seconds.
+        let ms = attoseconds / 1_000_000_000_000_000
+        return ms > Int128(Int64.max) ? .max : ms < Int128(Int64.min) ? .min : Int64(ms)
     }
 
     /// The duration in (fractional) seconds.
     public var secondsDouble: Double {
-        let (s, a) = components
-        return Double(s) + Double(a) / 1e18
+        Double(attoseconds) / 1e18
     }
 }

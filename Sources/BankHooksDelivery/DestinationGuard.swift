@@ -146,6 +146,8 @@ public final class DestinationGuard: Sendable {
             return CheckedDestination(host: target.clientHost, addresses: nil)
         }
         let addresses = try await self.addresses(of: target.host, port: target.port, deadline: deadline)
+        // A resolver may answer with nothing; there is then nothing to check or pin.
+        guard !addresses.isEmpty else { throw ResolutionError(host: target.host, reason: "no addresses") }
         for address in addresses {
             if let refusal = policy.refusal(for: address) {
                 throw BlockedDestinationError(address: address, addressClass: refusal)

@@ -454,16 +454,23 @@ public final class Dispatcher: Service {
             group.cancelAll()
             return granted
         }
-        try Task.checkCancellation()
         guard granted else {
+            try Task.checkCancellation()
             throw DispatcherBusyError(webhookID: webhookID, waited: wait ?? .zero, limits: (
                 configuration.maxInFlightPerWebhook, configuration.maxInFlightPerApplication, configuration.maxInFlight))
         }
+        // The slot exists from the grant on, so a task cancelled in the same instant gives it
+        // back (here, or when the slot goes away) instead of leaking it from the loop's counts.
         let signal = wakeSignal
-        return SendSlot(webhookID: webhookID) {
+        let slot = SendSlot(webhookID: webhookID) {
             mailbox.state.withLock { $0.finished.append(Finished(webhookID: webhookID, applicationID: applicationID)) }
             signal.signal()
         }
+        if Task.isCancelled {
+            slot.release()
+            throw CancellationError()
+        }
+        return slot
     }
 
     /// Takes a waiting slot request back (its deadline passed, or its task was cancelled).
@@ -489,6 +496,8 @@ public final class Dispatcher: Service {
             throw CancellationError()
         }
         record.attempt.id = try await store.record([record], releasing: [], now: clock.now()).first ?? nil
+        // A 410 disabled the webhook: what the loop holds for it must not go out (as for its own sends).
+        if record.disablesWebhook { webhookChanged(id: delivery.webhook.id) }
         return record.attempt
     }
 

@@ -33,7 +33,9 @@ public final class Sender: Sendable {
     /// How the sender behaves.
     public struct Configuration: Sendable {
         /// Time allowed to open a connection (within the attempt's deadline).
-        public var connectTimeout: Duration = .seconds(15)
+        /// 10 s, the shortest format timeout (Lean's): a connection attempt the client keeps going
+        /// after its attempt's deadline would otherwise outlive it and hold up shutdown.
+        public var connectTimeout: Duration = .seconds(10)
         /// Most of a response body that is read; the rest is dropped.
         public var responseBodyLimit = 64 * 1024
         /// Most of a response body that is recorded.

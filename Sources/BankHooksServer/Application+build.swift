@@ -146,7 +146,9 @@ func buildRouter(
     ).addRoutes(to: v1)
     EventTypesController(store: store, registry: registry, clock: clock, quotas: quotas).addRoutes(to: v1)
     OkraCallbackController(store: store).addRoutes(to: v1)
-    ApplicationsController(store: store, authenticator: authenticator, clock: clock, quotas: quotas).addRoutes(to: v1)
+    ApplicationsController(store: store, authenticator: authenticator, clock: clock, quotas: quotas) { ids in
+        for id in ids { dispatcher.webhookChanged(id: id) }
+    }.addRoutes(to: v1)
     DeliveryLogController(store: store, dispatcher: dispatcher, recoveries: recoveries, clock: clock).addRoutes(to: v1)
     return router
 }

@@ -11,6 +11,8 @@ struct ApplicationsController {
     let clock: any WallClock
     /// Bounds on an application's keys.
     var quotas = TenantQuotas()
+    /// Told the ids of a deleted application's webhooks, so nothing already claimed for them is sent.
+    var webhooksRemoved: @Sendable ([String]) -> Void = { _ in }
 
     static let operators: Set<Role> = [.operator]
 
@@ -145,8 +147,10 @@ struct ApplicationsController {
             throw Problem(.conflict, "application-in-use", title: "The application cannot be deleted",
                           detail: "it holds the operator key this request was made with", field: "path:id")
         }
+        let webhookIDs = try await store.webhooks(applicationID: id).map(\.id)
         guard try await store.deleteApplication(id: id) else { throw Problem.notFound("application \(id)", field: "path:id") }
         authenticator.forget(applicationID: id)
+        webhooksRemoved(webhookIDs)
         return Response(status: .noContent)
     }
 

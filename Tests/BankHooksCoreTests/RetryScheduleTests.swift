@@ -165,6 +165,10 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(Duration.microseconds(-1500).wholeMilliseconds == -1)
         #expect(Duration.microseconds(1500).wholeMilliseconds == 1)
         #expect(Duration.seconds(-2).wholeMilliseconds == -2000)
+        // Beyond Int64.max seconds, where `Duration.components` itself traps ("Not enough bits").
+        #expect((Duration.seconds(Int64.max) + .seconds(Int64.max)).wholeMilliseconds == .max)
+        #expect((Duration.seconds(Int64.min) + .seconds(Int64.min)).wholeMilliseconds == .min)
+        #expect((Duration.seconds(Int64.max) + .seconds(Int64.max)).secondsDouble > 1e19)
     }
 
     @Test func durationSinceAndSecondsHoldAtTheEnds() {
