@@ -248,10 +248,11 @@ struct Harness: Sendable {
         let inFlightX = Atomic<Int>(0), mostX = Atomic<Int>(0)
         try await TestReceiver.run(script: { request, _ in
             guard request.path.hasPrefix("/x") else { return .init() }
-            // Application X's receivers are slow: each request holds its slot for 4 s.
+            // Application X's receivers are slow: each request holds its slot for 12 s (long beside
+            // the 8 s Y is given, so a loaded machine cannot make X's first requests finish first).
             let now = inFlightX.add(1, ordering: .relaxed).newValue
             mostX.max(now, ordering: .relaxed)
-            try? await Task.sleep(for: .seconds(4))
+            try? await Task.sleep(for: .seconds(12))
             inFlightX.subtract(1, ordering: .relaxed)
             return .init()
         }) { receiver in
@@ -269,8 +270,8 @@ struct Harness: Sendable {
                 PublishRequest(applicationID: "app_y", eventID: "y\($0)", idempotencyKey: nil, type: "y", timestamp: now, data: Array("{}".utf8))
             }, now: now)
             try await h.run {
-                // Without a per-application bound X holds all 16 slots for 4 s and Y waits behind it.
-                try await eventually("application Y's deliveries are sent while X's receivers hold their slots", timeout: .seconds(3)) {
+                // Without a per-application bound X holds all 16 slots for 12 s and Y waits behind it.
+                try await eventually("application Y's deliveries are sent while X's receivers hold their slots", timeout: .seconds(8)) {
                     receiver.requests.filter { $0.path == "/y" }.count == 5
                 }
                 let sentX = receiver.requests.filter { $0.path.hasPrefix("/x") }.count

@@ -202,8 +202,12 @@ let healthzRequest = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     @Test func aHalfSentBodyIsClosedAfterTheBodyTimeout() async throws {
         try await withLiveServer(Self.limits(body: .seconds(1))) { port in
             let connection = try RawConnection(port: port)
+            let started = ContinuousClock.now
             #expect(connection.send("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(liveOperatorKey)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\""))
             #expect(try await connection.readUntilClosed() != nil, "a half-sent body held its connection open")
+            // Closed by the 1 s body deadline (every other timeout here is 600 s), not by anything else.
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(10), "closed after \(elapsed)")
         }
     }
 

@@ -76,11 +76,12 @@ struct TunedFixture: @unchecked Sendable {
         try await TestReceiver.run { receiver in
             try await f.test { client in
                 let api = DeliveryLogTests.Call(client: client, key: f.operatorKey)
-                let id = try await api.webhook(#"{"url": "\#(receiver.url())", "rate_limit": 1}"#)
+                let id = try await api.webhook(#"{"url": "\#(receiver.url())", "rate_limit": 0.25}"#)
                 let first = try await api.publish()
                 _ = try await receiver.waitForRequests(1)
                 try await eventually("the first is recorded") { try await f.deliveries(first).first?.state == .succeeded }
-                // The second is claimed and queued for its token (1 s away); the others wait in the store.
+                // The second is claimed and queued for its token (4 s after the first: room for the
+                // publishes and the PATCH below on a loaded machine); the others wait in the store.
                 let second = try await api.publish()
                 try await eventually("the second is claimed") {
                     try await f.deliveries(second).first?.nextAttemptAt.map { $0 > SystemClock().now().adding(.seconds(30)) } ?? false
@@ -88,14 +89,14 @@ struct TunedFixture: @unchecked Sendable {
                 let rest = [try await api.publish(), try await api.publish()]
                 let (status, json) = try await api.callJSON(.patch, "/v1/webhooks/\(id)", #"{"enabled": false}"#)
                 #expect(status == 200 && json["enabled"] as? Bool == false, "\(json)")
-                // Before: the queued one went out on its token, to a disabled webhook.
-                try await Task.sleep(for: .milliseconds(2500))
+                // Before: the queued one went out on its token, to a disabled webhook (within 4 s).
+                try await Task.sleep(for: .milliseconds(5000))
                 #expect(receiver.requests.count == 1, "nothing is sent to a disabled webhook")
                 for event in [second] + rest {
                     #expect(try await f.deliveries(event).first?.state == .pending, "held, shown as pending")
                 }
                 // Enabling it again sends them all.
-                #expect(try await api.callJSON(.patch, "/v1/webhooks/\(id)", #"{"enabled": true}"#).0 == 200)
+                #expect(try await api.callJSON(.patch, "/v1/webhooks/\(id)", #"{"enabled": true, "rate_limit": null}"#).0 == 200)
                 _ = try await receiver.waitForRequests(4, timeout: .seconds(15))
                 try await eventually("all succeeded") { try await f.components.store.deliveryCounts()[.succeeded] == 4 }
                 #expect(receiver.requests.count == 4)
