@@ -104,6 +104,35 @@ struct TunedFixture: @unchecked Sendable {
         }
     }
 
+    @Test func deletingAnApplicationStopsDeliveriesAlreadyQueuedForItsWebhooks() async throws {
+        let f = try await TunedFixture()
+        try await TestReceiver.run { receiver in
+            try await f.test { client in
+                let operatorCall = DeliveryLogTests.Call(client: client, key: f.operatorKey)
+                let (created, app) = try await operatorCall.callJSON(.post, "/v1/applications", #"{"name": "Leaving"}"#)
+                #expect(created == 201, "\(app)")
+                let appID = try #require(app["id"] as? String)
+                let (keyStatus, key) = try await operatorCall.callJSON(.post, "/v1/applications/\(appID)/api-keys", #"{"role": "admin"}"#)
+                #expect(keyStatus == 201, "\(key)")
+                let api = DeliveryLogTests.Call(client: client, key: try #require(key["key"] as? String))
+                #expect(try await api.callJSON(.post, "/v1/event-types", #"{"name": "a.b", "description": "A test type."}"#).0 == 201)
+                _ = try await api.webhook(#"{"url": "\#(receiver.url())", "rate_limit": 0.25}"#)
+                _ = try await api.publish()
+                _ = try await receiver.waitForRequests(1)
+                // The second is claimed and queued for its token, 4 s after the first.
+                let second = try await api.publish()
+                try await eventually("the second is claimed") {
+                    try await f.components.store.deliveries(eventID: second, applicationID: appID).first?.nextAttemptAt
+                        .map { $0 > SystemClock().now().adding(.seconds(30)) } ?? false
+                }
+                #expect(try await operatorCall.callJSON(.delete, "/v1/applications/\(appID)").0 == 204)
+                // Before: the queued delivery went out on its token, signed with a deleted tenant's secret.
+                try await Task.sleep(for: .milliseconds(5000))
+                #expect(receiver.requests.count == 1, "nothing is sent for a deleted application")
+            }
+        }
+    }
+
     @Test func sendATestAndResendWaitForTheWebhooksInFlightSlot() async throws {
         let f = try await TunedFixture { $0.dispatcher.maxInFlightPerWebhook = 1 }
         let inFlight = Atomic<Int>(0), most = Atomic<Int>(0), slowNext = Atomic<Bool>(false)
