@@ -103,7 +103,7 @@ let package = Package(
             path: "Tests/BankHooksTestSupport"
         ),
         .testTarget(name: "BankHooksVerifyTests", dependencies: ["BankHooksVerify"]),
-        .testTarget(name: "BankHooksCoreTests", dependencies: ["BankHooksCore"]),
+        .testTarget(name: "BankHooksCoreTests", dependencies: ["BankHooksCore", "BankHooksTestSupport"]),
         .testTarget(name: "BankHooksStorageTests", dependencies: ["BankHooksStorage", "BankHooksTestSupport"]),
         .testTarget(
             name: "BankHooksDeliveryTests",

@@ -1,4 +1,5 @@
 import BankHooksCore
+import BankHooksTestSupport
 import Foundation
 import Testing
 

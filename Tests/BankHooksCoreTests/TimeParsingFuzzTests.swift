@@ -1,4 +1,5 @@
 @testable import BankHooksCore
+import BankHooksTestSupport
 import Foundation
 import Testing
 

@@ -10,18 +10,6 @@ import Testing
 /// crashed the server), silence, a head and then nothing, a body trickled forever, a head
 /// trickled forever, resets and closes.
 @Suite struct ChaosTests {
-    /// SplitMix64: a fixed seed, so a failing run reproduces.
-    struct SeededRandom: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// The chaotic receiver's answer to a roll of 0..<100: 50 succeed, 50 fail in every way.
     static func behaviour(_ roll: UInt64) -> HostileReceiver.Behaviour {
         switch roll {
@@ -44,7 +32,7 @@ import Testing
     func everyEventReachesTheWellBehavedReceiverOnceAndTheChaoticOneAtLeastOnce() async throws {
         let total = 40
         let deadlineSeconds = 2.0
-        let random = Locked(SeededRandom(state: 20_261_201))
+        let random = Locked(SeededGenerator(state: 20_261_201))
         let script: HostileReceiver.Script = { _ in Self.behaviour(random.withLock { $0.next() } % 100) }
         try await HostileReceiver.run(script: script) { chaotic in try await TestReceiver.run { calm in
             let dir = TemporaryDirectory()

@@ -1,6 +1,7 @@
 import BankHooksCore
 @testable import BankHooksServer
 import BankHooksStorage
+import BankHooksTestSupport
 import Foundation
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
 
     @Test(arguments: seeds)
     func fuzzCursors(seed: UInt64) throws {
-        var rng = FuzzGenerator(state: seed)
+        var rng = SeededGenerator(state: seed)
         var accepted = 0
         for n in 0..<Self.inputsPerCase {
             let created = rng.chance(10) ? rng.pick([0, 1, Int64.max, Int64.max - 1]) : Int64(rng.next() >> 1) % 300_000_000_000_000

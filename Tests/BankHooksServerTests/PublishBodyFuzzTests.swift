@@ -1,42 +1,9 @@
 import BankHooksCore
 @testable import BankHooksServer
 import BankHooksStorage
+import BankHooksTestSupport
 import Foundation
 import Testing
-
-/// SplitMix64: a seeded generator, so a failing input reproduces from its seed and index.
-struct FuzzGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func chance(_ percent: Int) -> Bool { int(100) < percent }
-    mutating func pick<T>(_ options: [T]) -> T { options[int(options.count)] }
-
-    /// One to three mutations: bytes replaced, inserted, removed, cut short, digit runs and slices spliced in.
-    mutating func mutate(_ bytes: inout [UInt8], alphabet: [UInt8]) {
-        for _ in 0..<(1 + int(3)) {
-            let at = bytes.isEmpty ? 0 : int(bytes.count)
-            switch int(7) {
-            case 0 where !bytes.isEmpty: bytes[at] = pick(alphabet)
-            case 1 where !bytes.isEmpty: bytes[at] = UInt8(truncatingIfNeeded: next())
-            case 2 where !bytes.isEmpty: bytes.remove(at: at)
-            case 3: bytes.insert(pick(alphabet), at: at)
-            case 4: bytes.removeSubrange(at...)
-            case 5: bytes.insert(contentsOf: (0..<(1 + int(300))).map { _ in UInt8(ascii: "0") + UInt8(int(10)) }, at: at)
-            default:
-                guard !bytes.isEmpty else { continue }
-                let length = min(bytes.count - at, 1 + int(24))
-                bytes.insert(contentsOf: bytes[at..<at + length], at: int(bytes.count))
-            }
-        }
-    }
-}
 
 /// A seeded property test of the publish body parser (`PublishBody.parse`, what `POST /v1/events`
 /// runs on every body) over a million inputs: generated bodies, valid or with one known fault,
@@ -55,7 +22,7 @@ struct FuzzGenerator: RandomNumberGenerator {
 
     @Test(arguments: seeds)
     func fuzzPublishBodyParser(seed: UInt64) throws {
-        var rng = FuzzGenerator(state: seed)
+        var rng = SeededGenerator(state: seed)
         var parsedCount = 0, refusedCount = 0, faultsCount = 0
         for n in 0..<Self.inputsPerCase {
             var (bytes, expected) = Self.body(using: &rng)
@@ -103,7 +70,7 @@ struct FuzzGenerator: RandomNumberGenerator {
     static let alphabet = Array(#"{}[]":,.-+eE0123456789 \tfnrlu/typedaimsZT"#.utf8)
 
     /// A JSON string literal of `text`, some characters written as escapes.
-    static func literal(_ text: String, using rng: inout FuzzGenerator) -> String {
+    static func literal(_ text: String, using rng: inout SeededGenerator) -> String {
         func hex(_ value: UInt32) -> String {
             let digits = Array("0123456789abcdef")
             return "\\u" + String([12, 8, 4, 0].map { digits[Int(value >> UInt32($0) & 0xF)] })
@@ -124,7 +91,7 @@ struct FuzzGenerator: RandomNumberGenerator {
 
     /// A JSON object for `data` at `path`. With `repeats`, a member name may appear twice; the first
     /// such repeat's pointer is recorded in `fault`.
-    static func object(depth: Int, path: String, repeats: Bool, fault: inout String?, using rng: inout FuzzGenerator) -> String {
+    static func object(depth: Int, path: String, repeats: Bool, fault: inout String?, using rng: inout SeededGenerator) -> String {
         var names: [String] = []
         var members: [String] = []
         for i in 0..<rng.int(depth == 0 ? 5 : 4) {
@@ -143,7 +110,7 @@ struct FuzzGenerator: RandomNumberGenerator {
         return "{" + members.joined(separator: rng.pick([",", ", ", " ,\n"])) + "}"
     }
 
-    static func value(depth: Int, path: String, repeats: Bool, fault: inout String?, using rng: inout FuzzGenerator) -> String {
+    static func value(depth: Int, path: String, repeats: Bool, fault: inout String?, using rng: inout SeededGenerator) -> String {
         switch depth >= 4 ? 2 + rng.int(3) : rng.int(6) {
         case 0, 1: return object(depth: depth, path: path, repeats: repeats, fault: &fault, using: &rng)
         case 2:
@@ -156,7 +123,7 @@ struct FuzzGenerator: RandomNumberGenerator {
     }
 
     /// A body, valid or with exactly one fault, and what it should parse to (or where it is refused).
-    static func body(using rng: inout FuzzGenerator) -> ([UInt8], Expected) {
+    static func body(using rng: inout SeededGenerator) -> ([UInt8], Expected) {
         var expected = Expected()
         var members: [(name: String, text: String)] = []
         // nil: no fault of the members themselves (data may still repeat a name).
