@@ -306,15 +306,7 @@ public final class SQLiteStore: Store {
     // MARK: Event types
 
     public func createEventType(_ type: CustomEventType) async throws {
-        try await pool.write { db in
-            do {
-                try db.execute(
-                    sql: "INSERT INTO event_types (application_id, name, description, schema, created_at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [type.applicationID, type.name, type.description, type.schema, type.createdAt.milliseconds])
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                throw StoreError(.conflict, "event type \(type.name) exists")
-            }
-        }
+        try await createEventType(type, limit: .max)
     }
 
     public func eventTypes(applicationID: String) async throws -> [CustomEventType] {
