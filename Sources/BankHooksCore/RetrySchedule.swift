@@ -190,13 +190,7 @@ enum HTTPDate {
 
         /// Exactly `count` ASCII digits.
         mutating func digits(_ count: Int) -> Int64? {
-            guard index + count <= bytes.count else { return nil }
-            var value: Int64 = 0
-            for k in 0..<count {
-                let b = bytes[index + k]
-                guard b >= 0x30, b <= 0x39 else { return nil }
-                value = value * 10 + Int64(b - 0x30)
-            }
+            guard let value = bytes.fixedDigits(at: index, count: count) else { return nil }
             index += count
             return value
         }

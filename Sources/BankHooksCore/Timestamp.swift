@@ -99,13 +99,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let b = Array(text.utf8)
         var i = 0
         func digits(_ n: Int) -> Int64? {
-            guard i + n <= b.count else { return nil }
-            var v: Int64 = 0
-            for k in 0..<n {
-                let c = b[i + k]
-                guard c >= 48, c <= 57 else { return nil }
-                v = v * 10 + Int64(c - 48)
-            }
+            guard let v = b.fixedDigits(at: i, count: n) else { return nil }
             i += n
             return v
         }
@@ -170,6 +164,21 @@ extension Int64 {
     func floorDividedBy(_ d: Int64) -> (Int64, Int64) {
         let q = self / d, r = self % d
         return r < 0 ? (q - 1, r + d) : (q, r)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Exactly `count` ASCII digits at `index`, as a number; nil when any is not a digit or the text
+    /// ends first. Callers read fixed-width fields (at most a few digits), so the value cannot overflow.
+    func fixedDigits(at index: Int, count: Int) -> Int64? {
+        guard index >= 0, count <= 18, index + count <= self.count else { return nil }
+        var value: Int64 = 0
+        for k in index..<index + count {
+            let c = self[k]
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            value = value * 10 + Int64(c - 0x30)
+        }
+        return value
     }
 }
 

@@ -47,8 +47,7 @@ public final class RateLimiter: Sendable {
     /// Takes one token for `key` and one for its `application`; nil when allowed, otherwise how long
     /// until both have one and which refused.
     func take(key: String, application: String, now: ContinuousClock.Instant = .now) -> (wait: Duration, scope: Scope)? {
-        let (s, a) = (now - origin).components
-        let seconds = Double(s) + Double(a) / 1e18
+        let seconds = (now - origin).secondsDouble
         func wait(_ seconds: Double) -> Duration { .milliseconds(Int64(min(3_600_000, (seconds * 1000).rounded(.up)))) }
         return buckets.withLock { buckets in
             // Taken on copies, kept only when both allow: a refused request costs neither bucket.
