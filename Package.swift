@@ -54,6 +54,7 @@ let package = Package(
             dependencies: [
                 "BankHooksCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The dispatcher: claims, sends, records.

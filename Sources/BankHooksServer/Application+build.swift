@@ -9,9 +9,8 @@ import ServiceLifecycle
 
 /// Everything `bankhooks serve` can be told.
 public struct ServerConfiguration: Sendable {
-    /// The SQLite file.
-    public var databasePath = "bankhooks.sqlite"
-    public var durability: SQLiteStore.Durability = .full
+    /// Where the data lives (`--database`): an SQLite file today.
+    public var storage = StorageConfiguration.sqlite(path: "bankhooks.sqlite")
     public var host = "127.0.0.1"
     /// 0 picks a free port (printed when listening).
     public var port = 8080
@@ -22,7 +21,7 @@ public struct ServerConfiguration: Sendable {
     /// The master key that encrypts webhook secrets at rest: base64 of 32 bytes. When nil, it is
     /// read from `masterKeyFile`, which is created with a new key on first start.
     public var masterKey: String?
-    /// Where the master key is kept when `masterKey` is nil; nil means `<database>.key`.
+    /// Where the master key is kept when `masterKey` is nil; nil means the storage's default (`<database>.key`).
     public var masterKeyFile: String?
     /// Largest request body accepted.
     public var maxBodySize = 256 * 1024
@@ -57,7 +56,9 @@ public struct ServerConfiguration: Sendable {
 
 /// The parts of a running server, for tests and the benchmark to reach in.
 public struct ServerComponents {
-    public let store: SQLiteStore
+    public let store: any Store
+    /// What the storage backend needs running (started first, stopped last).
+    public let storageServices: [any Service]
     public let publisher: Publisher
     public let dispatcher: Dispatcher
     /// Disables webhooks that keep failing and announces disables; must be run with the others.
@@ -67,7 +68,7 @@ public struct ServerComponents {
     public let router: Router<AppRequestContext>
 
     /// The services to run beside the HTTP server, in start order (they stop in reverse).
-    public var services: [any Service] { [dispatcher, publisher, watchdog, recoveries] }
+    public var services: [any Service] { storageServices + [dispatcher, publisher, watchdog, recoveries] }
 }
 
 /// The id of the application that operator keys act on and first start creates.
@@ -84,7 +85,8 @@ public func buildComponents(
     announce: @Sendable (String) -> Void
 ) async throws -> ServerComponents {
     let secretBox = try loadMasterKey(configuration, announce: announce)
-    let store = try SQLiteStore(path: configuration.databasePath, durability: configuration.durability, secretBox: secretBox)
+    let storage = try configuration.storage.open(secretBox: secretBox)
+    let store = storage.store
     try await bootstrap(store: store, adminKey: configuration.adminKey, clock: clock, announce: announce)
     let destinations = DestinationGuard(policy: DestinationPolicy(allowedRanges: configuration.allowedDestinations), resolver: resolver)
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
@@ -97,7 +99,7 @@ public func buildComponents(
     ) { dispatcher.wake() }
     let watchdog = WebhookWatchdog(
         store: store, publisher: publisher, clock: clock, configuration: configuration.watchdog, logger: logger, onDisable: dispatcher.webhookChanged)
-    return ServerComponents(store: store, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries, router: router)
+    return ServerComponents(store: store, storageServices: storage.services, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries, router: router)
 }
 
 /// The whole server as a Hummingbird application: the HTTP API plus the publisher and the
@@ -152,7 +154,7 @@ func loadMasterKey(_ configuration: ServerConfiguration, announce: @Sendable (St
         guard let box = SecretBox(base64: text) else { throw ConfigurationError("the master key must be base64 of 32 bytes (openssl rand -base64 32)") }
         return box
     }
-    let path = configuration.masterKeyFile ?? configuration.databasePath + ".key"
+    let path = configuration.masterKeyFile ?? configuration.storage.defaultMasterKeyFile
     if FileManager.default.fileExists(atPath: path) {
         // A key file made readable by others (copied, restored) is made private again.
         var info = stat()

@@ -48,8 +48,7 @@ public struct Benchmark: Sendable {
         try await receiver.run(logger: logger) { receiverPort in
             let adminKey = "bhk_bench_" + String(repeating: "b", count: 32)
             var configuration = ServerConfiguration()
-            configuration.databasePath = dir + "/bench.sqlite"
-            configuration.durability = options.durability
+            configuration.storage = .sqlite(path: dir + "/bench.sqlite", durability: options.durability == .full ? .full : .normal)
             configuration.port = 0
             configuration.adminKey = adminKey
             // The benchmark measures the engine, not the per-key request limit.

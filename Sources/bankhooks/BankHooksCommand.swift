@@ -97,7 +97,6 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = ServerConfiguration()
-        configuration.databasePath = database
         configuration.host = host
         configuration.port = port
         configuration.maxBodySize = maxBodySize
@@ -111,10 +110,14 @@ struct Serve: AsyncParsableCommand {
         configuration.dispatcher.maxInFlightPerWebhook = maxInFlightPerWebhook
         configuration.sender.connectionsPerHost = max(maxInFlightPerWebhook, 8)
         limits.apply(to: &configuration)
-        guard let level = SQLiteStore.Durability(rawValue: durability) else {
+        guard let level = StorageConfiguration.Durability(rawValue: durability) else {
             throw ValidationError("--durability must be full or normal")
         }
-        configuration.durability = level
+        do {
+            configuration.storage = try StorageConfiguration(database: database, durability: level)
+        } catch {
+            throw ValidationError(error.message)
+        }
         configuration.allowedDestinations = try allowDestinations.map { text in
             guard let range = AddressRange(text) else { throw ValidationError("--allow-destination \(text) is not an address or CIDR range") }
             return range
@@ -122,7 +125,7 @@ struct Serve: AsyncParsableCommand {
         guard let logLevel = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
         var logger = Logger(label: "bankhooks")
         logger.logLevel = logLevel
-        let database = database
+        let database = configuration.storage.description
         let host = host
         let app = try await buildApplication(
             configuration, logger: logger,

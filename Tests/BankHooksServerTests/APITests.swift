@@ -22,7 +22,7 @@ struct APIFixture: @unchecked Sendable {
         applicationRateLimit: RateLimiter.Limit? = nil, quotas: TenantQuotas = TenantQuotas()
     ) async throws {
         var configuration = ServerConfiguration()
-        configuration.databasePath = dir.file("api.sqlite")
+        configuration.storage = .sqlite(path: dir.file("api.sqlite"))
         configuration.adminKey = operatorKey
         configuration.maxBodySize = maxBodySize
         configuration.keyRateLimit = keyRateLimit

@@ -107,7 +107,7 @@ final class RawConnection: Sendable {
 func withLiveServer(_ limits: ConnectionLimits, _ body: @Sendable (Int) async throws -> Void) async throws {
     let dir = TemporaryDirectory()
     var configuration = ServerConfiguration()
-    configuration.databasePath = dir.file("live.sqlite")
+    configuration.storage = .sqlite(path: dir.file("live.sqlite"))
     configuration.port = 0
     configuration.adminKey = liveOperatorKey
     configuration.connections = limits

@@ -119,7 +119,7 @@ import Testing
         try await f.test { _ in try await Self.pageAcrossMilliseconds(store) }
     }
 
-    static func pageAcrossMilliseconds(_ store: SQLiteStore) async throws {
+    static func pageAcrossMilliseconds(_ store: any Store) async throws {
         let t0 = Timestamp(milliseconds: 1_800_000_000_000)
         // Three receipt times, 7, 1 and 5 events each: page boundaries fall inside and between them.
         var expected: [String] = []

@@ -18,7 +18,7 @@ struct TunedFixture: @unchecked Sendable {
 
     init(clock: any WallClock = SystemClock(), _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         var configuration = ServerConfiguration()
-        configuration.databasePath = dir.file("api.sqlite")
+        configuration.storage = .sqlite(path: dir.file("api.sqlite"))
         configuration.adminKey = operatorKey
         configuration.keyRateLimit = nil
         configuration.allowedDestinations = [AddressRange("127.0.0.1/32")!]
