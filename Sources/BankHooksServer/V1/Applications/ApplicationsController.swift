@@ -14,8 +14,6 @@ struct ApplicationsController {
     /// Told the ids of a deleted application's webhooks, so nothing already claimed for them is sent.
     var webhooksRemoved: @Sendable ([String]) -> Void = { _ in }
 
-    static let operators: Set<Role> = [.operator]
-
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("applications", use: create)
         group.get("applications", use: list)
@@ -93,7 +91,7 @@ struct ApplicationsController {
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(Self.operators, to: "create applications")
+        _ = try context.require(Roles.operators, to: "create applications")
         let body = try await decodeBody(CreateRequest.self, from: request, context: context)
         try Self.validate(name: body.name)
         try Self.validate(limit: body.webhookLimit)
@@ -108,7 +106,7 @@ struct ApplicationsController {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(Self.operators, to: "list applications")
+        _ = try context.require(Roles.operators, to: "list applications")
         return try Response.json(ListView(data: try await store.applications().map(ApplicationView.init)), status: .ok, context: context)
     }
 
@@ -120,12 +118,12 @@ struct ApplicationsController {
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(Self.operators, to: "read applications")
+        _ = try context.require(Roles.operators, to: "read applications")
         return try Response.json(ApplicationView(try await application(context)), status: .ok, context: context)
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(Self.operators, to: "change applications")
+        _ = try context.require(Roles.operators, to: "change applications")
         var application = try await application(context)
         let body = try await decodeBody(UpdateRequest.self, from: request, context: context)
         try Self.validate(name: body.name)
@@ -141,7 +139,7 @@ struct ApplicationsController {
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.operators, to: "delete applications")
+        let principal = try context.require(Roles.operators, to: "delete applications")
         let id = try context.pathParameter("id")
         guard id != principal.applicationID else {
             throw Problem(.conflict, "application-in-use", title: "The application cannot be deleted",
@@ -201,28 +199,28 @@ struct ApplicationsController {
     }
 
     @Sendable func createKeyForApplication(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(Self.operators, to: "create keys for applications")
+        _ = try context.require(Roles.operators, to: "create keys for applications")
         return try await createKey(applicationID: try await application(context).id, request: request, context: context)
     }
 
     @Sendable func listKeysOfApplication(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.require(Self.operators, to: "list keys of applications")
+        _ = try context.require(Roles.operators, to: "list keys of applications")
         return try await listKeys(applicationID: try await application(context).id, context: context)
     }
 
     @Sendable func createOwnKey(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(WebhooksController.managers, to: "create API keys")
+        let principal = try context.require(Roles.managers, to: "create API keys")
         return try await createKey(applicationID: principal.applicationID, request: request, context: context)
     }
 
     @Sendable func listOwnKeys(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(WebhooksController.managers, to: "list API keys")
+        let principal = try context.require(Roles.managers, to: "list API keys")
         return try await listKeys(applicationID: principal.applicationID, context: context)
     }
 
     /// Revokes one of the application's keys; it stops working at once in this process.
     @Sendable func revokeOwnKey(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(WebhooksController.managers, to: "revoke API keys")
+        let principal = try context.require(Roles.managers, to: "revoke API keys")
         let id = try context.pathParameter("id")
         guard id != principal.keyID else {
             throw Problem(.conflict, "own-key", title: "A key cannot revoke itself",

@@ -4,13 +4,13 @@ import Hummingbird
 
 extension DeliveryLogController {
     @Sendable func eventDeliveries(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.readers, to: "read deliveries")
+        let principal = try context.require(Roles.readers, to: "read deliveries")
         let id = try context.pathParameter("id")
         return try await deliveries(of: .event(id), what: "event \(id)", principal: principal, request: request, context: context)
     }
 
     @Sendable func webhookDeliveries(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.readers, to: "read deliveries")
+        let principal = try context.require(Roles.readers, to: "read deliveries")
         let id = try context.pathParameter("id")
         return try await deliveries(of: .webhook(id), what: "webhook \(id)", principal: principal, request: request, context: context)
     }
@@ -37,7 +37,7 @@ extension DeliveryLogController {
     }
 
     @Sendable func getDelivery(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.readers, to: "read deliveries")
+        let principal = try context.require(Roles.readers, to: "read deliveries")
         let id = try Self.integerID(context)
         guard let delivery = try await store.delivery(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("delivery \(id)", field: "path:id")
@@ -46,7 +46,7 @@ extension DeliveryLogController {
     }
 
     @Sendable func getAttempt(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.readers, to: "read attempts")
+        let principal = try context.require(Roles.readers, to: "read attempts")
         let id = try Self.integerID(context)
         guard let (attempt, webhookID) = try await store.attempt(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("attempt \(id)", field: "path:id")

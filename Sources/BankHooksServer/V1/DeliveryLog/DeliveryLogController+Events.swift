@@ -13,7 +13,7 @@ extension DeliveryLogController {
     // MARK: Events
 
     @Sendable func listEvents(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.readers, to: "read events")
+        let principal = try context.require(Roles.readers, to: "read events")
         let query = request.uri.queryParameters
         let limit = try PageQuery.limit(query)
         var filter = EventFilter()

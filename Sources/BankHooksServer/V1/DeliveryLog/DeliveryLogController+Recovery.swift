@@ -41,7 +41,7 @@ extension DeliveryLogController {
     /// While a recovery of the webhook is running, no second one starts: the answer is 200 with the
     /// running job (whatever window it covers), so a repeated request never sends anything twice.
     @Sendable func recover(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(WebhooksController.managers, to: "recover deliveries")
+        let principal = try context.require(Roles.managers, to: "recover deliveries")
         let id = try context.pathParameter("id")
         let body = try await decodeBody(RecoverRequest.self, from: request, context: context)
         if let until = body.until, until <= body.since {
@@ -60,7 +60,7 @@ extension DeliveryLogController {
     }
 
     @Sendable func getRecovery(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.readers, to: "read recoveries")
+        let principal = try context.require(Roles.readers, to: "read recoveries")
         let id = try context.pathParameter("id")
         guard let job = try await store.recovery(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("recovery \(id)", field: "path:id")

@@ -7,7 +7,7 @@ extension DeliveryLogController {
     /// Sends one delivery again now, whatever its state: one new attempt, recorded, answered like a
     /// test. A pending delivery that fails again keeps its place in its retry schedule.
     @Sendable func resend(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.senders, to: "resend deliveries")
+        let principal = try context.require(Roles.publishers, to: "resend deliveries")
         let id = try Self.integerID(context)
         guard let target = try await store.delivery(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("delivery \(id)", field: "path:id")

@@ -15,9 +15,6 @@ struct DeliveryLogController {
     let recoveries: RecoveryRunner
     let clock: any WallClock
 
-    static let readers = EventsController.readers
-    static let senders = EventsController.publishers
-
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("events", use: listEvents)
         group.get("events/:id/deliveries", use: eventDeliveries)

@@ -97,7 +97,7 @@ struct EventTypesController {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(EventsController.readers, to: "list event types")
+        let principal = try context.require(Roles.readers, to: "list event types")
         var family: EventFamily?
         if let text = request.uri.queryParameters.get("family") {
             guard let value = EventFamily(rawValue: text) else {
@@ -132,7 +132,7 @@ struct EventTypesController {
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(EventsController.readers, to: "read event types")
+        let principal = try context.require(Roles.readers, to: "read event types")
         let name = try context.pathParameter("name")
         let body: [UInt8]
         if let definition = registry.catalog[name] {
@@ -147,7 +147,7 @@ struct EventTypesController {
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(WebhooksController.managers, to: "register event types")
+        let principal = try context.require(Roles.managers, to: "register event types")
         let buffer = try await collectJSONBody(request, context: context)
         let body = try decodeJSON(CreateRequest.self, from: buffer, context: context)
         // The schema is kept byte for byte as sent (documentation only), never re-encoded.
@@ -187,7 +187,7 @@ struct EventTypesController {
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(WebhooksController.managers, to: "delete event types")
+        let principal = try context.require(Roles.managers, to: "delete event types")
         let name = try context.pathParameter("name")
         if registry.catalog[name] != nil {
             throw Problem(.conflict, "built-in-event-type", title: "Built-in event types cannot be deleted",

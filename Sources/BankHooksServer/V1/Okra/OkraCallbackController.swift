@@ -16,7 +16,7 @@ struct OkraCallbackController {
     }
 
     @Sendable func latest(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(EventsController.readers, to: "read callbacks")
+        let principal = try context.require(Roles.readers, to: "read callbacks")
         let query = request.uri.queryParameters
         guard let record = query.get("record"), !record.isEmpty else {
             throw Problem(.badRequest, "invalid-query", title: "A query parameter is invalid",

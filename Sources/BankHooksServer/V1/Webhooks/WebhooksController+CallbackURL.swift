@@ -15,7 +15,7 @@ extension WebhooksController {
     }
 
     @Sendable func getCallbackURL(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(EventsController.readers, to: "read the callback URL")
+        let principal = try context.require(Roles.readers, to: "read the callback URL")
         guard let webhook = try await callbackWebhook(applicationID: principal.applicationID) else {
             throw Problem.notFound("callback URL")
         }
@@ -25,7 +25,7 @@ extension WebhooksController {
     /// Sets the application's Lean Callback URL: a lean-format endpoint that receives every
     /// `bank_link.result` (seed 000). Created with its secret on first use, its URL changed after.
     @Sendable func putCallbackURL(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.managers, to: "set the callback URL")
+        let principal = try context.require(Roles.managers, to: "set the callback URL")
         let body = try await decodeBody(CallbackURLRequest.self, from: request, context: context)
         try WebhookURL.validate(body.url, pointer: "/url")
         try await requireHTTPSIfProduction(body.url, applicationID: principal.applicationID)
@@ -47,7 +47,7 @@ extension WebhooksController {
     }
 
     @Sendable func deleteCallbackURL(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.managers, to: "remove the callback URL")
+        let principal = try context.require(Roles.managers, to: "remove the callback URL")
         guard let webhook = try await callbackWebhook(applicationID: principal.applicationID),
               try await store.deleteWebhook(id: webhook.id, applicationID: principal.applicationID) else {
             throw Problem.notFound("callback URL")

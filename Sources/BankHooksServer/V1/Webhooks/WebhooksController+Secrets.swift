@@ -7,7 +7,7 @@ extension WebhooksController {
     static let rotationGracePeriod: Duration = .seconds(24 * 3600)
 
     @Sendable func rotateSecret(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.managers, to: "rotate webhook secrets")
+        let principal = try context.require(Roles.managers, to: "rotate webhook secrets")
         let id = try context.pathParameter("id")
         let now = clock.now()
         guard let webhook = try await store.rotateSecret(
