@@ -10,7 +10,6 @@ func buildRouter(
     rateLimiter: RateLimiter, quotas: TenantQuotas, wakeDispatcher: @escaping @Sendable () -> Void
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(maxBodySize: maxBodySize))
     router.get("healthz") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
@@ -19,7 +18,8 @@ func buildRouter(
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
     }
     let authenticator = KeyAuthenticator(store: store)
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(
+    // Errors under /v1 are problem+json; authentication runs inside, so its refusals are too.
+    let v1 = router.group("v1").add(middleware: ProblemMiddleware()).group().add(middleware: AuthenticationMiddleware(
         authenticator: authenticator, rateLimiter: rateLimiter.keyLimit == nil && rateLimiter.applicationLimit == nil ? nil : rateLimiter))
     let registry = EventTypeRegistry(store: store)
     EventsController(store: store, publisher: publisher, registry: registry, clock: clock).addRoutes(to: v1)
@@ -33,17 +33,9 @@ func buildRouter(
         for id in ids { dispatcher.webhookChanged(id: id) }
     }.addRoutes(to: v1)
     DeliveryLogController(store: store, dispatcher: dispatcher, recoveries: recoveries, clock: clock).addRoutes(to: v1)
+    // Router middleware added after every route wraps only the not-found responder (Hummingbird
+    // builds each route's chain when it is added, the not-found chain at the end): a path or method
+    // no /v1 route has is a problem+json 404 without authentication; elsewhere, Hummingbird's own 404.
+    router.add(middleware: UnmatchedPathProblemMiddleware(prefix: "/v1"))
     return router
-}
-
-/// Sets the body limit on the context.
-struct BodyLimitMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
-    let maxBodySize: Int
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
-        context.maxUploadSize = maxBodySize
-        return try await next(request, context)
-    }
 }

@@ -24,7 +24,9 @@ import Testing
         let directory = root.appendingPathComponent("Sources/BankHooksServer")
         let pattern = try NSRegularExpression(pattern: #"(group|router)\.(get|post|put|patch|delete)\("([^"]*)""#)
         var routes: Set<String> = []
-        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasSuffix(".swift") && file != "Benchmark.swift" {
+        // The sources are in folders by resource (V1/<resource>/, HTTP/): every file below the target.
+        let files = FileManager.default.enumerator(atPath: directory.path)?.compactMap { $0 as? String } ?? []
+        for file in files where file.hasSuffix(".swift") && !file.hasSuffix("Benchmark.swift") {
             let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
             for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                 let scope = String(text[Range(match.range(at: 1), in: text)!])

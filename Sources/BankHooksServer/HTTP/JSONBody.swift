@@ -22,11 +22,8 @@ func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: Ap
 func collectJSONBody(_ request: Request, context: AppRequestContext) async throws -> ByteBuffer {
     var request = request
     let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-    do {
-        _ = try buffer.withUnsafeReadableBytes { try JSONScanner.validate($0) }
-    } catch let error as JSONSyntaxError {
-        throw Problem.malformedJSON(error)
-    }
+    // A JSONSyntaxError is answered by `Problem.mapping` (400, or 422 for a repeated member).
+    _ = try buffer.withUnsafeReadableBytes { try JSONScanner.validate($0) }
     if buffer.withUnsafeReadableBytes(JSONText.containsEscapedNUL) {
         throw Problem.invalidField(JSONText.pointerToNUL(in: Data(buffer: buffer)), "text must not contain NUL (U+0000)")
     }
@@ -81,13 +78,9 @@ enum JSONText {
     }
 }
 
-/// Decodes a well-formed JSON body, turning every decoding failure into a problem that names the field.
+/// Decodes a well-formed JSON body; a `DecodingError` is answered by `Problem.mapping` as a 422 naming the field.
 func decodeJSON<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer, context: AppRequestContext) throws -> T {
-    do {
-        return try context.requestDecoder.decode(T.self, from: buffer)
-    } catch let error as DecodingError {
-        throw Problem.decoding(error)
-    }
+    try context.requestDecoder.decode(T.self, from: buffer)
 }
 
 extension Problem {

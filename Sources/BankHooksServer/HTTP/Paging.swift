@@ -53,7 +53,10 @@ enum PageQuery {
         return EventCursor(createdAt: created, seq: seq)
     }
 
-    static func encodeCursor(_ cursor: EventCursor) -> String { encodeCursor("\(cursor.createdAt).\(cursor.seq)") }
+    /// The key an event list's cursor holds: `<created_at ms>.<seq>`.
+    static func cursorKey(_ cursor: EventCursor) -> String { "\(cursor.createdAt).\(cursor.seq)" }
+
+    static func encodeCursor(_ cursor: EventCursor) -> String { encodeCursor(cursorKey(cursor)) }
 
     /// A delivery list's cursor: the id of the last delivery of the page before.
     static func deliveryCursor(_ text: String) throws -> Int64 {
@@ -66,5 +69,69 @@ enum PageQuery {
         guard let first = text.utf8.first, first != UInt8(ascii: "0") || text.utf8.count == 1,
               text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return Int64(text)
+    }
+}
+
+/// A list as the API answers it: `data`, and for a paginated list `next_cursor` (null on the last
+/// page). The one envelope of every list: a handler reads its query (`PageQuery`), asks the store
+/// for a `Page` (the model) and answers this view.
+struct ListView<Item: Encodable & Sendable>: Encodable, Sendable {
+    var data: [Item]
+    /// Whether the list is paginated: only then does it carry `next_cursor`.
+    var isPaged: Bool
+    /// The cursor of the next page, as the client sends it back (already encoded).
+    var nextCursor: String?
+
+    /// A list answered whole (no `next_cursor` member).
+    init(all items: [Item]) {
+        (data, isPaged, nextCursor) = (items, false, nil)
+    }
+
+    /// One page, whose `next_cursor` is `nextCursor` (null on the last page).
+    init(page items: [Item], nextCursor: String?) {
+        (data, isPaged, self.nextCursor) = (items, true, nextCursor)
+    }
+
+    /// One page of store rows: each shown as `view` makes it, and when more follow, `next_cursor`
+    /// is the cursor of the last row (`key` gives the row's key, encoded here).
+    init<Row>(_ page: Page<Row>, view: (Row) -> Item, key: (Row) -> String) {
+        self.init(page: page.items.map(view), nextCursor: page.hasMore ? page.items.last.map { PageQuery.encodeCursor(key($0)) } : nil)
+    }
+
+    enum CodingKeys: String, CodingKey { case data, nextCursor }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        guard isPaged else { return }
+        if let nextCursor { try container.encode(nextCursor, forKey: .nextCursor) } else { try container.encodeNil(forKey: .nextCursor) }
+    }
+}
+
+/// An item already written as JSON text (an event type, whose schema is spliced in as it was sent).
+struct EncodedJSON: Encodable, Sendable {
+    var bytes: [UInt8]
+
+    /// `JSONEncoder` cannot write raw text; a list of these is written by `ListView.splicedJSON()`.
+    func encode(to encoder: any Encoder) throws {
+        throw EncodingError.invalidValue(bytes, .init(codingPath: encoder.codingPath, debugDescription: "write lists of EncodedJSON with splicedJSON()"))
+    }
+}
+
+extension ListView where Item == EncodedJSON {
+    /// The list as JSON with each item's text spliced in, members in the order `JSONEncoder` sorts them.
+    func splicedJSON() -> [UInt8] {
+        var body = Array(#"{"data":["#.utf8)
+        for (i, item) in data.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: item.bytes)
+        }
+        body.append(UInt8(ascii: "]"))
+        if isPaged {
+            body.append(contentsOf: #","next_cursor":"#.utf8)
+            if let nextCursor { JSONWriter.appendString(nextCursor, to: &body) } else { body.append(contentsOf: "null".utf8) }
+        }
+        body.append(UInt8(ascii: "}"))
+        return body
     }
 }

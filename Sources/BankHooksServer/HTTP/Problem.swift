@@ -70,38 +70,3 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
         Problem(.forbidden, "forbidden", title: "Not allowed for this key", detail: detail)
     }
 }
-
-/// Turns every error into problem+json: a `Problem` as it is, another HTTP error with its status,
-/// anything else as a 500 that is logged but says nothing of the internals.
-struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let problem as Problem {
-            return try problem.response(from: request, context: context)
-        } catch is NIOTooManyBytesError {
-            return try Problem(.contentTooLarge, "body-too-large", title: "The body is too large",
-                               detail: "request bodies are limited to \(context.maxUploadSize) bytes", field: "/").response(from: request, context: context)
-        } catch let error as any HTTPResponseError {
-            let status = error.status
-            let detail: String
-            if let http = error as? HTTPError, let body = http.body {
-                detail = body
-            } else if status == .notFound {
-                detail = "no route for \(request.method) \(request.uri.path)"
-            } else {
-                detail = status.reasonPhrase
-            }
-            var problem = Problem(status, status == .notFound ? "not-found" : "http-\(status.code)", title: status.reasonPhrase, detail: detail)
-            if let http = error as? HTTPError { problem.headers = http.headers }
-            return try problem.response(from: request, context: context)
-        } catch is PublisherClosedError {
-            return try Problem(.serviceUnavailable, "shutting-down", title: "Shutting down", detail: "the server is shutting down; retry on another instance")
-                .response(from: request, context: context)
-        } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
-            return try Problem(.internalServerError, "internal", title: "Internal error", detail: "the server failed to handle this request; it has been logged")
-                .response(from: request, context: context)
-        }
-    }
-}

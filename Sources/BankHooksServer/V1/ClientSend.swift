@@ -11,13 +11,8 @@ extension Dispatcher {
     /// stays full for the wait, a 429 problem with `Retry-After`: a flood of tests or resends cannot
     /// open more connections to a receiver than its bound.
     func reserveClientSlot(webhookID: String, applicationID: String) async throws -> SendSlot {
-        do {
-            return try await reserveSendSlot(webhookID: webhookID, applicationID: applicationID, waitingAtMost: sendSlotWait)
-        } catch let error as DispatcherBusyError {
-            var problem = Problem(.tooManyRequests, "webhook-busy", title: "The webhook has no free in-flight slot", detail: "\(error); try again shortly")
-            problem.headers[.retryAfter] = "1"
-            throw problem
-        }
+        // A DispatcherBusyError is answered by `Problem.mapping` (429 with Retry-After).
+        try await reserveSendSlot(webhookID: webhookID, applicationID: applicationID, waitingAtMost: sendSlotWait)
     }
 }
 
@@ -28,11 +23,7 @@ struct SendResultView: Encodable {
     @Null var attemptId: Int64?
     var type: String
     var succeeded: Bool
-    @Null var status: Int?
-    var durationMs: Double
-    @Null var responseExcerpt: String?
-    @Null var error: String?
-    @Null var errorMessage: String?
+    var result: AttemptResultView
 
     init(_ attempt: Attempt, eventID: String, type: String, succeeded: Bool) {
         eventId = eventID
@@ -40,10 +31,18 @@ struct SendResultView: Encodable {
         attemptId = attempt.id
         self.type = type
         self.succeeded = succeeded
-        status = attempt.status
-        durationMs = Double(attempt.durationMicroseconds) / 1000
-        responseExcerpt = attempt.responseExcerpt
-        error = attempt.errorKind?.rawValue
-        errorMessage = attempt.errorMessage
+        result = AttemptResultView(attempt)
     }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(eventId, forKey: .eventId)
+        try c.encode(deliveryId, forKey: .deliveryId)
+        try c.encode(_attemptId, forKey: .attemptId)
+        try c.encode(type, forKey: .type)
+        try c.encode(succeeded, forKey: .succeeded)
+    }
+
+    enum CodingKeys: String, CodingKey { case eventId, deliveryId, attemptId, type, succeeded }
 }

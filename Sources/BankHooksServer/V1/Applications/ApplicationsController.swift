@@ -65,10 +65,6 @@ struct ApplicationsController {
         }
     }
 
-    struct ListView<Item: Encodable>: Encodable {
-        var data: [Item]
-    }
-
     static func validate(name: String?) throws {
         if let name, !(1...200).contains(name.utf8.count) { throw Problem.invalidField("/name", "`name` must be 1 to 200 bytes of UTF-8") }
     }
@@ -107,7 +103,7 @@ struct ApplicationsController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try context.require(Roles.operators, to: "list applications")
-        return try Response.json(ListView(data: try await store.applications().map(ApplicationView.init)), status: .ok, context: context)
+        return try Response.json(ListView(all: try await store.applications().map(ApplicationView.init)), status: .ok, context: context)
     }
 
     /// The application `id`; 404 when there is none.
@@ -195,7 +191,7 @@ struct ApplicationsController {
     func listKeys(applicationID: String, context: AppRequestContext) async throws -> Response {
         let isOperator = context.principal?.role == .operator
         let keys = try await store.apiKeys(applicationID: applicationID).filter { isOperator || $0.role != .operator }.map { KeyView($0) }
-        return try Response.json(ListView(data: keys), status: .ok, context: context)
+        return try Response.json(ListView(all: keys), status: .ok, context: context)
     }
 
     @Sendable func createKeyForApplication(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -32,8 +32,7 @@ extension DeliveryLogController {
         guard let page = try await store.deliveries(applicationID: principal.applicationID, of: owner, state: state, before: before, limit: limit) else {
             throw Problem.notFound(what, field: "path:id")
         }
-        let next = page.hasMore ? page.items.last.map { PageQuery.encodeCursor(String($0.id)) } : nil
-        return try Response.json(ListView(data: page.items.map { DeliveryView($0) }, nextCursor: next), status: .ok, context: context)
+        return try Response.json(ListView(page, view: { DeliveryView($0) }, key: { String($0.id) }), status: .ok, context: context)
     }
 
     @Sendable func getDelivery(_ request: Request, context: AppRequestContext) async throws -> Response {

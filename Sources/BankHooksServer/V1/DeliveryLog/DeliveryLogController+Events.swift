@@ -26,10 +26,9 @@ extension DeliveryLogController {
         var after: EventCursor?
         if let text = query.get("cursor") { after = try PageQuery.eventCursor(text) }
         let page = try await store.events(applicationID: principal.applicationID, filter: filter, after: after, limit: limit)
-        let next = page.hasMore ? page.items.last.map { PageQuery.encodeCursor(EventCursor(createdAt: $0.createdAt.milliseconds, seq: $0.seq)) } : nil
         let view = ListView(
-            data: page.items.map { EventSummaryView(id: $0.id, type: $0.type, timestamp: $0.timestamp, createdAt: $0.createdAt) },
-            nextCursor: next)
+            page, view: { EventSummaryView(id: $0.id, type: $0.type, timestamp: $0.timestamp, createdAt: $0.createdAt) },
+            key: { PageQuery.cursorKey(EventCursor(createdAt: $0.createdAt.milliseconds, seq: $0.seq)) })
         return try Response.json(view, status: .ok, context: context)
     }
 }

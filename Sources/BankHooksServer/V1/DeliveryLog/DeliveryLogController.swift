@@ -28,11 +28,6 @@ struct DeliveryLogController {
 
     // MARK: Views
 
-    struct ListView<Item: Encodable & Sendable>: Encodable {
-        var data: [Item]
-        @Null var nextCursor: String?
-    }
-
     /// A path id that must be a positive integer; anything else names nothing (404).
     static func integerID(_ context: AppRequestContext) throws -> Int64 {
         let text = try context.pathParameter("id")

@@ -31,11 +31,9 @@ struct DeliveryView: Encodable {
     }
 }
 
-/// An attempt in a delivery's list.
-struct AttemptView: Encodable {
-    var id: Int64
-    var number: Int
-    var startedAt: Timestamp
+/// What an attempt got back: members shown in an attempt and in a send's answer alike (written
+/// into the object of either).
+struct AttemptResultView: Encodable {
     var durationMs: Double
     @Null var status: Int?
     @Null var responseExcerpt: String?
@@ -43,15 +41,37 @@ struct AttemptView: Encodable {
     @Null var errorMessage: String?
 
     init(_ attempt: Attempt) {
-        id = attempt.id ?? 0
-        number = attempt.number
-        startedAt = attempt.startedAt
         durationMs = Double(attempt.durationMicroseconds) / 1000
         status = attempt.status
         responseExcerpt = attempt.responseExcerpt
         error = attempt.errorKind?.rawValue
         errorMessage = attempt.errorMessage
     }
+}
+
+/// An attempt in a delivery's list.
+struct AttemptView: Encodable {
+    var id: Int64
+    var number: Int
+    var startedAt: Timestamp
+    var result: AttemptResultView
+
+    init(_ attempt: Attempt) {
+        id = attempt.id ?? 0
+        number = attempt.number
+        startedAt = attempt.startedAt
+        result = AttemptResultView(attempt)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(number, forKey: .number)
+        try c.encode(startedAt, forKey: .startedAt)
+    }
+
+    enum CodingKeys: String, CodingKey { case id, number, startedAt }
 }
 
 /// One attempt in full: what was sent (headers, secrets redacted) and what came back.

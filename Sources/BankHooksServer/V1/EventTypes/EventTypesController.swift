@@ -1,4 +1,5 @@
 import BankHooksCore
+import BankHooksDelivery
 import BankHooksStorage
 import BankHooksVerify
 import Foundation
@@ -111,18 +112,7 @@ struct EventTypesController {
         var cursor: String?
         if let text = query.get("cursor") { cursor = try Self.decodeCursor(text) }
         let page = try await page(applicationID: principal.applicationID, family: family, after: cursor, limit: limit)
-        var body = Array(#"{"data":["#.utf8)
-        for (i, view) in page.views.enumerated() {
-            if i > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: view)
-        }
-        body.append(contentsOf: #"],"next_cursor":"#.utf8)
-        if let next = page.next {
-            JSONWriter.appendString(PageQuery.encodeCursor(next), to: &body)
-        } else {
-            body.append(contentsOf: "null".utf8)
-        }
-        body.append(UInt8(ascii: "}"))
+        let body = ListView(page: page.views.map(EncodedJSON.init), nextCursor: page.next.map(PageQuery.encodeCursor)).splicedJSON()
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

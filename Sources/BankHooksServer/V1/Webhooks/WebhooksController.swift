@@ -124,10 +124,6 @@ struct WebhooksController {
         }
     }
 
-    struct ListView: Encodable {
-        var data: [WebhookView]
-    }
-
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(Self.managers, to: "create webhooks")
         let body = try await decodeBody(CreateRequest.self, from: request, context: context)
@@ -210,7 +206,7 @@ struct WebhooksController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(EventsController.readers, to: "list webhooks")
         let webhooks = try await store.webhooks(applicationID: principal.applicationID)
-        return try Response.json(ListView(data: webhooks.map { WebhookView($0) }), status: .ok, context: context)
+        return try Response.json(ListView(all: webhooks.map { WebhookView($0) }), status: .ok, context: context)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
