@@ -1,5 +1,6 @@
 import BankHooksCore
 import BankHooksStorage
+import BankHooksVerify
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -20,7 +21,7 @@ public final class WebhookWatchdog: Service {
     }
 
     let store: any Store
-    let publisher: Publisher
+    let events: EventService
     let clock: any WallClock
     let configuration: Configuration
     let logger: Logger
@@ -30,12 +31,12 @@ public final class WebhookWatchdog: Service {
     private let isStopping = Atomic<Bool>(false)
 
     public init(
-        store: any Store, publisher: Publisher, clock: any WallClock, configuration: Configuration = .init(), logger: Logger,
+        store: any Store, events: EventService, clock: any WallClock, configuration: Configuration = .init(), logger: Logger,
         onDisable: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.onDisable = onDisable
         self.store = store
-        self.publisher = publisher
+        self.events = events
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
@@ -84,24 +85,13 @@ public final class WebhookWatchdog: Service {
     /// between publish and mark is an idempotent replay, not a second event.
     func announce(_ disabled: DisabledWebhook) async throws {
         let webhook = disabled.webhook
-        var data = Array(#"{"webhook_id":"#.utf8)
-        JSONWriter.appendString(webhook.id, to: &data)
-        data.append(contentsOf: #","url":"#.utf8)
-        JSONWriter.appendString(webhook.url, to: &data)
-        data.append(contentsOf: #","reason":"#.utf8)
-        JSONWriter.appendString(webhook.disabledReason == "gone" ? "gone" : "failing", to: &data)
-        data.append(contentsOf: #","failing_since":"#.utf8)
-        if let since = disabled.failingSince, webhook.disabledReason != "gone" {
-            data.append(UInt8(ascii: "\""))
-            since.appendISO8601(to: &data)
-            data.append(UInt8(ascii: "\""))
-        } else {
-            data.append(contentsOf: "null".utf8)
-        }
-        data.append(UInt8(ascii: "}"))
-        _ = try await publisher.publish(PublishRequest(
-            applicationID: webhook.applicationID, eventID: "evt_disabled_\(webhook.id)_\(disabled.disabledAt.milliseconds)",
-            idempotencyKey: nil, type: "webhook.disabled", timestamp: disabled.disabledAt, data: data, formats: ["standard"]))
+        let gone = webhook.disabledReason == "gone"
+        let event = WebhookDisabled(
+            webhookID: webhook.id, url: webhook.url, reason: gone ? .gone : .failing,
+            failingSince: gone ? nil : disabled.failingSince?.iso8601)
+        _ = try await events.publish(
+            event, as: "webhook.disabled", applicationID: webhook.applicationID,
+            id: "evt_disabled_\(webhook.id)_\(disabled.disabledAt.milliseconds)", timestamp: disabled.disabledAt)
         try await store.markDisableAnnounced(webhookID: webhook.id, disabledAt: disabled.disabledAt)
         logger.notice("webhook disabled", metadata: ["webhook.id": "\(webhook.id)", "reason": "\(webhook.disabledReason ?? "-")"])
     }

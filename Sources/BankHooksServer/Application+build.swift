@@ -92,13 +92,14 @@ public func buildComponents(
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
     let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger)
     let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
+    let events = EventService(publisher: publisher, registry: EventTypeRegistry(store: store), clock: clock)
     let recoveries = RecoveryRunner(store: store, dispatcher: dispatcher, clock: clock, logger: logger, configuration: configuration.recovery)
     let router = buildRouter(
-        store: store, publisher: publisher, dispatcher: dispatcher, recoveries: recoveries, clock: clock, maxBodySize: configuration.maxBodySize,
+        store: store, events: events, dispatcher: dispatcher, recoveries: recoveries, clock: clock, maxBodySize: configuration.maxBodySize,
         rateLimiter: RateLimiter(key: configuration.keyRateLimit, application: configuration.applicationRateLimit), quotas: configuration.quotas
     ) { dispatcher.wake() }
     let watchdog = WebhookWatchdog(
-        store: store, publisher: publisher, clock: clock, configuration: configuration.watchdog, logger: logger, onDisable: dispatcher.webhookChanged)
+        store: store, events: events, clock: clock, configuration: configuration.watchdog, logger: logger, onDisable: dispatcher.webhookChanged)
     return ServerComponents(store: store, storageServices: storage.services, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries, router: router)
 }
 

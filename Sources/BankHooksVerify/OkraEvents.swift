@@ -244,9 +244,10 @@ public struct OkraWebhookUpdateAcknowledged: CatalogEvent, Hashable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        // In Okra's order (seed 002): record, error, new_callback_url.
         try container.encode(record, forKey: .record)
-        try container.encode(newCallbackURL, forKey: .newCallbackURL)
         try container.encode(error, forKey: .error)
+        try container.encode(newCallbackURL, forKey: .newCallbackURL)
     }
 }
 

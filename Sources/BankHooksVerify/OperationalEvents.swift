@@ -75,4 +75,13 @@ public struct WebhookDisabled: CatalogEvent, Hashable {
         case url, reason
         case failingSince = "failing_since"
     }
+
+    /// Writes `null` for an absent `failing_since` (a 410 disable) instead of leaving the member out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(webhookID, forKey: .webhookID)
+        try container.encode(url, forKey: .url)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(failingSince, forKey: .failingSince)
+    }
 }

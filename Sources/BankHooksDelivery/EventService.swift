@@ -1,0 +1,167 @@
+import BankHooksCore
+import BankHooksStorage
+import BankHooksVerify
+import Foundation
+
+/// The one way an event enters BankHooks: the API's publish and every producer inside BankHooks
+/// ("Send a test", Okra's callback acknowledgement, `webhook.disabled`, the sandbox bank) go
+/// through `publish`, so every event is checked against its type and stored one way.
+public final class EventService: Sendable {
+    /// Who publishes: a client may not publish the types BankHooks emits itself.
+    public enum Origin: Sendable, Hashable {
+        case client
+        case bankHooks
+    }
+
+    /// Who gets the event.
+    public enum Audience: Sendable, Hashable {
+        /// Every enabled webhook of the application subscribed to the type, in a format that can carry it.
+        case subscribers
+        /// This webhook only, whatever it subscribes to (a test, an acknowledgement of its own change).
+        case webhook(String)
+    }
+
+    /// An event as its producer has it: `data` is a JSON object, exactly as it will be stored.
+    public struct Draft: Sendable {
+        public var type: String
+        public var data: [UInt8]
+        /// The client's event id; nil generates one.
+        public var id: String?
+        /// When it happened; nil is now.
+        public var timestamp: Timestamp?
+        /// The timestamp as the client wrote it (UTC), printed as is by formats that print one.
+        public var timestampText: String?
+        public var idempotencyKey: String?
+
+        public init(
+            type: String, data: [UInt8], id: String? = nil, timestamp: Timestamp? = nil, timestampText: String? = nil,
+            idempotencyKey: String? = nil
+        ) {
+            self.type = type
+            self.data = data
+            self.id = id
+            self.timestamp = timestamp
+            self.timestampText = timestampText
+            self.idempotencyKey = idempotencyKey
+        }
+    }
+
+    /// A published event and what its publish did.
+    public struct Published: Sendable {
+        public var event: OutboundEvent
+        public var result: PublishResult
+    }
+
+    public let registry: EventTypeRegistry
+    let publisher: Publisher
+    let clock: any WallClock
+
+    public init(publisher: Publisher, registry: EventTypeRegistry, clock: any WallClock) {
+        self.publisher = publisher
+        self.registry = registry
+        self.clock = clock
+    }
+
+    /// Publishes a catalog model: the model is encoded with its members in the provider's order
+    /// and then checked like any publish.
+    public func publish(
+        _ model: some CatalogEvent, as type: String, applicationID: String, id: String? = nil, timestamp: Timestamp? = nil,
+        to audience: Audience = .subscribers, lease: PublishLease? = nil
+    ) async throws -> Published {
+        let data = try OrderedJSONEncoder.encode(model)
+        return try await publish(
+            Draft(type: type, data: data, id: id, timestamp: timestamp), applicationID: applicationID, origin: .bankHooks,
+            to: audience, lease: lease)
+    }
+
+    /// Publishes a draft: its type must be known to the application, a built-in type's data must
+    /// match the type's model, and the event is durable (its deliveries created) when this returns.
+    /// Errors are `EventError`s naming the member at fault.
+    public func publish(
+        _ draft: Draft, applicationID: String, origin: Origin = .client, to audience: Audience = .subscribers,
+        lease: PublishLease? = nil
+    ) async throws -> Published {
+        if origin == .client, registry.emittedByBankHooks.contains(draft.type) {
+            throw EventError(.invalidField, at: "/type", "`\(draft.type)` is sent by BankHooks itself and cannot be published")
+        }
+        let resolved = try await registry.require(draft.type, applicationID: applicationID, pointer: "/type")
+        var subject: String?
+        if let definition = resolved.definition {
+            do {
+                _ = try definition.decode(Data(draft.data))
+            } catch {
+                throw EventError(
+                    .invalidData, at: "/data" + error.pointer,
+                    "`\(draft.type)` data \(error.pointer.isEmpty ? "" : "at \(error.pointer) ")\(error.reason)")
+            }
+            // Okra callbacks are about a record: `GET /v1/callback?record=` finds them by it.
+            if definition.family == .okra {
+                let members = Self.members(of: draft.data)
+                subject = members.strings["record"]
+                for reserved in ["callback_type", "callback_code"] where members.names.contains(reserved) {
+                    throw EventError(.invalidField, at: "/data/\(reserved)", "`\(reserved)` comes from the event type (`\(draft.type)`); leave it out of data")
+                }
+            }
+        }
+        let now = clock.now()
+        let event = OutboundEvent(
+            id: draft.id ?? Identifier.make("evt", at: now), type: draft.type, timestamp: draft.timestamp ?? now,
+            timestampText: draft.timestampText, data: draft.data)
+        var request = PublishRequest(
+            applicationID: applicationID, eventID: event.id, idempotencyKey: draft.idempotencyKey, type: event.type,
+            timestamp: event.timestamp, timestampText: event.timestampText, data: event.data, subject: subject,
+            explicitOnly: draft.type == LeanFormat.callbackEventType, lease: lease)
+        switch audience {
+        case .subscribers: request.formats = registry.formatsCarrying(resolved.family)
+        case .webhook(let id): request.onlyWebhookID = id
+        }
+        do {
+            return Published(event: event, result: try await publisher.publish(request))
+        } catch let error as StoreError where error.code == .notFound {
+            // The application was deleted while this publish was on its way (an API key is cached
+            // for a few seconds): the caller's state, not a server failure.
+            throw EventError(.applicationDeleted, at: nil, "the application was deleted; nothing was published")
+        }
+    }
+
+    /// The top-level member names of a JSON object, and its string members.
+    private static func members(of object: [UInt8]) -> (names: Set<String>, strings: [String: String]) {
+        object.withUnsafeBytes { bytes in
+            guard let found = try? JSONScanner.objectMembers(of: bytes) else { return ([], [:]) }
+            var strings: [String: String] = [:]
+            for member in found where member.kind == .string {
+                strings[member.key] = JSONScanner.decodeString(bytes, range: member.valueRange)
+            }
+            return (Set(found.map(\.key)), strings)
+        }
+    }
+}
+
+/// A publish or a subscription that cannot be done, naming the member at fault (a JSON pointer
+/// into the publish body or the webhook body).
+public struct EventError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: Sendable, Hashable {
+        /// A member has a value it may not have.
+        case invalidField
+        /// Neither the catalog nor the application knows the type.
+        case unknownType
+        /// A built-in type's data does not match its model.
+        case invalidData
+        /// A webhook's format cannot carry the type.
+        case formatMismatch
+        /// The application went away while the publish was on its way.
+        case applicationDeleted
+    }
+
+    public var code: Code
+    public var pointer: String?
+    public var message: String
+
+    public init(_ code: Code, at pointer: String?, _ message: String) {
+        self.code = code
+        self.pointer = pointer
+        self.message = message
+    }
+
+    public var description: String { pointer.map { "\($0): \(message)" } ?? message }
+}
