@@ -86,6 +86,11 @@ public struct OkraFormat: WireFormat {
     public func headers(for event: OutboundEvent, body: [UInt8], sentAt: Timestamp, keys: [SigningKey]) -> [(name: String, value: String)] {
         StandardWebhooksFormat().headers(for: event, body: body, sentAt: sentAt, keys: keys)
     }
+
+    /// `Authorization: Bearer <token>` when the webhook has one (Okra's only credential).
+    public func appendExtraHeaders(bearerToken: String?, to headers: inout [(name: String, value: String)]) {
+        if let bearerToken { headers.append(("authorization", "Bearer " + bearerToken)) }
+    }
 }
 
 /// Bridge's webhooks (seed 004): `{"content": data, "timestamp": <epoch ms>, "type"}` signed with
@@ -107,7 +112,9 @@ public struct BridgeFormat: WireFormat {
     public func isSuccess(status: Int) -> Bool { (200..<300).contains(status) }
     public func signingKey(for secret: WebhookSecret) -> SymmetricKey { SymmetricKey(data: Array(secret.text.utf8)) }
     public var testEventType: String { Self.testEventType }
-    public func testEventData(webhookID: String) -> [UInt8] { Array(Self.testEventContent.utf8) }
+    public func testEvent(webhookID: String) -> any CatalogEvent {
+        BridgeTestEvent(itemID: 1234567890, status: 0, userUUID: "9a95b38f-f98b-417a-988b-9d0d584893e7")
+    }
 
     public func body(for event: OutboundEvent) -> [UInt8] {
         if event.type == Self.testEventType { return Self.testEventBody }

@@ -60,6 +60,9 @@ public protocol WireFormat: Sendable {
     func body(for event: OutboundEvent) -> [UInt8]
     /// The headers of one attempt, signed with every valid key.
     func headers(for event: OutboundEvent, body: [UInt8], sentAt: Timestamp, keys: [SigningKey]) -> [(name: String, value: String)]
+    /// Appends the headers this format adds for one webhook after its signed ones (Okra's bearer
+    /// token); none by default. Appends in place, so a format without any costs no allocation.
+    func appendExtraHeaders(bearerToken: String?, to headers: inout [(name: String, value: String)])
     /// Whether a response status counts as delivered.
     func isSuccess(status: Int) -> Bool
     /// The event family this format carries; nil carries every family.
@@ -68,8 +71,8 @@ public protocol WireFormat: Sendable {
     func signingKey(for secret: WebhookSecret) -> SymmetricKey
     /// The event type "Send a test" sends.
     var testEventType: String { get }
-    /// The data of the test event sent to `webhookID`.
-    func testEventData(webhookID: String) -> [UInt8]
+    /// The test event sent to `webhookID` (of type `testEventType`), as its catalog model.
+    func testEvent(webhookID: String) -> any CatalogEvent
 }
 
 extension WireFormat {
@@ -77,13 +80,11 @@ extension WireFormat {
     /// The decoded bytes of the `whsec_` secret (Standard Webhooks).
     public func signingKey(for secret: WebhookSecret) -> SymmetricKey { secret.signingKey }
     public var testEventType: String { "webhook.test" }
+    public func appendExtraHeaders(bearerToken: String?, to headers: inout [(name: String, value: String)]) {}
 
     /// `webhook.test`: `{"webhook_id", "message"}`.
-    public func testEventData(webhookID: String) -> [UInt8] {
-        var object = Array(#"{"webhook_id":"#.utf8)
-        JSONWriter.appendString(webhookID, to: &object)
-        object.append(contentsOf: #","message":"A test event from BankHooks."}"#.utf8)
-        return object
+    public func testEvent(webhookID: String) -> any CatalogEvent {
+        WebhookTest(webhookID: webhookID, message: "A test event from BankHooks.")
     }
 
     /// `<prefix><hex MAC of the body>` per key, comma-separated (Lean's and Bridge's headers).

@@ -6,7 +6,7 @@ import NIOCore
 
 /// The route table.
 func buildRouter(
-    store: any Store, publisher: Publisher, dispatcher: Dispatcher, recoveries: RecoveryRunner, clock: any WallClock, maxBodySize: Int,
+    store: any Store, events: EventService, dispatcher: Dispatcher, recoveries: RecoveryRunner, clock: any WallClock, maxBodySize: Int,
     rateLimiter: RateLimiter, quotas: TenantQuotas, wakeDispatcher: @escaping @Sendable () -> Void
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
@@ -21,10 +21,10 @@ func buildRouter(
     // Errors under /v1 are problem+json; authentication runs inside, so its refusals are too.
     let v1 = router.group("v1").add(middleware: ProblemMiddleware()).group().add(middleware: AuthenticationMiddleware(
         authenticator: authenticator, rateLimiter: rateLimiter.keyLimit == nil && rateLimiter.applicationLimit == nil ? nil : rateLimiter))
-    let registry = EventTypeRegistry(store: store)
-    EventsController(store: store, publisher: publisher, registry: registry, clock: clock).addRoutes(to: v1)
+    let registry = events.registry
+    EventsController(store: store, events: events).addRoutes(to: v1)
     WebhooksController(
-        store: store, formats: .builtIn, registry: registry, publisher: publisher, dispatcher: dispatcher, clock: clock, wake: wakeDispatcher,
+        store: store, formats: .builtIn, events: events, dispatcher: dispatcher, clock: clock, wake: wakeDispatcher,
         quotas: quotas
     ).addRoutes(to: v1)
     EventTypesController(store: store, registry: registry, clock: clock, quotas: quotas).addRoutes(to: v1)

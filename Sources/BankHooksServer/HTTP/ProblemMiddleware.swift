@@ -15,6 +15,8 @@ extension Problem {
         switch error {
         case let problem as Problem:
             return problem
+        case let error as EventError:
+            return Problem(error)
         case let error as JSONSyntaxError:
             return .malformedJSON(error)
         case let error as DecodingError:

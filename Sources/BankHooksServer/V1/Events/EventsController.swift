@@ -10,12 +10,7 @@ import NIOCore
 /// `POST /v1/events` (publish) and `GET /v1/events/{id}`.
 struct EventsController {
     let store: any Store
-    let publisher: Publisher
-    let registry: EventTypeRegistry
-    let clock: any WallClock
-
-    static let publishers: Set<Role> = [.operator, .admin, .developer]
-    static let readers: Set<Role> = [.operator, .admin, .developer, .viewer]
+    let events: EventService
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("events", use: publish)
@@ -33,7 +28,7 @@ struct EventsController {
     }
 
     @Sendable func publish(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.publishers, to: "publish events")
+        let principal = try context.require(Roles.publishers, to: "publish events")
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         var idempotencyKey: String?
@@ -45,43 +40,12 @@ struct EventsController {
             idempotencyKey = header
         }
         let parsed = try body.withUnsafeReadableBytes { try PublishBody.parse($0) }
-        guard !registry.emittedByBankHooks.contains(parsed.type) else {
-            throw Problem.invalidField("/type", "`\(parsed.type)` is sent by BankHooks itself and cannot be published")
-        }
-        let resolved = try await registry.require(parsed.type, applicationID: principal.applicationID, pointer: "/type")
-        var subject: String?
-        if let definition = resolved.definition {
-            do {
-                _ = try definition.decode(Data(parsed.data))
-            } catch {
-                throw Problem(
-                    .unprocessableContent, "invalid-event-data", title: "The event data does not match its type",
-                    detail: "`\(parsed.type)` data \(error.pointer.isEmpty ? "" : "at \(error.pointer) ")\(error.reason)",
-                    field: "/data" + error.pointer)
-            }
-            // Okra callbacks are about a record: `GET /v1/callback?record=` finds them by it.
-            if definition.family == .okra {
-                subject = PublishBody.stringMember("record", of: parsed.data)
-                for reserved in ["callback_type", "callback_code"] where PublishBody.hasMember(reserved, in: parsed.data) {
-                    throw Problem.invalidField("/data/\(reserved)", "`\(reserved)` comes from the event type (`\(parsed.type)`); leave it out of data")
-                }
-            }
-        }
-        let publishRequest = PublishRequest(
-            applicationID: principal.applicationID,
-            eventID: parsed.id ?? Identifier.make("evt", at: clock.now()),
-            idempotencyKey: idempotencyKey, type: parsed.type, timestamp: parsed.timestamp ?? clock.now(),
-            timestampText: parsed.timestampText, data: parsed.data, subject: subject,
-            formats: registry.formatsCarrying(resolved.family), explicitOnly: parsed.type == LeanFormat.callbackEventType)
-        let result: PublishResult
-        do {
-            result = try await publisher.publish(publishRequest)
-        } catch let error as StoreError where error.code == .notFound {
-            // The key's application was deleted while this request was on its way (its key is
-            // cached for a few seconds): the client's state, not a server failure.
-            throw Problem(.conflict, "application-deleted", title: "The application no longer exists",
-                          detail: "the application of this API key was deleted; nothing was published")
-        }
+        let result = try await events.publish(
+            EventService.Draft(
+                type: parsed.type, data: parsed.data, id: parsed.id, timestamp: parsed.timestamp, timestampText: parsed.timestampText,
+                idempotencyKey: idempotencyKey),
+            applicationID: principal.applicationID
+        ).result
         var headers: HTTPFields = [.contentType: "application/json"]
         if result.isReplay { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
         let response = Published(id: result.eventID, type: result.type, timestamp: result.timestamp, deliveries: result.deliveryCount)
@@ -99,7 +63,7 @@ struct EventsController {
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.readers, to: "read events")
+        let principal = try context.require(Roles.readers, to: "read events")
         let id = try context.pathParameter("id")
         guard let event = try await store.event(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("event \(id)", field: "path:id")
@@ -186,20 +150,6 @@ struct PublishBody {
         guard let type else { throw Problem.invalidField("/type", "`type` is required") }
         guard let data else { throw Problem.invalidField("/data", "`data` is required") }
         return PublishBody(type: type, data: data, id: id, timestamp: timestamp, timestampText: timestampText)
-    }
-
-    /// Whether a JSON object has a top-level member named `name`.
-    static func hasMember(_ name: String, in object: [UInt8]) -> Bool {
-        object.withUnsafeBytes { bytes in (try? JSONScanner.objectMembers(of: bytes))??.contains { $0.key == name } ?? false }
-    }
-
-    /// A top-level string member of a JSON object, if it has one.
-    static func stringMember(_ name: String, of object: [UInt8]) -> String? {
-        object.withUnsafeBytes { bytes in
-            guard let members = try? JSONScanner.objectMembers(of: bytes),
-                  let member = members.first(where: { $0.key == name }), member.kind == .string else { return nil }
-            return JSONScanner.decodeString(bytes, range: member.valueRange)
-        }
     }
 }
 

@@ -9,7 +9,7 @@ extension WebhooksController {
     /// Publishes the format's test event to this webhook only, already leased so no claim takes it,
     /// sends it at once, and answers with the attempt (recorded like any other; never retried).
     @Sendable func sendTest(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.managers, to: "send test events")
+        let principal = try context.require(Roles.managers, to: "send test events")
         let id = try context.pathParameter("id")
         guard let webhook = try await store.webhook(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
@@ -22,13 +22,13 @@ extension WebhooksController {
         let slot = try await dispatcher.reserveClientSlot(webhookID: webhook.id, applicationID: webhook.applicationID)
         let format = formats[webhook.format] ?? StandardWebhooksFormat()
         let now = clock.now()
-        let data = format.testEventData(webhookID: webhook.id)
-        let lease = PublishLease(owner: "test/" + Identifier.make("t", at: now), until: now.adding(format.timeout).adding(.seconds(60)))
-        let event = OutboundEvent(id: Identifier.make("evt", at: now), type: format.testEventType, timestamp: now, data: data)
-        let published = try await publisher.publish(PublishRequest(
-            applicationID: webhook.applicationID, eventID: event.id, idempotencyKey: nil, type: event.type, timestamp: now,
-            data: data, onlyWebhookID: webhook.id, lease: lease))
-        guard let deliveryID = published.deliveryIDs.first else {
+        // The one lease of a send now: owner `test/<id>`, `SendNowLease.length` long.
+        let lease = SendNowLease.make(purpose: .test, now: now).publishLease
+        let published = try await events.publish(
+            format.testEvent(webhookID: webhook.id), as: format.testEventType, applicationID: webhook.applicationID, timestamp: now,
+            to: .webhook(webhook.id), lease: lease)
+        let event = published.event
+        guard let deliveryID = published.result.deliveryIDs.first else {
             throw Problem(.conflict, "webhook-disabled", title: "The webhook is disabled", detail: "it was disabled meanwhile", field: "path:id")
         }
         let attempt = try await dispatcher.sendNow(ClaimedDelivery(
@@ -41,14 +41,8 @@ extension WebhooksController {
     /// Okra's `RECORD.WEBHOOK_UPDATE_ACKNOWLEDGED`, sent to the webhook's new URL. BankHooks has one
     /// callback per webhook rather than per record, so `record` is the webhook's id.
     func acknowledgeCallbackChange(_ webhook: Webhook) async throws {
-        var data = Array(#"{"record":"#.utf8)
-        JSONWriter.appendString(webhook.id, to: &data)
-        data.append(contentsOf: #","error":null,"new_callback_url":"#.utf8)
-        JSONWriter.appendString(webhook.url, to: &data)
-        data.append(UInt8(ascii: "}"))
-        let now = clock.now()
-        _ = try await publisher.publish(PublishRequest(
-            applicationID: webhook.applicationID, eventID: Identifier.make("evt", at: now), idempotencyKey: nil,
-            type: "RECORD.WEBHOOK_UPDATE_ACKNOWLEDGED", timestamp: now, data: data, subject: webhook.id, onlyWebhookID: webhook.id))
+        _ = try await events.publish(
+            OkraWebhookUpdateAcknowledged(record: webhook.id, newCallbackURL: webhook.url), as: "RECORD.WEBHOOK_UPDATE_ACKNOWLEDGED",
+            applicationID: webhook.applicationID, to: .webhook(webhook.id))
     }
 }

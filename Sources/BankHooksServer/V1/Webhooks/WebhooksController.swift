@@ -11,17 +11,14 @@ import NIOCore
 struct WebhooksController {
     let store: any Store
     let formats: WireFormats
-    let registry: EventTypeRegistry
-    let publisher: Publisher
+    let events: EventService
+    var registry: EventTypeRegistry { events.registry }
     let dispatcher: Dispatcher
     let clock: any WallClock
     /// Tells the dispatcher that deliveries may have become due (a webhook was enabled again).
     let wake: @Sendable () -> Void
     /// Bounds on a webhook's subscription and custom headers.
     var quotas = TenantQuotas()
-
-    static let managers: Set<Role> = [.operator, .admin]
-
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("webhooks", use: create)
@@ -125,7 +122,7 @@ struct WebhooksController {
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.managers, to: "create webhooks")
+        let principal = try context.require(Roles.managers, to: "create webhooks")
         let body = try await decodeBody(CreateRequest.self, from: request, context: context)
         try WebhookURL.validate(body.url, pointer: "/url")
         try await requireHTTPSIfProduction(body.url, applicationID: principal.applicationID)
@@ -161,9 +158,8 @@ struct WebhooksController {
         throw Problem.invalidField(pointer, "`\(application.name)` is a production application: webhook URLs must use https (the operator can allow plain http with allow_plain_http)")
     }
 
-
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.managers, to: "change webhooks")
+        let principal = try context.require(Roles.managers, to: "change webhooks")
         let id = try context.pathParameter("id")
         let body = try await decodeBody(UpdateRequest.self, from: request, context: context)
         guard let current = try await store.webhook(id: id, applicationID: principal.applicationID), current.kind == .webhook else {
@@ -202,15 +198,14 @@ struct WebhooksController {
         return try Response.json(WebhookView(webhook, now: clock.now()), status: .ok, context: context)
     }
 
-
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(EventsController.readers, to: "list webhooks")
+        let principal = try context.require(Roles.readers, to: "list webhooks")
         let webhooks = try await store.webhooks(applicationID: principal.applicationID)
         return try Response.json(ListView(all: webhooks.map { WebhookView($0) }), status: .ok, context: context)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(EventsController.readers, to: "read webhooks")
+        let principal = try context.require(Roles.readers, to: "read webhooks")
         let id = try context.pathParameter("id")
         guard let webhook = try await store.webhook(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
@@ -219,7 +214,7 @@ struct WebhooksController {
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(Self.managers, to: "delete webhooks")
+        let principal = try context.require(Roles.managers, to: "delete webhooks")
         let id = try context.pathParameter("id")
         guard try await store.deleteWebhook(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("webhook \(id)", field: "path:id")
