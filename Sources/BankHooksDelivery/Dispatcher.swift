@@ -6,8 +6,11 @@ import Synchronization
 
 /// Claims due deliveries in batches, sends them, and records every attempt.
 ///
-/// One loop owns all scheduling state (in-flight counts, saturated webhooks, the timer); sends
-/// run as child tasks and report back through a lock-protected list plus a coalescing `Signal`.
+/// One loop drives a `DispatchScheduler` (in-flight counts, queues, token waits, the claim
+/// budget) and the timers; each send runs the `AttemptPipeline` (render → sign → send → decide)
+/// as a child task and reports back through a lock-protected list plus a coalescing `Signal`.
+/// Sends outside the loop (test, resend, recovery) take the same slots and pipeline
+/// (`Dispatcher+SendNow.swift`).
 /// The loop is woken at once by a publish, by finished sends, and by a timer set to the next due
 /// time (a future retry or an expiring lease); it never polls the table in a loop.
 public final class Dispatcher: Service {
@@ -41,13 +44,13 @@ public final class Dispatcher: Service {
         public init(owner: String) { self.owner = owner }
     }
 
-    private struct Finished {
+    struct Finished {
         var webhookID: String
         var applicationID: String
     }
 
     /// A send outside the loop waiting for a slot.
-    private struct SlotRequest {
+    struct SlotRequest {
         var id: Int
         var webhookID: String
         var applicationID: String
@@ -55,7 +58,7 @@ public final class Dispatcher: Service {
     }
 
     /// What other tasks hand the loop, under one lock the loop takes once per turn.
-    private struct Inbox {
+    struct Inbox {
         var finished: [Finished] = []
         var slotRequests: [SlotRequest] = []
         /// Webhooks changed since the loop last looked: their queued deliveries go back to the store.
@@ -66,7 +69,7 @@ public final class Dispatcher: Service {
         var isClosed = false
     }
 
-    private final class Mailbox: Sendable {
+    final class Mailbox: Sendable {
         let state = Mutex(Inbox())
     }
 
@@ -76,13 +79,15 @@ public final class Dispatcher: Service {
     let clock: any WallClock
     let configuration: Configuration
     let logger: Logger
-    private let wakeSignal = Signal()
-    private let mailbox = Mailbox()
-    private let slotRequestIDs = Atomic<Int>(0)
+    let wakeSignal = Signal()
+    let mailbox = Mailbox()
+    let slotRequestIDs = Atomic<Int>(0)
     private let isShuttingDown = Atomic<Bool>(false)
     private let recorder: AttemptRecorder
+    /// Render → sign → send → decide, for the loop's sends and sends now.
+    let pipeline: AttemptPipeline
     /// Token buckets of rate-limited webhooks, shared by the loop and sends outside it (recovery).
-    private let rateBuckets = Mutex<[String: TokenBucket]>([:])
+    let rateBuckets = Mutex(RateBuckets())
     /// Set when recorded retries or releases may have moved the next due time earlier.
     private let scheduleChanged: ScheduleFlag
 
@@ -93,6 +98,7 @@ public final class Dispatcher: Service {
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
+        pipeline = AttemptPipeline(sender: sender, clock: clock, retryAfter: configuration.retryAfter, logger: logger)
         let signal = wakeSignal
         let scheduleChanged = ScheduleFlag()
         self.scheduleChanged = scheduleChanged
@@ -143,76 +149,25 @@ public final class Dispatcher: Service {
 
     // MARK: The loop
 
-    /// A claimed delivery ready to send: rendered, with its signing keys.
-    private struct Prepared {
-        var delivery: ClaimedDelivery
-        var format: any WireFormat
-        var body: [UInt8]
-        var keys: [SigningKey]
-        var leaseUntil: Timestamp
-    }
-
     private func dispatchLoop() async {
         await withDiscardingTaskGroup { group in
-            var inFlight = 0
-            var perWebhook: [String: Int] = [:]
-            var perApplication: [String: Int] = [:]
-            // Claimed deliveries waiting for a slot of their webhook (or a global slot), in claim order.
-            var queues: [String: [Prepared]] = [:]
+            var scheduler = DispatchScheduler(limits: .init(
+                overall: configuration.maxInFlight, perWebhook: configuration.maxInFlightPerWebhook,
+                perApplication: configuration.maxInFlightPerApplication, batchSize: configuration.batchSize))
             var armedDeadline: Timestamp?
             var keys = SigningKeyCache()
             var claimSequence = 0
-            let cap = configuration.maxInFlightPerWebhook
-            let applicationCap = configuration.maxInFlightPerApplication
-            let claimThreshold = max(1, min(configuration.batchSize, configuration.maxInFlight) / 4)
 
-            /// Whether one more request to this webhook fits every bound.
-            func hasRoom(_ webhookID: String, _ applicationID: String) -> Bool {
-                inFlight < configuration.maxInFlight && perWebhook[webhookID, default: 0] < cap
-                    && perApplication[applicationID, default: 0] < applicationCap
-            }
-
-            func start(_ prepared: Prepared) {
-                let webhookID = prepared.delivery.webhook.id
-                perWebhook[webhookID, default: 0] += 1
-                perApplication[prepared.delivery.webhook.applicationID, default: 0] += 1
-                inFlight += 1
+            func start(_ prepared: PreparedSend) {
                 group.addTask { await self.deliver(prepared.delivery, format: prepared.format, body: prepared.body, keys: prepared.keys) }
             }
-
-            // The earliest time a rate-limited webhook gets its next token, and the timer armed for it.
-            var rateDue: Timestamp?
+            // The timer armed for the earliest next token of a rate-limited webhook.
             var armedRateDeadline: Timestamp?
-            // Webhooks whose queued deliveries wait for a token (not for a slot).
-            var waitingForToken: Set<String> = []
 
-            /// Starts queued deliveries while their webhook and the whole dispatcher have room, and a
-            /// rate-limited webhook has a token. One whose lease would run out before its request
-            /// could finish is given back instead.
+            /// Starts queued deliveries that fit; those whose lease would run out first go back.
             func pump(now: Timestamp) {
-                rateDue = nil
-                waitingForToken.removeAll(keepingCapacity: true)
-                for webhookID in Array(queues.keys) where inFlight < configuration.maxInFlight {
-                    guard var queue = queues[webhookID], let applicationID = queue.first?.delivery.webhook.applicationID else { continue }
-                    var releases: [ReleasedDelivery] = []
-                    while let next = queue.first, hasRoom(webhookID, applicationID) {
-                        if now.adding(next.format.timeout) >= next.leaseUntil {
-                            queue.removeFirst()
-                            releases.append(ReleasedDelivery(id: next.delivery.id, leaseOwner: next.delivery.leaseOwner, dueAt: next.delivery.dueAt))
-                            continue
-                        }
-                        if let rate = next.delivery.webhook.settings.rateLimit, let wait = takeToken(webhookID, rate: rate, now: now) {
-                            let due = now.adding(wait)
-                            rateDue = min(rateDue ?? due, due)
-                            waitingForToken.insert(webhookID)
-                            break
-                        }
-                        queue.removeFirst()
-                        start(next)
-                    }
-                    queues[webhookID] = queue.isEmpty ? nil : queue
-                    if !releases.isEmpty { recorder.release(releases) }
-                }
+                let releases = scheduler.pump(now: now, takeToken: takeToken, start: start)
+                if !releases.isEmpty { recorder.release(releases) }
             }
 
             while true {
@@ -222,13 +177,7 @@ public final class Dispatcher: Service {
                 var granted: [CheckedContinuation<Bool, Never>] = []
                 var refused: [CheckedContinuation<Bool, Never>] = []
                 let (changed, gone) = mailbox.state.withLock { inbox -> (Set<String>, Set<String>) in
-                    for done in inbox.finished {
-                        inFlight -= 1
-                        let remaining = (perWebhook[done.webhookID] ?? 1) - 1
-                        perWebhook[done.webhookID] = remaining > 0 ? remaining : nil
-                        let left = (perApplication[done.applicationID] ?? 1) - 1
-                        perApplication[done.applicationID] = left > 0 ? left : nil
-                    }
+                    for done in inbox.finished { scheduler.finish(webhookID: done.webhookID, applicationID: done.applicationID) }
                     inbox.finished.removeAll(keepingCapacity: true)
                     if shuttingDown || Task.isCancelled { inbox.isClosed = true }
                     if !inbox.slotRequests.isEmpty {
@@ -237,10 +186,7 @@ public final class Dispatcher: Service {
                             inbox.slotRequests.removeAll()
                         } else {
                             inbox.slotRequests.removeAll { request in
-                                guard hasRoom(request.webhookID, request.applicationID) else { return false }
-                                inFlight += 1
-                                perWebhook[request.webhookID, default: 0] += 1
-                                perApplication[request.applicationID, default: 0] += 1
+                                guard scheduler.grantSlot(webhookID: request.webhookID, applicationID: request.applicationID) else { return false }
                                 granted.append(request.continuation)
                                 return true
                             }
@@ -254,10 +200,7 @@ public final class Dispatcher: Service {
                 // A changed webhook's claimed, unsent deliveries go back, to be claimed again with its new settings.
                 if !changed.isEmpty {
                     var releases: [ReleasedDelivery] = []
-                    for webhookID in changed {
-                        guard let queue = queues.removeValue(forKey: webhookID) else { continue }
-                        releases += queue.map { ReleasedDelivery(id: $0.delivery.id, leaseOwner: $0.delivery.leaseOwner, dueAt: $0.delivery.dueAt) }
-                    }
+                    for webhookID in changed { releases += scheduler.dropQueue(webhookID: webhookID) }
                     if !releases.isEmpty { recorder.release(releases) }
                 }
                 if Task.isCancelled { break }
@@ -265,42 +208,22 @@ public final class Dispatcher: Service {
                 pump(now: now)
                 if shuttingDown {
                     // Claimed but unsent deliveries go back at once; in-flight ones finish.
-                    let unsent = queues.values.flatMap { $0 }.map {
-                        ReleasedDelivery(id: $0.delivery.id, leaseOwner: $0.delivery.leaseOwner, dueAt: $0.delivery.dueAt)
-                    }
-                    queues.removeAll()
+                    let unsent = scheduler.drainQueues()
                     if !unsent.isEmpty { recorder.release(unsent) }
-                    if inFlight == 0 { break }
+                    if scheduler.inFlight == 0 { break }
                     await wakeSignal.wait()
                     continue
                 }
 
                 var mayHaveMore = false
-                // Deliveries queued only for a global slot count against the claim budget (not those
-                // waiting for their webhook's or application's slot or a rate-limit token: they cannot use a free slot).
-                let runnable = queues.reduce(0) { total, entry in
-                    let applicationID = entry.value.first?.delivery.webhook.applicationID ?? ""
-                    let blocked = perWebhook[entry.key, default: 0] >= cap || perApplication[applicationID, default: 0] >= applicationCap
-                        || waitingForToken.contains(entry.key)
-                    return total + (blocked ? 0 : entry.value.count)
-                }
-                let free = configuration.maxInFlight - inFlight - runnable
-                if free >= claimThreshold || (inFlight == 0 && free > 0) {
-                    let limit = min(configuration.batchSize, free)
-                    // Webhooks at their cap, or with deliveries already waiting, are not claimed for.
-                    var busy = Set(queues.keys)
-                    for (webhookID, count) in perWebhook where count >= cap { busy.insert(webhookID) }
-                    busy.formUnion(gone)
-                    // Applications at their bound are not claimed for either: their backlog must not use the batch.
-                    var busyApplications: Set<String> = []
-                    for (applicationID, count) in perApplication where count >= applicationCap { busyApplications.insert(applicationID) }
+                if let plan = scheduler.claimPlan(excluding: gone) {
                     claimSequence += 1
                     let leaseUntil = now.adding(configuration.lease)
                     let claimed: [ClaimedDelivery]
                     do {
                         claimed = try await store.claimDue(
                             owner: "\(configuration.owner)/\(claimSequence)", now: now, leaseUntil: leaseUntil,
-                            limit: limit, excludingWebhooks: busy, excludingApplications: busyApplications)
+                            limit: plan.limit, excludingWebhooks: plan.excludingWebhooks, excludingApplications: plan.excludingApplications)
                     } catch {
                         logger.error("claiming deliveries failed", metadata: ["error": "\(error)"])
                         try? await clock.sleep(until: clock.now().adding(.seconds(1)))
@@ -312,7 +235,7 @@ public final class Dispatcher: Service {
                         // A rate-limited webhook keeps only what its rate can send within the lease; the rest goes back at once.
                         if let rate = delivery.webhook.settings.rateLimit {
                             let allowance = max(1, Int(rate * (configuration.lease - .seconds(20)).secondsDouble))
-                            if queues[delivery.webhook.id, default: []].count >= allowance {
+                            if scheduler.queuedCount(webhookID: delivery.webhook.id) >= allowance {
                                 overRate.append(ReleasedDelivery(id: delivery.id, leaseOwner: delivery.leaseOwner, dueAt: delivery.dueAt))
                                 continue
                             }
@@ -323,25 +246,20 @@ public final class Dispatcher: Service {
                         if let rendered = bodies[bodyKey] {
                             body = rendered
                         } else {
-                            body = format.body(for: delivery.event)
+                            body = AttemptPipeline.render(delivery.event, format: format)
                             bodies[bodyKey] = body
                         }
-                        let prepared = Prepared(
+                        let prepared = PreparedSend(
                             delivery: delivery, format: format, body: body,
                             keys: delivery.webhook.validSecrets(at: now).map { keys.key(for: $0, format: format) }, leaseUntil: leaseUntil)
-                        let webhookID = delivery.webhook.id
-                        if queues[webhookID] == nil, delivery.webhook.settings.rateLimit == nil, hasRoom(webhookID, delivery.webhook.applicationID) {
-                            start(prepared)
-                        } else {
-                            queues[webhookID, default: []].append(prepared)
-                        }
+                        if scheduler.admit(prepared) { start(prepared) }
                     }
                     if !overRate.isEmpty { recorder.release(overRate) }
-                    mayHaveMore = claimed.count == limit && overRate.isEmpty
+                    mayHaveMore = claimed.count == plan.limit && overRate.isEmpty
                     if claimed.contains(where: { $0.webhook.settings.rateLimit != nil }) { pump(now: now) }
                 }
                 // A rate-limited webhook waits for its next token: wake then.
-                if let due = rateDue, armedRateDeadline.map({ due < $0 || $0 <= now }) ?? true {
+                if let due = scheduler.rateDue, armedRateDeadline.map({ due < $0 || $0 <= now }) ?? true {
                     armedRateDeadline = due
                     group.addTask { [clock, wakeSignal] in
                         try? await clock.sleep(until: due)
@@ -382,7 +300,7 @@ public final class Dispatcher: Service {
 
     /// Sends one delivery and hands its attempt to the recorder.
     private func deliver(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey]) async {
-        let record = await attempt(delivery, format: format, body: body, keys: keys)
+        let record = await pipeline.run(delivery, format: format, body: body, keys: keys)
         mailbox.state.withLock { inbox in
             // A 410: in the same turn that frees this slot, the loop drops what it queued for the webhook
             // and claims nothing more for it until the recorder has written the disable.
@@ -394,191 +312,6 @@ public final class Dispatcher: Service {
         }
         if let record { recorder.add(record) }
         wakeSignal.signal()
-    }
-
-    /// Takes a token of a rate-limited webhook: nil when taken, otherwise how long until the next one.
-    /// The bucket holds one second's worth (at least one delivery).
-    private func takeToken(_ webhookID: String, rate: Double, now: Timestamp) -> Duration? {
-        let seconds = Double(now.milliseconds) / 1000
-        let wait = rateBuckets.withLock { buckets -> Double? in
-            if buckets[webhookID]?.rate != rate { buckets[webhookID] = TokenBucket(rate: rate, burst: max(1, rate), now: seconds) }
-            return buckets[webhookID]!.take(now: seconds)
-        }
-        // At most an hour: a stored rate below the API's floor must not overflow the conversion.
-        return wait.map { .milliseconds(max(1, Int64(min(3_600_000, ($0 * 1000).rounded(.up))))) }
-    }
-
-    /// Waits for a token of a rate-limited webhook, as a claimed delivery would (for sends outside the loop).
-    public func awaitRateLimit(webhookID: String, rate: Double?) async throws {
-        guard let rate else { return }
-        while let wait = takeToken(webhookID, rate: rate, now: clock.now()) {
-            try await clock.sleep(until: clock.now().adding(wait))
-        }
-    }
-
-    /// Whether an attempt's answer counts as success in the webhook's format.
-    public func succeeded(_ attempt: Attempt, format: String) -> Bool {
-        attempt.status.map((formats[format] ?? StandardWebhooksFormat()).isSuccess(status:)) ?? false
-    }
-
-    /// How long a send a client waits for ("Send a test", a resend) may wait for its slot.
-    public var sendSlotWait: Duration { configuration.sendSlotWait }
-
-    /// Takes an in-flight slot for a send outside the claim loop ("Send a test", a resend, a
-    /// recovery), counted like the loop's own sends against `maxInFlight` and the webhook's and
-    /// application's bounds. Waits for one at most `wait` (nil: until cancelled), then throws
-    /// `DispatcherBusyError`; `CancellationError` when cancelled. Take the slot before leasing the
-    /// delivery, so a refused send changes nothing.
-    public func reserveSendSlot(webhookID: String, applicationID: String, waitingAtMost wait: Duration?) async throws -> SendSlot {
-        let id = slotRequestIDs.add(1, ordering: .relaxed).newValue
-        let mailbox = mailbox
-        let granted = await withTaskGroup(of: Void.self) { group -> Bool in
-            if let wait {
-                group.addTask { [self] in
-                    try? await Task.sleep(for: wait)
-                    withdrawSlotRequest(id)
-                }
-            }
-            let granted = await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                    let refused = mailbox.state.withLock { inbox -> Bool in
-                        if inbox.isClosed || Task.isCancelled { return true }
-                        inbox.slotRequests.append(SlotRequest(id: id, webhookID: webhookID, applicationID: applicationID, continuation: continuation))
-                        return false
-                    }
-                    if refused { continuation.resume(returning: false) } else { wakeSignal.signal() }
-                }
-            } onCancel: {
-                withdrawSlotRequest(id)
-            }
-            group.cancelAll()
-            return granted
-        }
-        guard granted else {
-            try Task.checkCancellation()
-            throw DispatcherBusyError(webhookID: webhookID, waited: wait ?? .zero, limits: (
-                configuration.maxInFlightPerWebhook, configuration.maxInFlightPerApplication, configuration.maxInFlight))
-        }
-        // The slot exists from the grant on, so a task cancelled in the same instant gives it
-        // back (here, or when the slot goes away) instead of leaking it from the loop's counts.
-        let signal = wakeSignal
-        let slot = SendSlot(webhookID: webhookID) {
-            mailbox.state.withLock { $0.finished.append(Finished(webhookID: webhookID, applicationID: applicationID)) }
-            signal.signal()
-        }
-        if Task.isCancelled {
-            slot.release()
-            throw CancellationError()
-        }
-        return slot
-    }
-
-    /// Takes a waiting slot request back (its deadline passed, or its task was cancelled).
-    private func withdrawSlotRequest(_ id: Int) {
-        let continuation = mailbox.state.withLock { inbox -> CheckedContinuation<Bool, Never>? in
-            guard let index = inbox.slotRequests.firstIndex(where: { $0.id == id }) else { return nil }
-            return inbox.slotRequests.remove(at: index).continuation
-        }
-        continuation?.resume(returning: false)
-    }
-
-    /// Sends one delivery now, outside the claim loop ("Send a test", a resend, a recovery), in the
-    /// slot taken for it (given back when this returns), records the attempt before returning it,
-    /// and never schedules a retry: a failure becomes `failure` (`failed`, or a pending delivery's
-    /// old place in its schedule). The delivery must already be leased to `delivery.leaseOwner`, so
-    /// no claim sends it too.
-    public func sendNow(_ delivery: ClaimedDelivery, slot: SendSlot, failure: DeliveryOutcome = .failed) async throws -> Attempt {
-        defer { slot.release() }
-        let format = formats[delivery.webhook.format] ?? StandardWebhooksFormat()
-        let now = clock.now()
-        let keys = delivery.webhook.validSecrets(at: now).map { SigningKey($0, key: format.signingKey(for: $0)) }
-        guard var record = await attempt(delivery, format: format, body: format.body(for: delivery.event), keys: keys, failure: failure) else {
-            throw CancellationError()
-        }
-        record.attempt.id = try await store.record([record], releasing: [], now: clock.now()).first ?? nil
-        // A 410 disabled the webhook: what the loop holds for it must not go out (as for its own sends).
-        if record.disablesWebhook { webhookChanged(id: delivery.webhook.id) }
-        return record.attempt
-    }
-
-    /// One HTTP request of a delivery and what follows from it; nil when cancelled mid-send. Without
-    /// `failure`, a failed attempt is retried on the webhook's schedule.
-    private func attempt(
-        _ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey], failure: DeliveryOutcome? = nil
-    ) async -> AttemptRecord? {
-        var logger = self.logger
-        logger[metadataKey: "delivery.id"] = "\(delivery.id)"
-        logger[metadataKey: "webhook.id"] = "\(delivery.webhook.id)"
-        var headers = format.headers(for: delivery.event, body: body, sentAt: clock.now(), keys: keys)
-        if let token = delivery.webhook.bearerToken, format.name == "okra" {
-            headers.append(("authorization", "Bearer " + token))
-        }
-        let customFrom = headers.count
-        for header in delivery.webhook.settings.headers { headers.append((header.name, header.value)) }
-        let result = await sender.send(url: delivery.webhook.url, headers: headers, body: body, timeout: format.timeout, logger: logger)
-        // A send cut short by cancellation is not an attempt; the lease brings the delivery back.
-        if Task.isCancelled { return nil }
-        let number = delivery.attemptsMade + 1
-        let succeeded = result.status.map(format.isSuccess(status:)) ?? false
-        let outcome: DeliveryOutcome
-        if succeeded {
-            // The common case: no schedule to build, no clock or random number to read.
-            outcome = .succeeded
-        } else if let failure {
-            outcome = failure
-        } else {
-            var rng = SystemRandomNumberGenerator()
-            let step = (delivery.webhook.settings.retrySchedule ?? format.defaultSchedule).nextStep(
-                attemptsMade: number, succeeded: succeeded,
-                status: result.status, retryAfter: result.retryAfter, retryAfterPolicy: configuration.retryAfter,
-                now: clock.now(), using: &rng)
-            outcome = switch step {
-            case .succeeded: .succeeded
-            case .failed: .failed
-            case .retry(let at): .retry(at: at)
-            }
-        }
-        logger.debug("attempt finished", metadata: [
-            "delivery.attempt": "\(number)", "http.status": "\(result.status.map(String.init) ?? "-")",
-            "error.kind": "\(result.errorKind?.rawValue ?? "-")",
-        ])
-        return AttemptRecord(
-            attempt: Attempt(
-                deliveryID: delivery.id, number: number, startedAt: result.startedAt,
-                durationMicroseconds: result.durationMicroseconds, status: result.status, responseExcerpt: result.excerpt,
-                errorKind: result.errorKind, errorMessage: result.errorMessage, requestHeaders: RecordedHeaders.json(headers, customFrom: customFrom)),
-            leaseOwner: delivery.leaseOwner, webhookID: delivery.webhook.id, outcome: outcome, disablesWebhook: result.status == 410)
-    }
-}
-
-/// An in-flight slot held by a send outside the claim loop; given back once, by `release()` or when it goes away.
-public final class SendSlot: Sendable {
-    public let webhookID: String
-    private let giveBack: @Sendable () -> Void
-    private let isReleased = Atomic<Bool>(false)
-
-    fileprivate init(webhookID: String, giveBack: @escaping @Sendable () -> Void) {
-        self.webhookID = webhookID
-        self.giveBack = giveBack
-    }
-
-    public func release() {
-        if !isReleased.exchange(true, ordering: .acquiringAndReleasing) { giveBack() }
-    }
-
-    deinit { release() }
-}
-
-/// A send outside the claim loop found no free in-flight slot within its wait.
-public struct DispatcherBusyError: Error, CustomStringConvertible {
-    public var webhookID: String
-    public var waited: Duration
-    /// The bounds: per webhook, per application, overall.
-    public var limits: (webhook: Int, application: Int, overall: Int)
-
-    public var description: String {
-        "webhook \(webhookID) had no free in-flight slot for \(waited) (at most \(limits.webhook) requests in flight per webhook, "
-            + "\(limits.application) per application, \(limits.overall) overall)"
     }
 }
 

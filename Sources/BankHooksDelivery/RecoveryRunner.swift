@@ -180,15 +180,11 @@ public final class RecoveryRunner: Service {
         try await dispatcher.awaitRateLimit(webhookID: job.webhookID, rate: rateLimit)
         // Then an in-flight slot, like every send: recovery cannot exceed the webhook's or application's bound.
         let slot = try await dispatcher.reserveSendSlot(webhookID: job.webhookID, applicationID: job.applicationID, waitingAtMost: nil)
-        let now = clock.now()
-        let owner = "recovery/\(job.id)/\(deliveryID)"
         do {
-            guard let (delivery, _) = try await store.leaseForSend(
-                deliveryID: deliveryID, applicationID: job.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now,
-                expecting: .failed, attemptedBefore: job.createdAt)
-            else { return nil }
-            let attempt = try await dispatcher.sendNow(delivery, slot: slot, failure: .failed)
-            return dispatcher.succeeded(attempt, format: delivery.webhook.format)
+            let sent = try await dispatcher.sendNow(
+                deliveryID: deliveryID, applicationID: job.applicationID, purpose: .recovery(jobID: job.id, deliveryID: deliveryID),
+                expecting: .failed, attemptedBefore: job.createdAt, slot: slot)
+            return sent?.succeeded
         } catch let error as StoreError {
             if error.code == .stateChanged { return nil }
             logger.warning("recovery skipped a delivery", metadata: ["delivery.id": "\(deliveryID)", "error": "\(error)"])

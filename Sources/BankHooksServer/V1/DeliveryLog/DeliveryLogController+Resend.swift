@@ -14,27 +14,14 @@ extension DeliveryLogController {
         }
         // The in-flight slot first (a 429 when the webhook stays full), then the lease: a refused resend changes nothing.
         let slot = try await dispatcher.reserveClientSlot(webhookID: target.webhookID, applicationID: principal.applicationID)
-        let now = clock.now()
-        let owner = "resend/" + Identifier.make("r", at: now)
-        let leased: (delivery: ClaimedDelivery, previous: DeliveryState)?
+        let sent: SendNowResult?
         do {
-            leased = try await store.leaseForSend(
-                deliveryID: id, applicationID: principal.applicationID, owner: owner, until: now.adding(.seconds(120)), now: now,
-                expecting: nil, attemptedBefore: nil)
+            sent = try await dispatcher.sendNow(deliveryID: id, applicationID: principal.applicationID, purpose: .resend, slot: slot)
         } catch let error as StoreError where error.code == .conflict {
-            slot.release()
             throw Problem(.conflict, "delivery-busy", title: "The delivery cannot be sent now", detail: error.message, field: "path:id")
         }
-        guard let (delivery, previous) = leased else {
-            slot.release()
-            throw Problem.notFound("delivery \(id)", field: "path:id")
-        }
-        let failure: DeliveryOutcome = previous == .pending ? .retry(at: delivery.dueAt) : .failed
-        let attempt = try await dispatcher.sendNow(delivery, slot: slot, failure: failure)
-        // A pending delivery that failed again is due at its old (perhaps past) time.
-        if previous == .pending { dispatcher.wake() }
-        let view = SendResultView(
-            attempt, eventID: delivery.event.id, type: delivery.event.type, succeeded: dispatcher.succeeded(attempt, format: delivery.webhook.format))
+        guard let sent else { throw Problem.notFound("delivery \(id)", field: "path:id") }
+        let view = SendResultView(sent.attempt, eventID: sent.delivery.event.id, type: sent.delivery.event.type, succeeded: sent.succeeded)
         return try Response.json(view, status: .ok, context: context)
     }
 }
