@@ -8,6 +8,7 @@ enum PageQuery {
     static let defaultLimit = 50
     static let maxLimit = 100
 
+    /// A 400 naming the query parameter `name` (every list filter and query check answers this way).
     static func invalid(_ name: String, _ detail: String) -> Problem {
         Problem(.badRequest, "invalid-query", title: "A query parameter is invalid", detail: detail, field: "query:\(name)")
     }

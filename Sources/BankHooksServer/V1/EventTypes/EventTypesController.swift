@@ -102,8 +102,7 @@ struct EventTypesController {
         var family: EventFamily?
         if let text = request.uri.queryParameters.get("family") {
             guard let value = EventFamily(rawValue: text) else {
-                throw Problem(.badRequest, "invalid-query", title: "A query parameter is invalid",
-                              detail: "family must be one of \(EventFamily.allCases.map(\.rawValue).joined(separator: ", "))", field: "query:family")
+                throw PageQuery.invalid("family", "family must be one of \(EventFamily.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             family = value
         }

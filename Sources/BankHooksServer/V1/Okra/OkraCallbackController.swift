@@ -19,12 +19,10 @@ struct OkraCallbackController {
         let principal = try context.require(Roles.readers, to: "read callbacks")
         let query = request.uri.queryParameters
         guard let record = query.get("record"), !record.isEmpty else {
-            throw Problem(.badRequest, "invalid-query", title: "A query parameter is invalid",
-                          detail: "`record` (the record id) is required", field: "query:record")
+            throw PageQuery.invalid("record", "`record` (the record id) is required")
         }
         guard let method = query.get("method"), Self.methods.contains(method) else {
-            throw Problem(.badRequest, "invalid-query", title: "A query parameter is invalid",
-                          detail: "`method` must be one of \(Self.methods.joined(separator: ", "))", field: "query:method")
+            throw PageQuery.invalid("method", "`method` must be one of \(Self.methods.joined(separator: ", "))")
         }
         guard let event = try await store.latestEvent(applicationID: principal.applicationID, subject: record, typePrefix: method + ".") else {
             throw Problem(.notFound, "not-found", title: "Not found",
