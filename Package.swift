@@ -27,6 +27,7 @@ let package = Package(
             name: "bankhooks",
             dependencies: [
                 "BankHooksServer",
+                "BankHooksBenchmark",
                 "BankHooksStorage",
                 "BankHooksCore",
                 "BankHooksVerify",
@@ -69,7 +70,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The HTTP API, application assembly and the benchmark.
+        // The HTTP API and application assembly.
         .target(
             name: "BankHooksServer",
             dependencies: [
@@ -79,7 +80,6 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,12 +87,44 @@ let package = Package(
             // The OpenAPI document of the API, compiled into the binary and served at /openapi.json.
             resources: [.embedInCode("openapi.json")]
         ),
-        // Real parts for tests: a receiver on 127.0.0.1, a child `bankhooks serve`, temporary databases.
+        // `bankhooks bench`: the whole server in process, measured end to end (like Hummingbird's Benchmarks/).
+        .target(
+            name: "BankHooksBenchmark",
+            dependencies: [
+                "BankHooksCore",
+                "BankHooksStorage",
+                "BankHooksServer",
+                "BankHooksLoopback",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // One receiver on 127.0.0.1 and one API client, shared by the benchmark and the tests.
+        .target(
+            name: "BankHooksLoopback",
+            dependencies: [
+                "BankHooksCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Real parts for tests: the loopback receiver and client (re-exported), a hostile
+        // receiver, a child `bankhooks serve`, temporary databases.
         .target(
             name: "BankHooksTestSupport",
             dependencies: [
                 "BankHooksCore",
                 "BankHooksStorage",
+                "BankHooksLoopback",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -104,6 +136,7 @@ let package = Package(
             path: "Tests/BankHooksTestSupport"
         ),
         .testTarget(name: "BankHooksVerifyTests", dependencies: ["BankHooksVerify"]),
+        .testTarget(name: "BankHooksBenchmarkTests", dependencies: ["BankHooksBenchmark", "BankHooksTestSupport"]),
         .testTarget(name: "BankHooksCoreTests", dependencies: ["BankHooksCore", "BankHooksTestSupport"]),
         .testTarget(name: "BankHooksStorageTests", dependencies: ["BankHooksStorage", "BankHooksTestSupport"]),
         .testTarget(

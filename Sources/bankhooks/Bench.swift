@@ -1,5 +1,5 @@
 import ArgumentParser
-import BankHooksServer
+import BankHooksBenchmark
 import BankHooksStorage
 
 struct Bench: AsyncParsableCommand {
@@ -17,6 +17,10 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Dispatcher: most requests in flight per webhook.") var maxInFlightPerWebhook = 32
     @Option(help: "Instead of the throughput run: load this many pending deliveries and measure claim latency.") var backlog: Int?
     @Option(help: "Keep the databases in this directory (default: a temporary one, removed after).") var directory: String?
+    @Option(help: ArgumentHelp(
+        "Send the webhooks to this receiver (one you run, e.g. scripts/receiver.py) instead of the in-process one.",
+        discussion: "Deliveries are then counted as succeeded in the delivery log and timed to the poll that finds none pending; the publish-to-delivery latency is not measured."))
+    var receiverURL: String?
 
     func run() async throws {
         var options = Benchmark.Options()
@@ -29,7 +33,8 @@ struct Bench: AsyncParsableCommand {
         options.maxInFlight = maxInFlight
         options.maxInFlightPerWebhook = maxInFlightPerWebhook
         options.directory = directory
-        guard let level = SQLiteStore.Durability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
+        options.receiverURL = receiverURL
+        guard let level = StorageConfiguration.Durability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
         options.durability = level
         let benchmark = Benchmark(options: options, say: { say($0) })
         if let backlog {
