@@ -3,7 +3,8 @@ import BankHooksStorage
 import Synchronization
 
 // Sends outside the claim loop ("Send a test", a resend, a recovery): one path, slot → lease →
-// send → record, with one lease owner scheme and one lease length (`SendNowLease`).
+// send → record, with one lease owner scheme and one lease length (`SendNowLease`). "Send a test"
+// publishes its delivery already leased with the same lease, then sends it with `sendNow(_:slot:)`.
 
 /// The lease of a send now: one owner scheme and one length for "Send a test", resends and recoveries.
 public struct SendNowLease: Hashable, Sendable {
@@ -130,17 +131,25 @@ extension Dispatcher {
         continuation?.resume(returning: false)
     }
 
-    /// Sends one stored delivery now (a resend, a recovery) in `slot`, taken first by the caller
-    /// (a client's with its wait, a recovery's without bound; given back when this returns): leases
-    /// it with `SendNowLease` for `purpose` whatever its state (`expecting` and `attemptedBefore` as
-    /// `leaseForSend` takes them), sends it and records the attempt. A pending delivery that fails
-    /// again keeps its place in its schedule (due at its old time: the loop is woken); any other
-    /// failure is `failed`. Nil when there is no such delivery; the lease's `StoreError`
-    /// (`conflict`, `stateChanged`) is thrown as is.
+    /// How long a send now for `purpose` waits for its slot: a client's ("Send a test", a resend)
+    /// `sendSlotWait`, then `DispatcherBusyError`; a recovery's until it gets one (nil).
+    public func slotWait(for purpose: SendNowLease.Purpose) -> Duration? {
+        if case .recovery = purpose { return nil }
+        return sendSlotWait
+    }
+
+    /// Sends one stored delivery now (a resend, a recovery): takes an in-flight slot of its webhook
+    /// first (waiting `slotWait(for:)`, so a refused send changes nothing), then leases it with
+    /// `SendNowLease` for `purpose` whatever its state (`expecting` and `attemptedBefore` as
+    /// `leaseForSend` takes them), sends it and records the attempt, and gives the slot back. A
+    /// pending delivery that fails again keeps its place in its schedule (due at its old time: the
+    /// loop is woken); any other failure is `failed`. Nil when there is no such delivery; the
+    /// lease's `StoreError` (`conflict`, `stateChanged`) is thrown as is.
     public func sendNow(
-        deliveryID: Int64, applicationID: String, purpose: SendNowLease.Purpose, expecting: DeliveryState? = nil,
-        attemptedBefore: Timestamp? = nil, slot: SendSlot
+        deliveryID: Int64, webhookID: String, applicationID: String, purpose: SendNowLease.Purpose, expecting: DeliveryState? = nil,
+        attemptedBefore: Timestamp? = nil
     ) async throws -> SendNowResult? {
+        let slot = try await reserveSendSlot(webhookID: webhookID, applicationID: applicationID, waitingAtMost: slotWait(for: purpose))
         defer { slot.release() }
         let now = clock.now()
         let lease = SendNowLease.make(purpose: purpose, now: now)

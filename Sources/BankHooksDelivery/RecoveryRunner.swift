@@ -178,12 +178,12 @@ public final class RecoveryRunner: Service {
     private func resend(_ deliveryID: Int64, of job: Recovery, rateLimit: Double?) async throws -> Bool? {
         // The token first, then the lease: a lease never runs out while its send waits its turn.
         try await dispatcher.awaitRateLimit(webhookID: job.webhookID, rate: rateLimit)
-        // Then an in-flight slot, like every send: recovery cannot exceed the webhook's or application's bound.
-        let slot = try await dispatcher.reserveSendSlot(webhookID: job.webhookID, applicationID: job.applicationID, waitingAtMost: nil)
+        // Then, in the send now, an in-flight slot like every send's: recovery cannot exceed the
+        // webhook's or application's bound.
         do {
             let sent = try await dispatcher.sendNow(
-                deliveryID: deliveryID, applicationID: job.applicationID, purpose: .recovery(jobID: job.id, deliveryID: deliveryID),
-                expecting: .failed, attemptedBefore: job.createdAt, slot: slot)
+                deliveryID: deliveryID, webhookID: job.webhookID, applicationID: job.applicationID,
+                purpose: .recovery(jobID: job.id, deliveryID: deliveryID), expecting: .failed, attemptedBefore: job.createdAt)
             return sent?.succeeded
         } catch let error as StoreError {
             if error.code == .stateChanged { return nil }

@@ -103,29 +103,37 @@ import Testing
     @Test func sendNowLeasesSendsAndRecordsAndAPendingDeliveryKeepsItsPlace() async throws {
         let replies = [500, 500, 200]
         try await TestReceiver.run(script: { _, index in .init(status: replies[min(index, replies.count - 1)]) }) { receiver in
-            let h = try Harness { $0.maxInFlightPerWebhook = 1 }
+            let h = try Harness {
+                $0.maxInFlightPerWebhook = 1
+                $0.sendSlotWait = .milliseconds(300)
+            }
             _ = try await h.addWebhook("wh", url: receiver.url())
             try await h.run {
                 try await h.publish("e1")
                 try await eventually("first attempt recorded") { try await h.delivery("e1").attempts == 1 }
                 let pending = try await h.delivery("e1")
                 let dueAt = try #require(pending.nextAttemptAt)
-                let slot = try await h.dispatcher.reserveSendSlot(webhookID: "wh", applicationID: "app", waitingAtMost: .seconds(5))
-                let again = try #require(try await h.dispatcher.sendNow(deliveryID: pending.id, applicationID: "app", purpose: .resend, slot: slot))
+                let again = try #require(try await h.dispatcher.sendNow(deliveryID: pending.id, webhookID: "wh", applicationID: "app", purpose: .resend))
                 #expect(again.previous == .pending)
                 #expect(!again.succeeded)
                 #expect(again.attempt.id != nil, "recorded before it returns")
                 #expect(again.delivery.leaseOwner.hasPrefix("resend/"))
                 let kept = try await h.delivery("e1")
                 #expect(kept.state == .pending && kept.nextAttemptAt == dueAt, "a pending delivery that fails again keeps its place")
-                // The slot was given back: the webhook's only one is free for the next send.
-                let next = try await h.dispatcher.reserveSendSlot(webhookID: "wh", applicationID: "app", waitingAtMost: .seconds(5))
-                let delivered = try #require(try await h.dispatcher.sendNow(deliveryID: pending.id, applicationID: "app", purpose: .resend, slot: next))
+                // The slot was given back: the webhook's only one is free for the next send (a busy one is a 429 after 300 ms).
+                let delivered = try #require(try await h.dispatcher.sendNow(deliveryID: pending.id, webhookID: "wh", applicationID: "app", purpose: .resend))
                 #expect(delivered.succeeded)
                 #expect(try await h.delivery("e1").state == .succeeded)
                 #expect(try await h.store.attempts(deliveryID: pending.id).map(\.status) == [500, 500, 200])
-                let missing = try await h.dispatcher.reserveSendSlot(webhookID: "wh", applicationID: "app", waitingAtMost: .seconds(5))
-                #expect(try await h.dispatcher.sendNow(deliveryID: 999_999, applicationID: "app", purpose: .resend, slot: missing) == nil)
+                #expect(try await h.dispatcher.sendNow(deliveryID: 999_999, webhookID: "wh", applicationID: "app", purpose: .resend) == nil)
+                // A slot held elsewhere: a resend gives up after its wait, before leasing anything.
+                let held = try await h.dispatcher.reserveSendSlot(webhookID: "wh", applicationID: "app", waitingAtMost: .seconds(5))
+                await #expect(throws: DispatcherBusyError.self) {
+                    try await h.dispatcher.sendNow(deliveryID: pending.id, webhookID: "wh", applicationID: "app", purpose: .resend)
+                }
+                held.release()
+                #expect(try await h.store.attempts(deliveryID: pending.id).count == 3)
+                #expect(h.dispatcher.slotWait(for: .recovery(jobID: "j", deliveryID: 1)) == nil, "a recovery waits for its slot")
             }
         }
     }

@@ -12,11 +12,11 @@ extension DeliveryLogController {
         guard let target = try await store.delivery(id: id, applicationID: principal.applicationID) else {
             throw Problem.notFound("delivery \(id)", field: "path:id")
         }
-        // The in-flight slot first (a 429 when the webhook stays full), then the lease: a refused resend changes nothing.
-        let slot = try await dispatcher.reserveClientSlot(webhookID: target.webhookID, applicationID: principal.applicationID)
+        // The send now takes the in-flight slot first (a 429 when the webhook stays full), then the
+        // lease: a refused resend changes nothing.
         let sent: SendNowResult?
         do {
-            sent = try await dispatcher.sendNow(deliveryID: id, applicationID: principal.applicationID, purpose: .resend, slot: slot)
+            sent = try await dispatcher.sendNow(deliveryID: id, webhookID: target.webhookID, applicationID: principal.applicationID, purpose: .resend)
         } catch let error as StoreError where error.code == .conflict {
             throw Problem(.conflict, "delivery-busy", title: "The delivery cannot be sent now", detail: error.message, field: "path:id")
         }
