@@ -15,7 +15,8 @@ public struct EventFilter: Hashable, Sendable {
     }
 }
 
-/// Where an event page ends: the last event's receipt time and sequence number.
+/// Where an event page ends: the last event's key, (receipt time, sequence number). The store
+/// keeps that key in commit order (see `DeliveryLogStore`); callers only carry it from one page to the next.
 public struct EventCursor: Hashable, Sendable {
     public var createdAt: Int64
     public var seq: Int64
@@ -23,6 +24,11 @@ public struct EventCursor: Hashable, Sendable {
     public init(createdAt: Int64, seq: Int64) {
         self.createdAt = createdAt
         self.seq = seq
+    }
+
+    /// The cursor that continues after `event` (the last item of a page).
+    public init(after event: EventSummary) {
+        self.init(createdAt: event.createdAt.milliseconds, seq: event.seq)
     }
 }
 
@@ -33,6 +39,13 @@ public enum DeliveryOwner: Hashable, Sendable {
 }
 
 /// The delivery log: events, their deliveries and attempts, read by id or in keyset pages (newest first).
+///
+/// What a page guarantees, under concurrent commits: a list's key (an event's `(createdAt, seq)`, a
+/// delivery's id) is in commit order, so a row committed after a page was read sorts above every row
+/// that page could show. Paging on from a cursor therefore shows every row below it that was committed
+/// before that page was read, each once; a client that re-reads the first page until it meets the newest
+/// key it saw misses nothing. A backend whose keys are not assigned in commit order (PostgreSQL
+/// sequences) must show a row only once every row with a lower key has committed or rolled back.
 public protocol DeliveryLogStore: Sendable {
     func event(id: String, applicationID: String) async throws -> Event?
     /// The latest event about `subject` whose type starts with `typePrefix`.

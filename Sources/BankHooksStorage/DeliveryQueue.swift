@@ -44,6 +44,13 @@ public struct PublishRequest: Sendable {
     }
 }
 
+extension PublishRequest {
+    /// Which webhooks the event goes to, as Core's fan-out rule reads it.
+    public var fanOut: FanOut {
+        FanOut(type: type, formats: formats, explicitOnly: explicitOnly, onlyWebhookID: onlyWebhookID)
+    }
+}
+
 /// A lease a publish gives its delivery at once, so no dispatcher claims it.
 public struct PublishLease: Hashable, Sendable {
     public var owner: String
@@ -149,6 +156,15 @@ public enum DeliveryOutcome: Hashable, Sendable {
     case succeeded
     case retry(at: Timestamp)
     case failed
+
+    /// The stored state the outcome leads to, before the held rule (`DeliveryPolicy.waitingState`).
+    public var storedState: StoredDeliveryState {
+        switch self {
+        case .succeeded: .succeeded
+        case .retry: .pending
+        case .failed: .failed
+        }
+    }
 }
 
 /// One finished attempt for the store to record, with the delivery's new state.

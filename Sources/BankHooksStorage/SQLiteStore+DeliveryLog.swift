@@ -1,7 +1,8 @@
 import BankHooksCore
+import Foundation
 import GRDB
 
-/// The delivery log (events, deliveries and attempts, in keyset pages) and recovery work.
+/// The delivery log: events, deliveries and attempts, by id and in keyset pages.
 /// Every page is one index range read newest first from the cursor: no OFFSET, no sort.
 extension SQLiteStore {
     // MARK: Delivery log
@@ -72,10 +73,10 @@ extension SQLiteStore {
             }
             let bound = before ?? Int64.max
             // One index range per stored state code (pending is two: due and held), merged newest first.
-            let codes: [Int?] = state.map { Self.stateCodes($0).map(Optional.some) } ?? [nil]
+            let codes: [StoredDeliveryState?] = state.map { StoredDeliveryState.covering($0).map(Optional.some) } ?? [nil]
             var rows: [Delivery] = []
             for code in codes {
-                let stateCondition = code == nil ? "" : " AND d.state = \(code!)"
+                let stateCondition = code.map { " AND d.state = \($0.sqlLiteral)" } ?? ""
                 rows += try Row.fetchAll(db, sql: """
                     SELECT d.*, e.id AS event_id, e.type AS event_type FROM deliveries d JOIN events e ON e.seq = d.event_seq
                     WHERE \(ownerCondition)\(stateCondition) AND d.id < ?
@@ -84,16 +85,6 @@ extension SQLiteStore {
             }
             if codes.count > 1 { rows.sort { $0.id > $1.id } }
             return Page(rows: rows, limit: limit)
-        }
-    }
-
-    /// The stored state codes of a public state: pending is both due (0) and held (4).
-    static func stateCodes(_ state: DeliveryState) -> [Int] {
-        switch state {
-        case .pending: [0, 4]
-        case .succeeded: [1]
-        case .failed: [2]
-        case .cancelled: [3]
         }
     }
 
@@ -106,126 +97,87 @@ extension SQLiteStore {
         }
     }
 
-    // MARK: Sends outside the claim loop
+    // MARK: Reads by id
 
-    public func leaseForSend(
-        deliveryID: Int64, applicationID: String, owner: String, until: Timestamp, now: Timestamp, expecting: DeliveryState?,
-        attemptedBefore: Timestamp?
-    ) async throws -> (delivery: ClaimedDelivery, previous: DeliveryState)? {
-        try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT \(Self.claimColumns), d.lease_owner, d.last_attempt_at, w.is_enabled
-                FROM deliveries d JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.id = d.webhook_id
+    public func event(id: String, applicationID: String) async throws -> Event? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM events WHERE application_id = ? AND id = ?", arguments: [applicationID, id])
+                .map(Self.event(from:))
+        }
+    }
+
+    public func latestEvent(applicationID: String, subject: String, typePrefix: String) async throws -> Event? {
+        try await pool.read { db in
+            // The subject index gives this record's events newest first; the type filter runs on those rows only.
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM events INDEXED BY events_subject
+                WHERE application_id = ? AND subject = ? AND substr(type, 1, ?) = ?
+                ORDER BY seq DESC LIMIT 1
+                """, arguments: [applicationID, subject, typePrefix.utf8.count, typePrefix]).map(Self.event(from:))
+        }
+    }
+
+    static func event(from row: Row) -> Event {
+        let data: Data = row["data"]
+        return Event(
+            id: row["id"], applicationID: row["application_id"], type: row["type"],
+            timestamp: Timestamp(milliseconds: row["timestamp"]), timestampText: row["timestamp_text"], data: Array(data),
+            createdAt: Timestamp(milliseconds: row["created_at"]))
+    }
+
+    public func deliveries(eventID: String, applicationID: String) async throws -> [Delivery] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.*, e.id AS event_id, e.type AS event_type FROM deliveries d JOIN events e ON e.seq = d.event_seq
+                WHERE e.application_id = ? AND e.id = ? ORDER BY d.id
+                """, arguments: [applicationID, eventID]).map(Self.delivery(from:))
+        }
+    }
+
+    public func delivery(id: Int64, applicationID: String) async throws -> Delivery? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT d.*, e.id AS event_id, e.type AS event_type FROM deliveries d JOIN events e ON e.seq = d.event_seq
                 WHERE d.id = ? AND d.application_id = ?
-                """, arguments: [deliveryID, applicationID]) else { return nil }
-            guard row["is_enabled"] as Bool else {
-                throw StoreError(.conflict, "webhook \(row["webhook_id"] as String) is disabled; enable it first")
-            }
-            let code: Int = row["state"]
-            let leaseOwner: String? = row["lease_owner"]
-            let due: Int64? = row["next_attempt_at"]
-            if code == 0, leaseOwner != nil, let due, due > now.milliseconds {
-                throw StoreError(.conflict, "delivery \(deliveryID) is being sent right now")
-            }
-            if let expecting, Self.deliveryState(code: code) != expecting {
-                throw StoreError(.stateChanged, "delivery \(deliveryID) is no longer \(expecting.rawValue)")
-            }
-            let lastAttempt: Int64? = row["last_attempt_at"]
-            if let attemptedBefore, let lastAttempt, lastAttempt >= attemptedBefore.milliseconds {
-                throw StoreError(.stateChanged, "delivery \(deliveryID) was attempted again meanwhile")
-            }
-            guard var delivery = claimedDelivery(from: row, owner: owner) else {
-                throw StoreError(.invalidValue, "the webhook's secret cannot be opened with this master key")
-            }
-            // A pending delivery keeps its place in its schedule: a failed resend puts it back there.
-            delivery.dueAt = code == 0 || code == 4 ? Timestamp(milliseconds: due ?? now.milliseconds) : now
-            try db.execute(sql: "UPDATE deliveries SET state = 0, lease_owner = ?, next_attempt_at = ? WHERE id = ?",
-                           arguments: [owner, until.milliseconds, deliveryID])
-            return (delivery, Self.deliveryState(code: code))
+                """, arguments: [id, applicationID]).map(Self.delivery(from:))
         }
     }
 
-    // MARK: Recovery jobs
-
-    public func createRecovery(_ recovery: Recovery) async throws -> (recovery: Recovery, created: Bool)? {
-        try await pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE id = ? AND application_id = ?",
-                                    arguments: [recovery.webhookID, recovery.applicationID]) != nil else { return nil }
-            // One running job per webhook (the unique index `recoveries_one_running` says so too).
-            if let running = try Row.fetchOne(db, sql: "SELECT * FROM recoveries WHERE webhook_id = ? AND state = 'running'",
-                                              arguments: [recovery.webhookID]) {
-                return (Self.recovery(from: running), false)
-            }
-            var job = recovery
-            // Strictly before the job: an attempt made in the job's own millisecond (by the job) is not its work.
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*) AS total, COALESCE(MAX(id), 0) AS last FROM deliveries INDEXED BY deliveries_webhook
-                WHERE webhook_id = ? AND state = 2 AND created_at >= ? AND created_at < ? AND last_attempt_at < ?
-                """, arguments: [job.webhookID, job.since.milliseconds, job.until?.milliseconds ?? Int64.max, job.createdAt.milliseconds])
-            else { return nil }
-            job.total = row["total"]
-            job.lastDeliveryID = row["last"]
-            if job.total == 0 {
-                job.state = .completed
-                job.finishedAt = job.createdAt
-            }
-            try db.execute(sql: """
-                INSERT INTO recoveries (id, application_id, webhook_id, since, until, state, last_delivery_id, cursor, total,
-                    processed, succeeded, failed, created_at, finished_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0, ?, ?)
-                """, arguments: [
-                    job.id, job.applicationID, job.webhookID, job.since.milliseconds, job.until?.milliseconds, job.state.rawValue,
-                    job.lastDeliveryID, job.total, job.createdAt.milliseconds, job.finishedAt?.milliseconds,
-                ])
-            return (job, true)
-        }
+    static func delivery(from row: Row) -> Delivery {
+        let state = StoredDeliveryState(code: row["state"]).state
+        let next: Int64? = row["next_attempt_at"]
+        let last: Int64? = row["last_attempt_at"]
+        return Delivery(
+            id: row["id"], eventID: row["event_id"], webhookID: row["webhook_id"], applicationID: row["application_id"],
+            state: state, attempts: row["attempts"], nextAttemptAt: state == .pending ? next.map(Timestamp.init(milliseconds:)) : nil,
+            lastAttemptAt: last.map(Timestamp.init(milliseconds:)), lastStatus: row["last_status"],
+            createdAt: Timestamp(milliseconds: row["created_at"]), eventType: row["event_type"])
     }
 
-    public func recovery(id: String, applicationID: String) async throws -> Recovery? {
+    public func attempts(deliveryID: Int64) async throws -> [Attempt] {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM recoveries WHERE id = ? AND application_id = ?", arguments: [id, applicationID])
-                .map(Self.recovery(from:))
+            try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, id", arguments: [deliveryID])
+                .map(Self.attempt(from:))
         }
     }
 
-    public func runningRecoveries() async throws -> [Recovery] {
+    static func attempt(from row: Row) -> Attempt {
+        let kind: String? = row["error_kind"]
+        return Attempt(
+            deliveryID: row["delivery_id"], number: row["number"], startedAt: Timestamp(milliseconds: row["started_at"]),
+            durationMicroseconds: row["duration_us"], status: row["status"], responseExcerpt: row["response_excerpt"],
+            errorKind: kind.flatMap(TransportErrorKind.init(rawValue:)), errorMessage: row["error_message"],
+            requestHeaders: row["request_headers"], id: row["id"])
+    }
+
+    public func deliveryCounts() async throws -> [DeliveryState: Int] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM recoveries WHERE state = 'running' ORDER BY created_at").map(Self.recovery(from:))
+            var counts: [DeliveryState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
+                let state = StoredDeliveryState(code: row["state"]).state
+                counts[state, default: 0] += row["n"] as Int
+            }
+            return counts
         }
-    }
-
-    public func nextRecoveryDeliveries(_ recovery: Recovery, limit: Int) async throws -> [Int64] {
-        try await pool.read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT id FROM deliveries INDEXED BY deliveries_webhook
-                WHERE webhook_id = ? AND state = 2 AND id > ? AND id <= ? AND created_at >= ? AND created_at < ?
-                  AND last_attempt_at < ?
-                ORDER BY id LIMIT ?
-                """, arguments: [
-                    recovery.webhookID, recovery.cursor, recovery.lastDeliveryID, recovery.since.milliseconds,
-                    recovery.until?.milliseconds ?? Int64.max, recovery.createdAt.milliseconds, limit,
-                ])
-        }
-    }
-
-    public func updateRecovery(_ recovery: Recovery) async throws {
-        try await pool.write { db in
-            try db.execute(sql: """
-                UPDATE recoveries SET state = ?, cursor = ?, processed = ?, succeeded = ?, failed = ?, finished_at = ? WHERE id = ?
-                """, arguments: [
-                    recovery.state.rawValue, recovery.cursor, recovery.processed, recovery.succeeded, recovery.failed,
-                    recovery.finishedAt?.milliseconds, recovery.id,
-                ])
-        }
-    }
-
-    static func recovery(from row: Row) -> Recovery {
-        let until: Int64? = row["until"], finished: Int64? = row["finished_at"]
-        return Recovery(
-            id: row["id"], applicationID: row["application_id"], webhookID: row["webhook_id"],
-            since: Timestamp(milliseconds: row["since"]), until: until.map(Timestamp.init(milliseconds:)),
-            state: Recovery.State(rawValue: row["state"]) ?? .running, lastDeliveryID: row["last_delivery_id"], cursor: row["cursor"],
-            total: row["total"], processed: row["processed"], succeeded: row["succeeded"], failed: row["failed"],
-            createdAt: Timestamp(milliseconds: row["created_at"]), finishedAt: finished.map(Timestamp.init(milliseconds:)))
     }
 }

@@ -2,15 +2,34 @@ import BankHooksCore
 import Foundation
 import GRDB
 
-/// Inserts that count against an application's quota in the same transaction (so concurrent
-/// requests cannot overshoot it), and the event type reads that stay small whatever the count.
+/// An application's own event types. A registration counts against the quota in its insert's
+/// transaction, so concurrent requests cannot overshoot it.
 extension SQLiteStore {
+    public func createEventType(_ type: CustomEventType) async throws {
+        try await createEventType(type, limit: .max)
+    }
+
+    public func eventTypes(applicationID: String) async throws -> [CustomEventType] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event_types WHERE application_id = ? ORDER BY name", arguments: [applicationID]).map { row in
+                CustomEventType(
+                    applicationID: row["application_id"], name: row["name"], description: row["description"], schema: row["schema"],
+                    createdAt: Timestamp(milliseconds: row["created_at"]))
+            }
+        }
+    }
+
+    public func deleteEventType(name: String, applicationID: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM event_types WHERE application_id = ? AND name = ?", arguments: [applicationID, name])
+            return db.changesCount > 0
+        }
+    }
+
     public func createEventType(_ type: CustomEventType, limit: Int) async throws {
         try await pool.write { db in
-            let count = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM event_types WHERE application_id = ?", arguments: [type.applicationID]) ?? 0
-            guard count < limit else {
-                throw StoreError(.limitReached, "the application has registered \(count) event types")
+            try Self.checkQuota(db, count: "SELECT COUNT(*) FROM event_types WHERE application_id = ?", [type.applicationID], limit: limit) {
+                "the application has registered \($0) event types"
             }
             do {
                 try db.execute(
@@ -42,18 +61,5 @@ extension SQLiteStore {
         CustomEventType(
             applicationID: row["application_id"], name: row["name"], description: row["description"], schema: row["schema"],
             createdAt: Timestamp(milliseconds: row["created_at"]))
-    }
-
-    public func createAPIKey(_ key: APIKeyRecord, limit: Int) async throws {
-        try await pool.write { db in
-            let count = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM api_keys WHERE application_id = ? AND revoked_at IS NULL", arguments: [key.applicationID]) ?? 0
-            guard count < limit else {
-                throw StoreError(.limitReached, "the application holds \(count) API keys that are not revoked")
-            }
-            try db.execute(
-                sql: "INSERT INTO api_keys (id, application_id, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [key.id, key.applicationID, key.role.rawValue, Data(key.hash), key.createdAt.milliseconds, key.revokedAt?.milliseconds])
-        }
     }
 }
