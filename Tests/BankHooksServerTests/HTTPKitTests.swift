@@ -71,6 +71,9 @@ import Testing
         let decoding = try #require(Self.map(decodingError))
         #expect(decoding.status == .unprocessableContent && decoding.field == "/event_types")
 
+        let unknown = try #require(Self.map(EventError(.unknownType, at: "/type", "no such type")))
+        #expect(unknown.slug == "unknown-event-type" && unknown.field == "/type")
+
         let route = try #require(Self.map(HTTPError(.notFound)))
         #expect(route.slug == "not-found" && route.detail == "no route for GET /v1/x")
         let problem = Problem.notFound("webhook wh_2")
