@@ -186,9 +186,10 @@ public struct OkraTransactionsCallback: CatalogEvent, Hashable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        // In Okra's order (seed 002): record, error, new_transactions.
         try container.encode(record, forKey: .record)
-        try container.encode(newTransactions, forKey: .newTransactions)
         try container.encode(error, forKey: .error)
+        try container.encode(newTransactions, forKey: .newTransactions)
     }
 }
 
