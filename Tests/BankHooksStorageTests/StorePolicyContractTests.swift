@@ -112,4 +112,19 @@ import Testing
         _ = try await store.updateWebhook(id: "wh_1", applicationID: "app_a", WebhookChange(isEnabled: true), now: t0.adding(.seconds(5)))
         #expect(try await store.nextDueTime() == t0.adding(.seconds(5)), "enabling makes them due at once")
     }
+
+    @Test(arguments: Backend.all)
+    func aLaterCommitNeverSortsBelowAnEventAReaderWasGiven(_ backend: Backend) async throws {
+        let dir = TemporaryDirectory()
+        let store = try await store(backend, dir, webhooks: [])
+        // A batch whose `now` was taken before another batch got the writer commits second.
+        _ = try await store.publish([request("first", type: "a.b")], now: t0.adding(.milliseconds(10)))
+        let firstPage = try await store.events(applicationID: "app_a", filter: EventFilter(), after: nil, limit: 1)
+        _ = try await store.publish([request("late", type: "a.b")], now: t0)
+        let page = try await store.events(applicationID: "app_a", filter: EventFilter(), after: nil, limit: 10)
+        #expect(page.items.map(\.id) == ["late", "first"], "newest first is commit order: the late commit is above what the reader saw")
+        #expect(page.items[0].createdAt == t0.adding(.milliseconds(10)), "its receipt time is the latest one, not before it")
+        let after = try await store.events(applicationID: "app_a", filter: EventFilter(), after: EventCursor(after: try #require(firstPage.items.first)), limit: 10)
+        #expect(after.items.isEmpty, "nothing appears below a key a reader was already given")
+    }
 }
