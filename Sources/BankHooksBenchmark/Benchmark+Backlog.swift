@@ -32,7 +32,7 @@ extension Benchmark {
     }
 
     private func loadStore(_ storage: StorageConfiguration, deliveries: Int) async throws -> any Store {
-        let store = try storage.open(secretBox: nil).store
+        let store = try storage.open(sealer: SecretSealer(box: nil)).store
         let now = SystemClock().now()
         // The webhooks plus the late one measured behind the backlog.
         try await store.createApplication(Application(

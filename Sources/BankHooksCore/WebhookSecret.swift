@@ -31,7 +31,8 @@ public struct WebhookSecret: Hashable, Sendable {
     }
 
     /// The secrets that sign at `now`: the current one, and the previous one until its grace period ends.
-    public static func signing(current: WebhookSecret, previous: WebhookSecret?, previousExpiresAt: Timestamp?, at now: Timestamp) -> [WebhookSecret] {
+    /// (Generic, so stored sealed texts follow the same rule.)
+    public static func signing<Secret>(current: Secret, previous: Secret?, previousExpiresAt: Timestamp?, at now: Timestamp) -> [Secret] {
         if let previous, let until = previousExpiresAt, now < until { return [current, previous] }
         return [current]
     }

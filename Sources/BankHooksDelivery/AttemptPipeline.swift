@@ -4,8 +4,8 @@ import Logging
 
 /// One attempt of a delivery in four named steps, render → sign → send → decide (like Svix's
 /// `worker.rs`), shared by the claim loop's sends and by sends now (test, resend, recovery). The
-/// loop renders once per event and format in a batch and derives keys once per secret, so `run`
-/// takes the body and keys; a send now renders and derives them with `render` and `keys`.
+/// loop renders once per event and format in a batch and opens credentials once per stored text
+/// (`CredentialCache`), so `run` takes the body and credentials.
 struct AttemptPipeline: Sendable {
     let sender: Sender
     let clock: any WallClock
@@ -15,18 +15,13 @@ struct AttemptPipeline: Sendable {
     /// Render: the request body, which depends only on the event and the format.
     static func render(_ event: OutboundEvent, format: any WireFormat) -> [UInt8] { format.body(for: event) }
 
-    /// The signing keys of the webhook's secrets valid at `now`.
-    static func keys(for webhook: ClaimedWebhook, format: any WireFormat, at now: Timestamp) -> [SigningKey] {
-        webhook.validSecrets(at: now).map { SigningKey($0, key: format.signingKey(for: $0)) }
-    }
-
     /// Sign: the format's signed headers, then the headers the format adds for the webhook, then the
     /// webhook's custom headers (from `customFrom` on, which the log records apart).
-    func sign(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey]) -> (headers: [(name: String, value: String)], customFrom: Int) {
-        var headers = format.headers(for: delivery.event, body: body, sentAt: clock.now(), keys: keys)
-        format.appendExtraHeaders(bearerToken: delivery.webhook.bearerToken, to: &headers)
+    func sign(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], credentials: SendCredentials) -> (headers: [(name: String, value: String)], customFrom: Int) {
+        var headers = format.headers(for: delivery.event, body: body, sentAt: clock.now(), keys: credentials.keys)
+        format.appendExtraHeaders(bearerToken: credentials.bearerToken, to: &headers)
         let customFrom = headers.count
-        for header in delivery.webhook.settings.headers { headers.append((header.name, header.value)) }
+        for header in credentials.headers { headers.append((header.name, header.value)) }
         return (headers, customFrom)
     }
 
@@ -56,11 +51,11 @@ struct AttemptPipeline: Sendable {
     /// All four steps after render: the attempt and what follows from it (a 410 disables the
     /// webhook); nil when cancelled mid-send. Without `failure`, a failed attempt is retried on
     /// the webhook's schedule.
-    func run(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey], failure: DeliveryOutcome? = nil) async -> AttemptRecord? {
+    func run(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], credentials: SendCredentials, failure: DeliveryOutcome? = nil) async -> AttemptRecord? {
         var logger = self.logger
         logger[metadataKey: "delivery.id"] = "\(delivery.id)"
         logger[metadataKey: "webhook.id"] = "\(delivery.webhook.id)"
-        let (headers, customFrom) = sign(delivery, format: format, body: body, keys: keys)
+        let (headers, customFrom) = sign(delivery, format: format, body: body, credentials: credentials)
         let result = await send(delivery, format: format, headers: headers, body: body, logger: logger)
         // A send cut short by cancellation is not an attempt; the lease brings the delivery back.
         if Task.isCancelled { return nil }

@@ -1,12 +1,12 @@
 import BankHooksCore
 import BankHooksStorage
 
-/// A claimed delivery ready to send: rendered, with its signing keys and the end of its lease.
+/// A claimed delivery ready to send: rendered, with its opened credentials and the end of its lease.
 struct PreparedSend: Sendable {
     var delivery: ClaimedDelivery
     var format: any WireFormat
     var body: [UInt8]
-    var keys: [SigningKey]
+    var credentials: SendCredentials
     var leaseUntil: Timestamp
 
     /// The delivery given back unsent, due again when it was due before the claim.

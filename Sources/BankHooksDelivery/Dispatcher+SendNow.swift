@@ -172,8 +172,10 @@ extension Dispatcher {
         defer { slot.release() }
         let format = formats[delivery.webhook.format] ?? StandardWebhooksFormat()
         let body = AttemptPipeline.render(delivery.event, format: format)
-        let keys = AttemptPipeline.keys(for: delivery.webhook, format: format, at: clock.now())
-        guard var record = await pipeline.run(delivery, format: format, body: body, keys: keys, failure: failure) else {
+        guard let credentials = CredentialCache.open(delivery.webhook, format: format, at: clock.now(), sealer: sealer) else {
+            throw StoreError(.invalidValue, "the webhook's secret cannot be opened with this master key")
+        }
+        guard var record = await pipeline.run(delivery, format: format, body: body, credentials: credentials, failure: failure) else {
             throw CancellationError()
         }
         record.attempt.id = try await store.record([record], releasing: [], now: clock.now()).first ?? nil

@@ -74,6 +74,8 @@ public final class Dispatcher: Service {
     }
 
     let store: any Store
+    /// Opens the credentials claims carry sealed.
+    public let sealer: SecretSealer
     let sender: Sender
     let formats: WireFormats
     let clock: any WallClock
@@ -91,8 +93,12 @@ public final class Dispatcher: Service {
     /// Set when recorded retries or releases may have moved the next due time earlier.
     private let scheduleChanged: ScheduleFlag
 
-    public init(store: any Store, sender: Sender, formats: WireFormats = .builtIn, clock: any WallClock = SystemClock(), configuration: Configuration, logger: Logger) {
+    public init(
+        store: any Store, sender: Sender, formats: WireFormats = .builtIn, clock: any WallClock = SystemClock(), configuration: Configuration,
+        logger: Logger, sealer: SecretSealer = SecretSealer(box: nil)
+    ) {
         self.store = store
+        self.sealer = sealer
         self.sender = sender
         self.formats = formats
         self.clock = clock
@@ -155,11 +161,11 @@ public final class Dispatcher: Service {
                 overall: configuration.maxInFlight, perWebhook: configuration.maxInFlightPerWebhook,
                 perApplication: configuration.maxInFlightPerApplication, batchSize: configuration.batchSize))
             var armedDeadline: Timestamp?
-            var keys = SigningKeyCache()
+            var credentials = CredentialCache(sealer: sealer)
             var claimSequence = 0
 
             func start(_ prepared: PreparedSend) {
-                group.addTask { await self.deliver(prepared.delivery, format: prepared.format, body: prepared.body, keys: prepared.keys) }
+                group.addTask { await self.deliver(prepared.delivery, format: prepared.format, body: prepared.body, credentials: prepared.credentials) }
             }
             // The timer armed for the earliest next token of a rate-limited webhook.
             var armedRateDeadline: Timestamp?
@@ -249,9 +255,12 @@ public final class Dispatcher: Service {
                             body = AttemptPipeline.render(delivery.event, format: format)
                             bodies[bodyKey] = body
                         }
-                        let prepared = PreparedSend(
-                            delivery: delivery, format: format, body: body,
-                            keys: delivery.webhook.validSecrets(at: now).map { keys.key(for: $0, format: format) }, leaseUntil: leaseUntil)
+                        guard let opened = credentials.credentials(for: delivery.webhook, format: format, at: now) else {
+                            // Sealed under another master key (start refuses one that opens none): not sent; its lease brings it back.
+                            logger.error("a webhook's secret does not open with this master key", metadata: ["webhook.id": "\(delivery.webhook.id)"])
+                            continue
+                        }
+                        let prepared = PreparedSend(delivery: delivery, format: format, body: body, credentials: opened, leaseUntil: leaseUntil)
                         if scheduler.admit(prepared) { start(prepared) }
                     }
                     if !overRate.isEmpty { recorder.release(overRate) }
@@ -299,8 +308,8 @@ public final class Dispatcher: Service {
     }
 
     /// Sends one delivery and hands its attempt to the recorder.
-    private func deliver(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], keys: [SigningKey]) async {
-        let record = await pipeline.run(delivery, format: format, body: body, keys: keys)
+    private func deliver(_ delivery: ClaimedDelivery, format: any WireFormat, body: [UInt8], credentials: SendCredentials) async {
+        let record = await pipeline.run(delivery, format: format, body: body, credentials: credentials)
         mailbox.state.withLock { inbox in
             // A 410: in the same turn that frees this slot, the loop drops what it queued for the webhook
             // and claims nothing more for it until the recorder has written the disable.
@@ -326,22 +335,4 @@ private final class ScheduleFlag: Sendable {
 private struct BodyKey: Hashable {
     var event: Int64
     var format: String
-}
-
-/// Signing keys derived once per secret and format and reused for every attempt.
-private struct SigningKeyCache {
-    private struct Key: Hashable {
-        var secret: String
-        var format: String
-    }
-    private var keys: [Key: SigningKey] = [:]
-
-    mutating func key(for secret: WebhookSecret, format: any WireFormat) -> SigningKey {
-        let cacheKey = Key(secret: secret.text, format: format.name)
-        if let key = keys[cacheKey] { return key }
-        if keys.count > 10_000 { keys.removeAll() }
-        let key = SigningKey(secret, key: format.signingKey(for: secret))
-        keys[cacheKey] = key
-        return key
-    }
 }

@@ -84,13 +84,13 @@ public func buildComponents(
     logger: Logger,
     announce: @Sendable (String) -> Void
 ) async throws -> ServerComponents {
-    let secretBox = try loadMasterKey(configuration, announce: announce)
-    let storage = try configuration.storage.open(secretBox: secretBox)
+    let sealer = SecretSealer(box: try loadMasterKey(configuration, announce: announce))
+    let storage = try configuration.storage.open(sealer: sealer)
     let store = storage.store
     try await bootstrap(store: store, adminKey: configuration.adminKey, clock: clock, announce: announce)
     let destinations = DestinationGuard(policy: DestinationPolicy(allowedRanges: configuration.allowedDestinations), resolver: resolver)
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
-    let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger)
+    let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger, sealer: sealer)
     let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
     let events = EventService(publisher: publisher, registry: EventTypeRegistry(store: store), clock: clock)
     let recoveries = RecoveryRunner(store: store, dispatcher: dispatcher, clock: clock, logger: logger, configuration: configuration.recovery)

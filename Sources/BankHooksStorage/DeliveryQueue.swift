@@ -91,38 +91,31 @@ public struct ClaimedWebhook: Hashable, Sendable {
     public var applicationID: String
     public var url: String
     public var format: String
-    public var secret: WebhookSecret
-    public var previousSecret: WebhookSecret?
-    public var previousSecretExpiresAt: Timestamp?
-    public var bearerToken: String?
+    /// Its secrets, bearer token and custom headers as stored (sealed): the send path opens them.
+    public var credentials: StoredCredentials
+    /// Retry schedule and rate limit (the custom headers are in `credentials`).
     public var settings: DeliverySettings
 
-    public init(
-        id: String, applicationID: String, url: String, format: String, secret: WebhookSecret, previousSecret: WebhookSecret?,
-        previousSecretExpiresAt: Timestamp?, bearerToken: String? = nil, settings: DeliverySettings = DeliverySettings()
-    ) {
-        self.applicationID = applicationID
-        self.settings = settings
-        self.bearerToken = bearerToken
+    public init(id: String, applicationID: String, url: String, format: String, credentials: StoredCredentials, settings: DeliverySettings = DeliverySettings()) {
         self.id = id
+        self.applicationID = applicationID
         self.url = url
         self.format = format
-        self.secret = secret
-        self.previousSecret = previousSecret
-        self.previousSecretExpiresAt = previousSecretExpiresAt
+        self.credentials = credentials
+        self.settings = settings
     }
 
-    /// The fields of a stored webhook a send needs.
-    public init(_ webhook: Webhook) {
+    /// The fields of a webhook a send needs, its credentials sealed as a backend stores them.
+    public init(_ webhook: Webhook, sealer: SecretSealer) throws {
+        var settings = webhook.settings
+        let headers = try sealer.sealHeaders(settings.headers)
+        settings.headers = []
         self.init(
-            id: webhook.id, applicationID: webhook.applicationID, url: webhook.url, format: webhook.format, secret: webhook.secret,
-            previousSecret: webhook.previousSecret,
-            previousSecretExpiresAt: webhook.previousSecretExpiresAt, bearerToken: webhook.bearerToken, settings: webhook.settings)
-    }
-
-    /// The secrets that sign at `now`.
-    public func validSecrets(at now: Timestamp) -> [WebhookSecret] {
-        WebhookSecret.signing(current: secret, previous: previousSecret, previousExpiresAt: previousSecretExpiresAt, at: now)
+            id: webhook.id, applicationID: webhook.applicationID, url: webhook.url, format: webhook.format,
+            credentials: StoredCredentials(
+                secret: try sealer.seal(webhook.secret.text), previousSecret: try sealer.seal(webhook.previousSecret?.text),
+                previousSecretExpiresAt: webhook.previousSecretExpiresAt, bearerToken: try sealer.seal(webhook.bearerToken), headers: headers),
+            settings: settings)
     }
 }
 

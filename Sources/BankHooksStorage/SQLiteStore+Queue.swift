@@ -69,9 +69,7 @@ extension SQLiteStore {
             claimed.reserveCapacity(ids.count)
             let rows = try Row.fetchCursor(details, arguments: [Self.jsonArray(ids)])
             while let row = try rows.next() {
-                // A secret that cannot be read (never written by this code) skips the send; the row is
-                // still leased below, so it cannot be claimed again at once.
-                if let delivery = claimedDelivery(from: row, owner: owner) { claimed.append(delivery) }
+                claimed.append(claimedDelivery(from: row, owner: owner))
             }
             for id in ids {
                 try lease.execute(arguments: [owner, leaseUntil.milliseconds, id])
@@ -87,11 +85,9 @@ extension SQLiteStore {
         w.headers, w.retry_schedule, w.rate_limit
         """
 
-    /// A delivery ready to send from a row of `claimColumns`; nil when its secret cannot be opened.
-    func claimedDelivery(from row: Row, owner: String) -> ClaimedDelivery? {
-        guard let secret = unseal(row["secret"]).flatMap(WebhookSecret.init) else { return nil }
+    /// A delivery ready to send from a row of `claimColumns`, its credentials as stored (the send path opens them).
+    func claimedDelivery(from row: Row, owner: String) -> ClaimedDelivery {
         let data: Data = row["data"]
-        let previousText: String? = row["previous_secret"]
         let previousExpiry: Int64? = row["previous_secret_expires_at"]
         return ClaimedDelivery(
             id: row["id"], leaseOwner: owner, attemptsMade: row["attempts"], dueAt: Timestamp(milliseconds: row["next_attempt_at"] ?? 0),
@@ -100,10 +96,12 @@ extension SQLiteStore {
                 id: row["event_id"], type: row["type"], timestamp: Timestamp(milliseconds: row["timestamp"]),
                 timestampText: row["timestamp_text"], data: Array(data)),
             webhook: ClaimedWebhook(
-                id: row["webhook_id"], applicationID: row["application_id"], url: row["url"], format: row["format"], secret: secret,
-                previousSecret: unseal(previousText).flatMap(WebhookSecret.init),
-                previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)), bearerToken: unseal(row["bearer_token"]),
-                settings: settings(from: row)))
+                id: row["webhook_id"], applicationID: row["application_id"], url: row["url"], format: row["format"],
+                credentials: StoredCredentials(
+                    secret: row["secret"], previousSecret: row["previous_secret"],
+                    previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)), bearerToken: row["bearer_token"],
+                    headers: row["headers"]),
+                settings: settings(from: row, openingHeaders: false)))
     }
 
     @discardableResult
@@ -219,9 +217,7 @@ extension SQLiteStore {
             if let attemptedBefore, let lastAttempt, lastAttempt >= attemptedBefore.milliseconds {
                 throw StoreError(.stateChanged, "delivery \(deliveryID) was attempted again meanwhile")
             }
-            guard var delivery = claimedDelivery(from: row, owner: owner) else {
-                throw StoreError(.invalidValue, "the webhook's secret cannot be opened with this master key")
-            }
+            var delivery = claimedDelivery(from: row, owner: owner)
             // A pending delivery keeps its place in its schedule: a failed resend puts it back there.
             delivery.dueAt = stored.state == .pending ? Timestamp(milliseconds: due ?? now.milliseconds) : now
             try db.execute(sql: "UPDATE deliveries SET state = ?, lease_owner = ?, next_attempt_at = ? WHERE id = ?",

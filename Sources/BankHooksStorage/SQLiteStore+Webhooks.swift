@@ -26,9 +26,9 @@ extension SQLiteStore {
                     """,
                 arguments: [
                     webhook.id, webhook.applicationID, webhook.url, webhook.name, eventTypes, webhook.format,
-                    try seal(webhook.secret.text), try seal(webhook.previousSecret?.text), webhook.previousSecretExpiresAt?.milliseconds,
+                    try sealer.seal(webhook.secret.text), try sealer.seal(webhook.previousSecret?.text), webhook.previousSecretExpiresAt?.milliseconds,
                     webhook.isEnabled, webhook.disabledReason, webhook.createdAt.milliseconds, webhook.updatedAt.milliseconds,
-                    webhook.kind.rawValue, try seal(webhook.bearerToken), settings.headers, settings.retrySchedule, settings.rateLimit,
+                    webhook.kind.rawValue, try sealer.seal(webhook.bearerToken), settings.headers, settings.retrySchedule, settings.rateLimit,
                 ])
         }
     }
@@ -65,7 +65,7 @@ extension SQLiteStore {
                 try db.execute(sql: "UPDATE webhooks SET event_types = ? WHERE id = ?", arguments: [eventTypesJSON, id])
             }
             if let bearerToken = change.bearerToken {
-                try db.execute(sql: "UPDATE webhooks SET bearer_token = ? WHERE id = ?", arguments: [try seal(bearerToken), id])
+                try db.execute(sql: "UPDATE webhooks SET bearer_token = ? WHERE id = ?", arguments: [try sealer.seal(bearerToken), id])
             }
             if change.headers != nil || change.retryDelays != nil || change.rateLimit != nil {
                 var settings = current.settings
@@ -110,14 +110,14 @@ extension SQLiteStore {
                     UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?, secret = ?, updated_at = ?
                     WHERE id = ? AND application_id = ?
                     """,
-                arguments: [previousValidUntil.milliseconds, try seal(newSecret.text), now.milliseconds, id, applicationID])
+                arguments: [previousValidUntil.milliseconds, try sealer.seal(newSecret.text), now.milliseconds, id, applicationID])
             guard db.changesCount > 0 else { return nil }
             return try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [id]).flatMap(self.webhook(from:))
         }
     }
 
     func webhook(from row: Row) -> Webhook? {
-        guard let secret = unseal(row["secret"]).flatMap(WebhookSecret.init) else { return nil }
+        guard let secret = sealer.openSecret(row["secret"]) else { return nil }
         let eventTypesJSON: String? = row["event_types"]
         let eventTypes = eventTypesJSON.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         let previousText: String? = row["previous_secret"]
@@ -125,30 +125,26 @@ extension SQLiteStore {
         return Webhook(
             id: row["id"], applicationID: row["application_id"], url: row["url"], name: row["name"],
             eventTypes: eventTypes, format: row["format"], secret: secret,
-            previousSecret: unseal(previousText).flatMap(WebhookSecret.init), previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)),
+            previousSecret: previousText.flatMap(sealer.openSecret), previousSecretExpiresAt: previousExpiry.map(Timestamp.init(milliseconds:)),
             isEnabled: row["is_enabled"], disabledReason: row["disabled_reason"],
             createdAt: Timestamp(milliseconds: row["created_at"]), updatedAt: Timestamp(milliseconds: row["updated_at"]),
-            kind: WebhookKind(rawValue: row["kind"]) ?? .webhook, bearerToken: unseal(row["bearer_token"]), settings: settings(from: row))
+            kind: WebhookKind(rawValue: row["kind"]) ?? .webhook, bearerToken: sealer.open(row["bearer_token"] as String?), settings: settings(from: row))
     }
 
     /// A webhook's delivery settings as stored: headers sealed like secrets (their values may be credentials).
     func settingsColumns(_ settings: DeliverySettings) throws -> (headers: String?, retrySchedule: String?, rateLimit: Double?) {
-        var headers: String?
-        if !settings.headers.isEmpty {
-            let pairs = settings.headers.map { [$0.name, $0.value] }
-            headers = try seal(String(decoding: try JSONEncoder().encode(pairs), as: UTF8.self))
-        }
+        let headers = try sealer.sealHeaders(settings.headers)
         let delays = try settings.retryDelays.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         return (headers, delays, settings.rateLimit)
     }
 
     /// The delivery settings of a row with `headers`, `retry_schedule` and `rate_limit`.
-    func settings(from row: Row) -> DeliverySettings {
+    /// The headers are opened only when `openingHeaders` (a claim carries them sealed instead).
+    func settings(from row: Row, openingHeaders: Bool = true) -> DeliverySettings {
         let headersText: String? = row["headers"], delaysText: String? = row["retry_schedule"]
         guard headersText != nil || delaysText != nil || row["rate_limit"] != nil else { return DeliverySettings() }
-        let pairs = unseal(headersText).flatMap { try? JSONDecoder().decode([[String]].self, from: Data($0.utf8)) } ?? []
         return DeliverySettings(
-            headers: pairs.compactMap { $0.count == 2 ? HTTPHeader(name: $0[0], value: $0[1]) : nil },
+            headers: openingHeaders ? sealer.openHeaders(headersText) : [],
             retryDelays: delaysText.flatMap { try? JSONDecoder().decode([Int].self, from: Data($0.utf8)) },
             rateLimit: row["rate_limit"])
     }

@@ -16,12 +16,14 @@ public final class SQLiteStore: Store {
 
     let pool: DatabasePool
 
-    /// Opens (creating if needed) the database at `path` and runs pending migrations.
-    /// Seals webhook secrets and bearer tokens before they are written; nil stores them as they are.
-    let secretBox: SecretBox?
+    /// Seals webhook credentials before they are written and opens them in management reads (the
+    /// rule is `SecretSealer`'s; claims carry them sealed, for the send path to open).
+    let sealer: SecretSealer
 
+    /// Opens (creating if needed) the database at `path` and runs pending migrations. Without a
+    /// `secretBox`, credentials are stored as they are.
     public init(path: String, durability: Durability = .full, secretBox: SecretBox? = nil) throws {
-        self.secretBox = secretBox
+        sealer = SecretSealer(box: secretBox)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
@@ -63,18 +65,6 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// A secret as stored: sealed when the store has a box.
-    func seal(_ value: String?) throws -> String? {
-        guard let value, let secretBox else { return value }
-        return try secretBox.seal(value)
-    }
-
-    /// A stored secret's plaintext; nil when it cannot be opened.
-    func unseal(_ value: String?) -> String? {
-        guard let value else { return nil }
-        guard let secretBox else { return value }
-        return try? secretBox.open(value)
-    }
 
     // MARK: Helpers
 

@@ -60,12 +60,12 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
     }
 
     /// Opens the backend (running pending migrations) and returns its store and the services it
-    /// needs to run beside the server (a connection pool, for a backend that has one). Secrets
-    /// are sealed with `secretBox` before they are written.
-    public func open(secretBox: SecretBox?) throws -> OpenedStorage {
+    /// needs to run beside the server (a connection pool, for a backend that has one). Credentials
+    /// are sealed by `sealer` before they are written.
+    public func open(sealer: SecretSealer) throws -> OpenedStorage {
         switch backend {
         case .sqlite(let path):
-            let store = try SQLiteStore(path: path, durability: durability == .full ? .full : .normal, secretBox: secretBox)
+            let store = try SQLiteStore(path: path, durability: durability == .full ? .full : .normal, secretBox: sealer.box)
             return OpenedStorage(store: store, services: [])
         }
     }

@@ -12,8 +12,9 @@ import Testing
             id: 7, leaseOwner: "p/1", attemptsMade: 0, dueAt: SystemClock().now(), eventKey: 7,
             event: OutboundEvent(id: "evt_7", type: "payment.updated", timestamp: SystemClock().now(), data: Array(#"{"id":"7"}"#.utf8)),
             webhook: ClaimedWebhook(
-                id: "w", applicationID: "app", url: url, format: format, secret: .generate(), previousSecret: nil,
-                previousSecretExpiresAt: nil, bearerToken: bearerToken, settings: DeliverySettings(headers: headers)))
+                id: "w", applicationID: "app", url: url, format: format,
+                credentials: StoredCredentials(
+                    secret: WebhookSecret.generate().text, bearerToken: bearerToken, headers: try? SecretSealer(box: nil).sealHeaders(headers))))
     }
 
     /// Runs every step of one attempt of `delivery` in its format.
@@ -21,8 +22,8 @@ import Testing
         let pipeline = AttemptPipeline(sender: sender, clock: SystemClock(), retryAfter: RetryAfterPolicy(), logger: quietLogger)
         let format = WireFormats.builtIn[delivery.webhook.format] ?? StandardWebhooksFormat()
         let body = AttemptPipeline.render(delivery.event, format: format)
-        let keys = AttemptPipeline.keys(for: delivery.webhook, format: format, at: SystemClock().now())
-        return await pipeline.run(delivery, format: format, body: body, keys: keys, failure: failure)
+        guard let credentials = CredentialCache.open(delivery.webhook, format: format, at: SystemClock().now(), sealer: SecretSealer(box: nil)) else { return nil }
+        return await pipeline.run(delivery, format: format, body: body, credentials: credentials, failure: failure)
     }
 
     @Test func onlyTheOkraFormatAddsTheWebhooksBearerToken() {
@@ -43,7 +44,7 @@ import Testing
             let delivery = Self.delivery(url: "http://127.0.0.1:1/", format: "okra", bearerToken: "tok", headers: [HTTPHeader(name: "x-team", value: "d")])
             let format = OkraFormat()
             let body = AttemptPipeline.render(delivery.event, format: format)
-            let (headers, customFrom) = pipeline.sign(delivery, format: format, body: body, keys: AttemptPipeline.keys(for: delivery.webhook, format: format, at: SystemClock().now()))
+            let (headers, customFrom) = pipeline.sign(delivery, format: format, body: body, credentials: try #require(CredentialCache.open(delivery.webhook, format: format, at: SystemClock().now(), sealer: SecretSealer(box: nil))))
             #expect(headers.map(\.name) == ["content-type", "webhook-id", "webhook-timestamp", "webhook-signature", "authorization", "x-team"])
             #expect(customFrom == 5, "the bearer token is the format's, not a custom header")
         }

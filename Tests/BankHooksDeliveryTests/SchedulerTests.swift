@@ -17,9 +17,11 @@ import Testing
             id: id, leaseOwner: "p/1", attemptsMade: 0, dueAt: now.adding(.milliseconds(id)), eventKey: id,
             event: OutboundEvent(id: "evt_\(id)", type: "t", timestamp: now, data: Array("{}".utf8)),
             webhook: ClaimedWebhook(
-                id: webhook, applicationID: application, url: "http://127.0.0.1:1/", format: "standard", secret: secret,
-                previousSecret: nil, previousSecretExpiresAt: nil, settings: DeliverySettings(rateLimit: rateLimit)))
-        return PreparedSend(delivery: delivery, format: StandardWebhooksFormat(), body: [], keys: [], leaseUntil: now.adding(lease))
+                id: webhook, applicationID: application, url: "http://127.0.0.1:1/", format: "standard",
+                credentials: StoredCredentials(secret: secret.text), settings: DeliverySettings(rateLimit: rateLimit)))
+        return PreparedSend(
+            delivery: delivery, format: StandardWebhooksFormat(), body: [], credentials: SendCredentials(keys: [], bearerToken: nil, headers: []),
+            leaseUntil: now.adding(lease))
     }
 
     static func scheduler(overall: Int = 8, perWebhook: Int = 2, perApplication: Int = 3, batchSize: Int = 8) -> DispatchScheduler {

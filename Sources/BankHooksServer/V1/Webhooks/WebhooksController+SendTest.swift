@@ -33,7 +33,7 @@ extension WebhooksController {
         }
         let attempt = try await dispatcher.sendNow(ClaimedDelivery(
             id: deliveryID, leaseOwner: lease.owner, attemptsMade: 0, dueAt: now, eventKey: 0, event: event,
-            webhook: ClaimedWebhook(webhook)), slot: slot)
+            webhook: try ClaimedWebhook(webhook, sealer: dispatcher.sealer)), slot: slot)
         let result = SendResultView(attempt, eventID: event.id, type: event.type, succeeded: dispatcher.succeeded(attempt, format: webhook.format))
         return try Response.json(result, status: .ok, context: context)
     }
