@@ -137,11 +137,6 @@ public struct Webhook: Hashable, Sendable {
         self.updatedAt = updatedAt
     }
 
-    /// Whether this webhook receives events of `type`.
-    public func subscribes(to type: String) -> Bool {
-        eventTypes.map { $0.contains(type) } ?? true
-    }
-
     /// The secrets that sign at `now`: the current one, and the previous one inside its grace period.
     public func validSecrets(at now: Timestamp) -> [WebhookSecret] {
         WebhookSecret.signing(current: secret, previous: previousSecret, previousExpiresAt: previousSecretExpiresAt, at: now)

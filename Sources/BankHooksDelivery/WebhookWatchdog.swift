@@ -85,7 +85,7 @@ public final class WebhookWatchdog: Service {
     /// between publish and mark is an idempotent replay, not a second event.
     func announce(_ disabled: DisabledWebhook) async throws {
         let webhook = disabled.webhook
-        let gone = webhook.disabledReason == "gone"
+        let gone = webhook.disabledReason.flatMap(DisableReason.init(rawValue:)) == .gone
         let event = WebhookDisabled(
             webhookID: webhook.id, url: webhook.url, reason: gone ? .gone : .failing,
             failingSince: gone ? nil : disabled.failingSince?.iso8601)
