@@ -35,6 +35,14 @@ public enum Identifier {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A number as keys are written: decimal digits without sign or leading zeros, within Int64
+    /// (so no two texts name one key).
+    public static func canonicalDecimal(_ text: Substring) -> Int64? {
+        guard let first = text.utf8.first, first != UInt8(ascii: "0") || text.utf8.count == 1,
+              text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int64(text)
+    }
+
     /// Whether `text` is acceptable as a client-supplied identifier (event ids, idempotency keys):
     /// 1 to 255 printable ASCII characters without spaces.
     public static func isAcceptableClientValue(_ text: Substring, maxLength: Int = 255) -> Bool {

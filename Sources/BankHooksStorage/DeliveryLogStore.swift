@@ -30,6 +30,17 @@ public struct EventCursor: Hashable, Sendable {
     public init(after event: EventSummary) {
         self.init(createdAt: event.createdAt.milliseconds, seq: event.seq)
     }
+
+    /// The cursor as text, for the API to hand out inside its opaque page token: `<created_at ms>.<seq>`.
+    /// The store owns this form, so a backend that needs more in a cursor (a visibility horizon) can put it here.
+    public var key: String { "\(createdAt).\(seq)" }
+
+    /// A cursor from its `key`; nil for any other text (only the canonical form is accepted).
+    public init?(key: String) {
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let created = Identifier.canonicalDecimal(parts[0]), let seq = Identifier.canonicalDecimal(parts[1]) else { return nil }
+        self.init(createdAt: created, seq: seq)
+    }
 }
 
 /// Whose deliveries a list shows.

@@ -47,30 +47,20 @@ enum PageQuery {
         return key
     }
 
-    /// An event list's cursor: `<created_at ms>.<seq>` of the last event of the page before.
+    /// An event list's cursor: the store's key of the last event of the page before.
     static func eventCursor(_ text: String) throws -> EventCursor {
-        let parts = try cursor(text).split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let created = decimal(parts[0]), let seq = decimal(parts[1]) else { throw badCursor }
-        return EventCursor(createdAt: created, seq: seq)
+        guard let cursor = EventCursor(key: try cursor(text)) else { throw badCursor }
+        return cursor
     }
 
-    /// The key an event list's cursor holds: `<created_at ms>.<seq>`.
-    static func cursorKey(_ cursor: EventCursor) -> String { "\(cursor.createdAt).\(cursor.seq)" }
-
-    static func encodeCursor(_ cursor: EventCursor) -> String { encodeCursor(cursorKey(cursor)) }
+    static func encodeCursor(_ cursor: EventCursor) -> String { encodeCursor(cursor.key) }
 
     /// A delivery list's cursor: the id of the last delivery of the page before.
     static func deliveryCursor(_ text: String) throws -> Int64 {
-        guard let id = decimal(Substring(try cursor(text))), id > 0 else { throw badCursor }
+        guard let id = Identifier.canonicalDecimal(Substring(try cursor(text))), id > 0 else { throw badCursor }
         return id
     }
 
-    /// A number as keys are written: decimal digits without sign or leading zeros, within Int64.
-    static func decimal(_ text: Substring) -> Int64? {
-        guard let first = text.utf8.first, first != UInt8(ascii: "0") || text.utf8.count == 1,
-              text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return Int64(text)
-    }
 }
 
 /// A list as the API answers it: `data`, and for a paginated list `next_cursor` (null on the last

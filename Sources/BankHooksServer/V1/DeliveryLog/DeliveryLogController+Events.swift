@@ -28,7 +28,7 @@ extension DeliveryLogController {
         let page = try await store.events(applicationID: principal.applicationID, filter: filter, after: after, limit: limit)
         let view = ListView(
             page, view: { EventSummaryView(id: $0.id, type: $0.type, timestamp: $0.timestamp, createdAt: $0.createdAt) },
-            key: { PageQuery.cursorKey(EventCursor(createdAt: $0.createdAt.milliseconds, seq: $0.seq)) })
+            key: { EventCursor(after: $0).key })
         return try Response.json(view, status: .ok, context: context)
     }
 }

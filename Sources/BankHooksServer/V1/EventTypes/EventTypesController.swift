@@ -58,7 +58,7 @@ struct EventTypesController {
         var customAfter: String?
         if let cursor {
             // A catalog index as written (no sign, no leading zeros) and inside the catalog.
-            if cursor.hasPrefix("b:"), let index = PageQuery.decimal(cursor.dropFirst(2)), index < registry.catalog.definitions.count {
+            if cursor.hasPrefix("b:"), let index = Identifier.canonicalDecimal(cursor.dropFirst(2)), index < registry.catalog.definitions.count {
                 firstBuiltIn = Int(index) + 1
             } else if cursor.hasPrefix("c:"), cursor.utf8.count > 2 {
                 firstBuiltIn = registry.catalog.definitions.count
