@@ -14,7 +14,7 @@ final class AttemptRecorder: Sendable {
     }
     private let state = Mutex(State())
     private let signal = Signal()
-    private let store: any Store
+    private let store: any DeliveryQueue
     private let clock: any WallClock
     private let logger: Logger
     /// Called after each write: whether it scheduled retries or gave deliveries back (so the next due
@@ -22,7 +22,7 @@ final class AttemptRecorder: Sendable {
     private let onFlush: @Sendable (_ changedSchedule: Bool, _ disabledWebhooks: Set<String>) -> Void
 
     init(
-        store: any Store, clock: any WallClock, logger: Logger,
+        store: any DeliveryQueue, clock: any WallClock, logger: Logger,
         onFlush: @escaping @Sendable (_ changedSchedule: Bool, _ disabledWebhooks: Set<String>) -> Void
     ) {
         self.store = store

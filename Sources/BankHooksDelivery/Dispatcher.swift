@@ -73,7 +73,7 @@ public final class Dispatcher: Service {
         let state = Mutex(Inbox())
     }
 
-    let store: any Store
+    let store: any DeliveryQueue
     /// Opens the credentials claims carry sealed.
     public let sealer: SecretSealer
     let sender: Sender
@@ -94,7 +94,7 @@ public final class Dispatcher: Service {
     private let scheduleChanged: ScheduleFlag
 
     public init(
-        store: any Store, sender: Sender, formats: WireFormats = .builtIn, clock: any WallClock = SystemClock(), configuration: Configuration,
+        store: any DeliveryQueue, sender: Sender, formats: WireFormats = .builtIn, clock: any WallClock = SystemClock(), configuration: Configuration,
         logger: Logger, sealer: SecretSealer = SecretSealer(box: nil)
     ) {
         self.store = store

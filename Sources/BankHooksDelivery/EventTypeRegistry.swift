@@ -15,7 +15,7 @@ public struct ResolvedEventType: Sendable {
 /// The built-in catalog plus each application's registered types, with a short cache of the
 /// latter so a publish does not read them from the store every time.
 public final class EventTypeRegistry: Sendable {
-    let store: any Store
+    let store: any EventTypeStore
     public let catalog: EventCatalog
     public let formats: WireFormats
     private let cacheTTL: Duration
@@ -28,7 +28,7 @@ public final class EventTypeRegistry: Sendable {
     /// Types BankHooks emits itself (test events, `webhook.disabled`); publishing them is refused.
     public let emittedByBankHooks: Set<String>
 
-    public init(store: any Store, catalog: EventCatalog = .builtIn, formats: WireFormats = .builtIn, cacheTTL: Duration = .seconds(10)) {
+    public init(store: any EventTypeStore, catalog: EventCatalog = .builtIn, formats: WireFormats = .builtIn, cacheTTL: Duration = .seconds(10)) {
         self.store = store
         self.catalog = catalog
         self.formats = formats

@@ -24,14 +24,14 @@ public final class Publisher: Service {
     }
     private let state = Mutex(State())
     private let signal = Signal()
-    private let store: any Store
+    private let store: any DeliveryQueue
     private let clock: any WallClock
     private let logger: Logger
     private let maxBatch: Int
     private let onCommit: @Sendable () -> Void
 
     /// - Parameter onCommit: called after every commit that created deliveries (wakes the dispatcher).
-    public init(store: any Store, clock: any WallClock = SystemClock(), logger: Logger, maxBatch: Int = 512, onCommit: @escaping @Sendable () -> Void) {
+    public init(store: any DeliveryQueue, clock: any WallClock = SystemClock(), logger: Logger, maxBatch: Int = 512, onCommit: @escaping @Sendable () -> Void) {
         self.store = store
         self.clock = clock
         self.logger = logger

@@ -35,7 +35,7 @@ public final class RecoveryRunner: Service {
     /// Jobs running at once, overall and per application.
     let maxJobs: Int
     let maxJobsPerApplication: Int
-    let store: any Store
+    let store: any RecoveryStore & WebhookStore
     let dispatcher: Dispatcher
     let clock: any WallClock
     let logger: Logger
@@ -44,7 +44,7 @@ public final class RecoveryRunner: Service {
     private let active = Mutex<[String: String]>([:])
 
     public init(
-        store: any Store, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, pageSize: Int = 50, concurrency: Int = 4,
+        store: any RecoveryStore & WebhookStore, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, pageSize: Int = 50, concurrency: Int = 4,
         maxJobs: Int = 32, maxJobsPerApplication: Int = 2
     ) {
         self.store = store
@@ -57,7 +57,7 @@ public final class RecoveryRunner: Service {
         self.maxJobsPerApplication = max(1, maxJobsPerApplication)
     }
 
-    public convenience init(store: any Store, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, configuration: Configuration) {
+    public convenience init(store: any RecoveryStore & WebhookStore, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, configuration: Configuration) {
         self.init(
             store: store, dispatcher: dispatcher, clock: clock, logger: logger, pageSize: configuration.pageSize,
             concurrency: configuration.concurrency, maxJobs: configuration.maxJobs, maxJobsPerApplication: configuration.maxJobsPerApplication)

@@ -20,7 +20,7 @@ public final class WebhookWatchdog: Service {
         public init() {}
     }
 
-    let store: any Store
+    let store: any WebhookStore
     let events: EventService
     let clock: any WallClock
     let configuration: Configuration
@@ -31,7 +31,7 @@ public final class WebhookWatchdog: Service {
     private let isStopping = Atomic<Bool>(false)
 
     public init(
-        store: any Store, events: EventService, clock: any WallClock, configuration: Configuration = .init(), logger: Logger,
+        store: any WebhookStore, events: EventService, clock: any WallClock, configuration: Configuration = .init(), logger: Logger,
         onDisable: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.onDisable = onDisable
