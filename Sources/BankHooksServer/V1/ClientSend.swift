@@ -18,31 +18,25 @@ extension Dispatcher {
 
 /// The answer of a send outside the schedule ("Send a test", a resend): the attempt's result.
 struct SendResultView: Encodable {
-    var eventId: String
-    var deliveryId: Int64
-    @Null var attemptId: Int64?
-    var type: String
-    var succeeded: Bool
+    struct Send: Encodable {
+        var eventId: String
+        var deliveryId: Int64
+        @Null var attemptId: Int64?
+        var type: String
+        var succeeded: Bool
+    }
+
+    var send: Send
     var result: AttemptResultView
 
     init(_ attempt: Attempt, eventID: String, type: String, succeeded: Bool) {
-        eventId = eventID
-        deliveryId = attempt.deliveryID
-        attemptId = attempt.id
-        self.type = type
-        self.succeeded = succeeded
+        send = Send(eventId: eventID, deliveryId: attempt.deliveryID, attemptId: attempt.id, type: type, succeeded: succeeded)
         result = AttemptResultView(attempt)
     }
 
+    /// One object with the members of both parts.
     func encode(to encoder: any Encoder) throws {
+        try send.encode(to: encoder)
         try result.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(eventId, forKey: .eventId)
-        try c.encode(deliveryId, forKey: .deliveryId)
-        try c.encode(_attemptId, forKey: .attemptId)
-        try c.encode(type, forKey: .type)
-        try c.encode(succeeded, forKey: .succeeded)
     }
-
-    enum CodingKeys: String, CodingKey { case eventId, deliveryId, attemptId, type, succeeded }
 }

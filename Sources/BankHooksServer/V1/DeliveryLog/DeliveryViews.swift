@@ -51,27 +51,25 @@ struct AttemptResultView: Encodable {
 
 /// An attempt in a delivery's list.
 struct AttemptView: Encodable {
-    var id: Int64
-    var number: Int
-    var startedAt: Timestamp
+    struct Identity: Encodable {
+        var id: Int64
+        var number: Int
+        var startedAt: Timestamp
+    }
+
+    var identity: Identity
     var result: AttemptResultView
 
     init(_ attempt: Attempt) {
-        id = attempt.id ?? 0
-        number = attempt.number
-        startedAt = attempt.startedAt
+        identity = Identity(id: attempt.id ?? 0, number: attempt.number, startedAt: attempt.startedAt)
         result = AttemptResultView(attempt)
     }
 
+    /// One object with the members of both parts.
     func encode(to encoder: any Encoder) throws {
+        try identity.encode(to: encoder)
         try result.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(number, forKey: .number)
-        try c.encode(startedAt, forKey: .startedAt)
     }
-
-    enum CodingKeys: String, CodingKey { case id, number, startedAt }
 }
 
 /// One attempt in full: what was sent (headers, secrets redacted) and what came back.
