@@ -1,6 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Products several targets use, named once.
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+
 let package = Package(
     name: "BankHooks",
     platforms: [.macOS(.v14)],
@@ -38,15 +48,15 @@ let package = Package(
         // built-in event type, and signature verification for every format.
         .target(
             name: "BankHooksVerify",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [crypto]
         ),
         // Domain core: ids, JSON scanning, retry schedules, wire formats, address policy.
         .target(
             name: "BankHooksCore",
             dependencies: [
                 "BankHooksVerify",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                crypto,
+                nioCore,
             ]
         ),
         // Storage seam and its embedded SQLite implementation.
@@ -55,7 +65,7 @@ let package = Package(
             dependencies: [
                 "BankHooksCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                serviceLifecycle,
             ]
         ),
         // The dispatcher: claims, sends, records.
@@ -64,10 +74,10 @@ let package = Package(
             dependencies: [
                 "BankHooksCore",
                 "BankHooksStorage",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                asyncHTTPClient,
+                nioPosix,
+                logging,
+                serviceLifecycle,
             ]
         ),
         // The HTTP API and application assembly.
@@ -77,12 +87,12 @@ let package = Package(
                 "BankHooksCore",
                 "BankHooksStorage",
                 "BankHooksDelivery",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                hummingbird,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                httpTypes,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                logging,
+                serviceLifecycle,
             ],
             // The OpenAPI document of the API, compiled into the binary and served at /openapi.json.
             resources: [.embedInCode("openapi.json")]
@@ -95,12 +105,12 @@ let package = Package(
                 "BankHooksStorage",
                 "BankHooksServer",
                 "BankHooksLoopback",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                hummingbird,
+                asyncHTTPClient,
+                crypto,
+                logging,
+                nioCore,
+                serviceLifecycle,
             ]
         ),
         // One receiver on 127.0.0.1 and one API client, shared by the benchmark and the tests.
@@ -108,12 +118,12 @@ let package = Package(
             name: "BankHooksLoopback",
             dependencies: [
                 "BankHooksCore",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                hummingbird,
+                httpTypes,
+                asyncHTTPClient,
+                serviceLifecycle,
+                logging,
+                nioCore,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
@@ -125,13 +135,13 @@ let package = Package(
                 "BankHooksCore",
                 "BankHooksStorage",
                 "BankHooksLoopback",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                hummingbird,
+                httpTypes,
+                asyncHTTPClient,
+                serviceLifecycle,
+                logging,
+                nioCore,
+                nioPosix,
             ],
             path: "Tests/BankHooksTestSupport"
         ),
@@ -150,7 +160,7 @@ let package = Package(
                 "BankHooksTestSupport",
                 "BankHooksVerify",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                asyncHTTPClient,
             ],
             // Golden examples from the seeds, read by path.
             exclude: ["Fixtures"]
