@@ -1,3 +1,5 @@
+import Foundation
+
 /// Encodes an `Encodable` value (a catalog model) to compact JSON with its members in the order
 /// the value encodes them, the order the providers print them (Foundation's `JSONEncoder` on
 /// Linux orders members by hash). Strings are escaped like every other JSON BankHooks writes
@@ -94,8 +96,6 @@ private enum Scalar {
         return out
     }
 
-    static func number(_ value: some BinaryInteger) -> [UInt8] { Array(String(value).utf8) }
-
     static func number(_ value: Double, codingPath: [any CodingKey]) throws -> [UInt8] {
         guard value.isFinite else {
             throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "JSON has no \(value)"))
@@ -110,10 +110,18 @@ private enum Scalar {
         switch value {
         case let text as String: node.content = .scalar(string(text))
         case let flag as Bool: node.content = .scalar(Array((flag ? "true" : "false").utf8))
-        case let number as Int: node.content = .scalar(Scalar.number(number))
-        case let number as Int64: node.content = .scalar(Scalar.number(number))
+        case let number as any BinaryInteger: node.content = .scalar(Array(String(describing: number).utf8))
         case let number as Double: node.content = .scalar(try Scalar.number(number, codingPath: codingPath))
-        default: try value.encode(to: NodeEncoder(node: node, codingPath: codingPath))
+        case let number as Float: node.content = .scalar(try Scalar.number(Double(number), codingPath: codingPath))
+        case let number as Decimal:
+            guard number.isFinite else {
+                throw EncodingError.invalidValue(number, .init(codingPath: codingPath, debugDescription: "JSON has no \(number)"))
+            }
+            node.content = .scalar(Array(number.description.utf8))
+        default:
+            // A value that encodes itself; a primitive it hands back to a single-value container
+            // lands in one of the cases above, so this cannot recurse.
+            try value.encode(to: NodeEncoder(node: node, codingPath: codingPath))
         }
     }
 }

@@ -120,7 +120,8 @@ public final class EventService: Sendable {
         } catch let error as StoreError where error.code == .notFound {
             // The application was deleted while this publish was on its way (an API key is cached
             // for a few seconds): the caller's state, not a server failure.
-            throw EventError(.applicationDeleted, at: nil, "the application was deleted; nothing was published")
+            let whose = origin == .client ? "the application of this API key" : "the application"
+            throw EventError(.applicationDeleted, at: nil, "\(whose) was deleted; nothing was published")
         }
     }
 

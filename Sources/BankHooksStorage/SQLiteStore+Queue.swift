@@ -217,6 +217,11 @@ extension SQLiteStore {
             if let attemptedBefore, let lastAttempt, lastAttempt >= attemptedBefore.milliseconds {
                 throw StoreError(.stateChanged, "delivery \(deliveryID) was attempted again meanwhile")
             }
+            // A secret sealed under another master key could not be sent: refuse before the delivery
+            // changes (the send path opens it, after this lease, and would fail with it leased).
+            guard sealer.openSecret(row["secret"]) != nil else {
+                throw StoreError(.invalidValue, "the webhook's secret cannot be opened with this master key")
+            }
             var delivery = claimedDelivery(from: row, owner: owner)
             // A pending delivery keeps its place in its schedule: a failed resend puts it back there.
             delivery.dueAt = stored.state == .pending ? Timestamp(milliseconds: due ?? now.milliseconds) : now

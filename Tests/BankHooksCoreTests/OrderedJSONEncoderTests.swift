@@ -48,6 +48,15 @@ import Testing
         #expect(throws: EncodingError.self) { try OrderedJSONEncoder.encode([Double.infinity]) }
     }
 
+    @Test func everyNumberTypeIsANumber() throws {
+        struct Numbers: Encodable {
+            var a: Int32 = -5, b: UInt8 = 200, c: UInt64 = 18_446_744_073_709_551_615, d: Float = 1.5, e = Decimal(string: "12.34")!, f: Int16? = 7
+        }
+        #expect(String(decoding: try OrderedJSONEncoder.encode(Numbers()), as: UTF8.self)
+            == #"{"a":-5,"b":200,"c":18446744073709551615,"d":1.5,"e":12.34,"f":7}"#)
+        #expect(throws: EncodingError.self) { try OrderedJSONEncoder.encode([Float.nan]) }
+    }
+
     @Test func aTopLevelScalarOrEnumEncodesAsItself() throws {
         enum Reason: String, Encodable { case gone }
         #expect(try OrderedJSONEncoder.encode(Reason.gone) == Array(#""gone""#.utf8))
