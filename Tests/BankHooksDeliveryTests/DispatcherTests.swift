@@ -62,6 +62,29 @@ struct Harness: Sendable {
             try await body()
         }
     }
+
+    /// One event to a receiver that answers `status` with `Retry-After: header` once and 200 after.
+    /// `body` gets the harness, the receiver and how long after the publish the dispatcher put the
+    /// retry; once `body` has moved the clock, the delivery must succeed on that retry.
+    static func afterOneRetryAfter(
+        status: Int, header: String, _ body: @Sendable (Harness, TestReceiver, Duration) async throws -> Void
+    ) async throws {
+        try await TestReceiver.run(script: { _, index in
+            index == 0 ? .init(status: status, headers: ["Retry-After": header]) : .init()
+        }) { receiver in
+            let h = try Harness()
+            _ = try await h.addWebhook("wh", url: receiver.url())
+            try await h.run {
+                let start = h.clock.now()
+                try await h.publish("e1")
+                try await eventually("first attempt recorded") { try await h.delivery("e1").attempts == 1 }
+                let next = try #require(try await h.delivery("e1").nextAttemptAt)
+                try await body(h, receiver, next.duration(since: start))
+                try await eventually("delivered on the retry") { try await h.delivery("e1").state == .succeeded }
+                #expect(receiver.requests.count == 2)
+            }
+        }
+    }
 }
 
 @Suite struct DispatcherTests {
@@ -93,20 +116,12 @@ struct Harness: Sendable {
     }
 
     @Test func retryAfterOn429IsHonoured() async throws {
-        try await TestReceiver.run(script: { _, index in index == 0 ? .init(status: 429, headers: ["Retry-After": "30"]) : .init() }) { receiver in
-            let h = try Harness()
-            _ = try await h.addWebhook("wh", url: receiver.url())
-            try await h.run {
-                let start = h.clock.now()
-                try await h.publish("e1")
-                try await eventually("first attempt recorded") { try await h.delivery("e1").attempts == 1 }
-                #expect(try await h.delivery("e1").nextAttemptAt == start.adding(.seconds(30)))
-                h.clock.advance(by: .seconds(29))
-                try await Task.sleep(for: .milliseconds(200))
-                #expect(receiver.requests.count == 1)
-                h.clock.advance(by: .seconds(1))
-                try await eventually("delivered after Retry-After") { try await h.delivery("e1").state == .succeeded }
-            }
+        try await Harness.afterOneRetryAfter(status: 429, header: "30") { h, receiver, delay in
+            #expect(delay == .seconds(30))
+            h.clock.advance(by: .seconds(29))
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(receiver.requests.count == 1)
+            h.clock.advance(by: .seconds(1))
         }
     }
 
