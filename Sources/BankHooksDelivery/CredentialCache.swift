@@ -22,6 +22,8 @@ struct CredentialCache {
     private var keys: [KeyID: SigningKey] = [:]
     private var tokens: [String: String] = [:]
     private var headerLists: [String: [HTTPHeader]] = [:]
+    /// Stored secrets already reported as not opening.
+    private var reported: Set<String> = []
     /// Most entries each map keeps before it starts over (rotations leave old texts behind).
     private let capacity = 10_000
 
@@ -40,6 +42,13 @@ struct CredentialCache {
             }
         }
         return SendCredentials(keys: signing, bearerToken: stored.bearerToken.flatMap { token(for: $0) }, headers: headers(for: stored.headers))
+    }
+
+    /// Whether `webhook`'s current secret is reported for the first time (so a secret that does not
+    /// open is logged once, not on every claim of each of its deliveries).
+    mutating func isFirstReport(of webhook: ClaimedWebhook) -> Bool {
+        if reported.count >= capacity { reported.removeAll() }
+        return reported.insert(webhook.credentials.secret).inserted
     }
 
     /// The credentials for one send outside the loop (a test, a resend, a recovery), without a cache.

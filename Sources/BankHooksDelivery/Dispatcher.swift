@@ -257,7 +257,9 @@ public final class Dispatcher: Service {
                         }
                         guard let opened = credentials.credentials(for: delivery.webhook, format: format, at: now) else {
                             // Sealed under another master key (start refuses one that opens none): not sent; its lease brings it back.
-                            logger.error("a webhook's secret does not open with this master key", metadata: ["webhook.id": "\(delivery.webhook.id)"])
+                            if credentials.isFirstReport(of: delivery.webhook) {
+                                logger.error("a webhook's secret does not open with this master key", metadata: ["webhook.id": "\(delivery.webhook.id)"])
+                            }
                             continue
                         }
                         let prepared = PreparedSend(delivery: delivery, format: format, body: body, credentials: opened, leaseUntil: leaseUntil)

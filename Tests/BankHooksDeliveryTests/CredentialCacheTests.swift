@@ -41,6 +41,8 @@ import Testing
         var cache = CredentialCache(sealer: try Self.sealer())
         let opened = cache.credentials(for: webhook, format: StandardWebhooksFormat(), at: Timestamp(milliseconds: 1))
         #expect(opened == nil)
+        let first = cache.isFirstReport(of: webhook), second = cache.isFirstReport(of: webhook)
+        #expect(first && !second, "reported once, not on every claim")
         #expect(CredentialCache.open(webhook, format: StandardWebhooksFormat(), at: Timestamp(milliseconds: 1), sealer: SecretSealer(box: nil)) == nil)
     }
 }
