@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // The thin executable: argument parsing only, everything else lives in libraries.
@@ -80,6 +82,21 @@ let package = Package(
                 serviceLifecycle,
             ]
         ),
+        // The sandbox bank: institutions, authorisations and their redirect, consents and their
+        // tokens, what a link or a payment sets off in each provider's events, deterministic data.
+        .target(
+            name: "BankHooksSandbox",
+            dependencies: [
+                "BankHooksCore",
+                "BankHooksStorage",
+                "BankHooksDelivery",
+                "BankHooksVerify",
+                crypto,
+                .product(name: "JWTKit", package: "jwt-kit"),
+                logging,
+                serviceLifecycle,
+            ]
+        ),
         // The HTTP API and application assembly.
         .target(
             name: "BankHooksServer",
@@ -87,6 +104,8 @@ let package = Package(
                 "BankHooksCore",
                 "BankHooksStorage",
                 "BankHooksDelivery",
+                "BankHooksSandbox",
+                .product(name: "Mustache", package: "swift-mustache"),
                 hummingbird,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 httpTypes,
@@ -149,6 +168,7 @@ let package = Package(
         .testTarget(name: "BankHooksBenchmarkTests", dependencies: ["BankHooksBenchmark", "BankHooksTestSupport"]),
         .testTarget(name: "BankHooksCoreTests", dependencies: ["BankHooksCore", "BankHooksTestSupport"]),
         .testTarget(name: "BankHooksStorageTests", dependencies: ["BankHooksStorage", "BankHooksTestSupport"]),
+        .testTarget(name: "BankHooksSandboxTests", dependencies: ["BankHooksSandbox", "BankHooksTestSupport"]),
         .testTarget(
             name: "BankHooksDeliveryTests",
             dependencies: ["BankHooksDelivery", "BankHooksTestSupport"]

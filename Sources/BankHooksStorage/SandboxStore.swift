@@ -1,0 +1,63 @@
+import BankHooksCore
+
+/// The sandbox bank's state: institution availability per application, authorisations, consents,
+/// one-time tokens, payments, and the events those changes schedule. Every change that sets off
+/// events commits them (`ScheduledEvent`s) in the same transaction.
+public protocol SandboxStore: Sendable {
+    // MARK: Institutions
+
+    /// The application's availability documents (JSON objects the sandbox defines), by institution id;
+    /// an institution without one has its built-in availability.
+    func institutionAvailability(applicationID: String) async throws -> [String: [UInt8]]
+    /// Sets one institution's availability document for the application, with the events it sets off.
+    func setInstitutionAvailability(applicationID: String, institutionID: String, document: [UInt8], events: [ScheduledEvent]) async throws
+
+    // MARK: Authorisations
+
+    /// Throws `conflict` when the id exists.
+    func createAuthorisation(_ authorisation: Authorisation) async throws
+    /// By id alone (the consent page has no API key); nil when unknown.
+    func authorisation(id: String) async throws -> Authorisation?
+    /// Completes an authorisation that is still `AWAITING_AUTHORIZATION` at `completion.completedAt`
+    /// (its status, completion time and redirect URL are taken from `completion`), and in the same
+    /// transaction inserts its consents, one-time tokens and scheduled events. Returns false, having
+    /// changed nothing, when it was no longer awaiting (completed, or completed concurrently).
+    func completeAuthorisation(
+        _ completion: Authorisation, consents: [Consent], oneTimeTokens: [OneTimeTokenRecord], events: [ScheduledEvent]
+    ) async throws -> Bool
+
+    // MARK: Consents and one-time tokens
+
+    func consent(id: String, applicationID: String) async throws -> Consent?
+    /// The application's consents, newest first, after the `before` id (exclusive) when given,
+    /// filtered by any of the non-nil values.
+    func consents(
+        applicationID: String, applicationUserID: String?, userUUID: String?, institutionID: String?, status: Consent.Status?,
+        before: String?, limit: Int
+    ) async throws -> Page<Consent>
+    /// Marks an `AUTHORIZED` consent `REVOKED` at `at`, with the events it sets off; returns the
+    /// consent as it is afterwards (unchanged, and no events, when it was not authorised), nil when unknown.
+    func revokeConsent(id: String, applicationID: String, at: Timestamp, events: [ScheduledEvent]) async throws -> Consent?
+    /// Burns a one-time token: returns its consent when the token is known for the application,
+    /// unexpired at `now` and unused, and in the same transaction makes it unusable. Every other
+    /// case (unknown, expired, used, another application's) is nil.
+    func redeemOneTimeToken(hash: String, applicationID: String, now: Timestamp) async throws -> Consent?
+
+    // MARK: Payments
+
+    func createPaymentSource(_ source: SandboxPaymentSource, events: [ScheduledEvent]) async throws
+    func paymentSource(id: String, applicationID: String) async throws -> SandboxPaymentSource?
+    func createPayment(_ payment: SandboxPayment, events: [ScheduledEvent]) async throws
+    func payment(id: String, applicationID: String) async throws -> SandboxPayment?
+
+    // MARK: Scheduled events
+
+    /// Schedules events that no state change goes with (a wrong password's Lean 401 callback).
+    func scheduleEvents(_ events: [ScheduledEvent]) async throws
+    /// Events due at `now`, earliest first.
+    func dueScheduledEvents(now: Timestamp, limit: Int) async throws -> [ScheduledEvent]
+    /// When the earliest scheduled event is due; nil when none is scheduled.
+    func nextScheduledEventDue() async throws -> Timestamp?
+    /// Removes published events.
+    func deleteScheduledEvents(ids: [String]) async throws
+}
