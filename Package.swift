@@ -40,6 +40,7 @@ let package = Package(
             dependencies: [
                 "BankHooksServer",
                 "BankHooksBenchmark",
+                "BankHooksDemo",
                 "BankHooksStorage",
                 "BankHooksCore",
                 "BankHooksVerify",
@@ -124,11 +125,30 @@ let package = Package(
                 "BankHooksStorage",
                 "BankHooksServer",
                 "BankHooksLoopback",
+                "BankHooksDemo",
                 hummingbird,
                 asyncHTTPClient,
                 crypto,
                 logging,
                 nioCore,
+                serviceLifecycle,
+            ]
+        ),
+        // `bankhooks demo`: the server, a receiver and a callback page in process, walked through
+        // the public HTTP API (and the consent-form client the redirect benchmark shares).
+        .target(
+            name: "BankHooksDemo",
+            dependencies: [
+                "BankHooksCore",
+                "BankHooksServer",
+                "BankHooksSandbox",
+                "BankHooksLoopback",
+                "BankHooksVerify",
+                hummingbird,
+                asyncHTTPClient,
+                logging,
+                nioCore,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 serviceLifecycle,
             ]
         ),

@@ -11,7 +11,7 @@ struct BankHooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bankhooks",
         abstract: "Webhook and callback server for open banking.",
-        subcommands: [Serve.self, Bench.self, Verify.self],
+        subcommands: [Serve.self, Bench.self, Verify.self, Demo.self],
         defaultSubcommand: Serve.self)
 }
 
