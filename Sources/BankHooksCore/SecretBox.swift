@@ -45,6 +45,12 @@ public struct SecretBox: Sendable {
         }
     }
 
+    /// A key for another purpose, derived from the master key with HKDF-SHA256 (no salt; `info`
+    /// names the purpose), so one master key serves several uses without any two sharing a key.
+    public func derivedKey(info: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array(info.utf8), outputByteCount: 32)
+    }
+
     /// Whether a stored value is sealed.
     public static func isSealed(_ stored: String) -> Bool { stored.hasPrefix(prefix) }
 }
