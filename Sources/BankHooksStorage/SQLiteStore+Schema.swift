@@ -174,6 +174,113 @@ extension SQLiteStore {
                 CREATE UNIQUE INDEX recoveries_one_running ON recoveries(webhook_id) WHERE state = 'running';
                 """)
         }
+        migrator.registerMigration("v9-sandbox") { db in
+            try db.execute(sql: """
+                -- The sandbox bank (issue 11). Every row belongs to an application and goes with it.
+                -- An application's availability document (InstitutionAvailability JSON) per institution it changed.
+                CREATE TABLE institution_availability (
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    institution_id TEXT NOT NULL,
+                    document BLOB NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (application_id, institution_id)
+                ) WITHOUT ROWID;
+                -- permissions and forward_parameters: JSON arrays of strings.
+                CREATE TABLE authorisations (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    institution_id TEXT NOT NULL,
+                    application_user_id TEXT,
+                    user_uuid TEXT NOT NULL,
+                    callback TEXT NOT NULL,
+                    one_time_token INTEGER NOT NULL,
+                    permissions TEXT NOT NULL,
+                    forward_parameters TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('AWAITING_AUTHORIZATION', 'AUTHORIZED', 'REJECTED', 'FAILED', 'EXPIRED')),
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    completed_at INTEGER,
+                    redirect_url TEXT
+                );
+                CREATE INDEX authorisations_application ON authorisations(application_id);
+                -- seq orders consents created in the same millisecond; lists are newest first by (created_at, seq).
+                CREATE TABLE consents (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    authorisation_id TEXT NOT NULL REFERENCES authorisations(id) ON DELETE CASCADE,
+                    institution_id TEXT NOT NULL,
+                    application_user_id TEXT,
+                    user_uuid TEXT NOT NULL,
+                    login TEXT NOT NULL,
+                    permissions TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('AUTHORIZED', 'REVOKED', 'EXPIRED')),
+                    created_at INTEGER NOT NULL,
+                    authorized_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    revoked_at INTEGER,
+                    lean_entity_id TEXT NOT NULL,
+                    okra_record_id TEXT NOT NULL,
+                    bridge_item_id INTEGER NOT NULL
+                );
+                CREATE INDEX consents_application_created ON consents(application_id, created_at, seq);
+                CREATE INDEX consents_application_user ON consents(application_id, application_user_id, created_at, seq)
+                    WHERE application_user_id IS NOT NULL;
+                CREATE INDEX consents_user_uuid ON consents(application_id, user_uuid, created_at, seq);
+                CREATE INDEX consents_institution ON consents(application_id, institution_id, created_at, seq);
+                CREATE INDEX consents_authorisation ON consents(authorisation_id);
+                -- Only the SHA-256 (hex) of a token is kept; used_at is set once, by the redeem that wins.
+                CREATE TABLE one_time_tokens (
+                    token_hash TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    consent_id TEXT NOT NULL REFERENCES consents(id) ON DELETE CASCADE,
+                    expires_at INTEGER NOT NULL,
+                    used_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX one_time_tokens_application ON one_time_tokens(application_id);
+                CREATE INDEX one_time_tokens_consent ON one_time_tokens(consent_id);
+                -- document: the sandbox's free-form details (a JSON object).
+                CREATE TABLE sandbox_payment_sources (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    customer_id TEXT NOT NULL,
+                    beneficiary_id TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    beneficiary_active_at INTEGER NOT NULL,
+                    document BLOB NOT NULL,
+                    UNIQUE (application_id, id)
+                );
+                -- A payment names a payment source of its own application (or none).
+                CREATE TABLE sandbox_payments (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    payment_source_id TEXT,
+                    amount TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    reference TEXT NOT NULL,
+                    initial_status TEXT NOT NULL,
+                    final_status TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    settles_at INTEGER NOT NULL,
+                    document BLOB NOT NULL,
+                    FOREIGN KEY (application_id, payment_source_id) REFERENCES sandbox_payment_sources(application_id, id) ON DELETE CASCADE
+                );
+                CREATE INDEX sandbox_payments_source ON sandbox_payments(application_id, payment_source_id);
+                -- Events committed with the change that sets them off, published by the runner when due, then deleted.
+                -- webhook_id is not a reference: a webhook deleted meanwhile must not fail the change (the publish says so).
+                CREATE TABLE scheduled_events (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    due_at INTEGER NOT NULL,
+                    type TEXT NOT NULL,
+                    data BLOB NOT NULL,
+                    webhook_id TEXT
+                );
+                CREATE INDEX scheduled_events_due ON scheduled_events(due_at, id);
+                CREATE INDEX scheduled_events_application ON scheduled_events(application_id);
+                """)
+        }
         return migrator
     }
 }
