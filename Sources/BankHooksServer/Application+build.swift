@@ -1,5 +1,6 @@
 import BankHooksCore
 import BankHooksDelivery
+import BankHooksSandbox
 import BankHooksStorage
 import Foundation
 import Hummingbird
@@ -45,8 +46,26 @@ public struct ServerConfiguration: Sendable {
     /// Recovery jobs: page size, sends per job, jobs at once overall and per application.
     public var recovery = RecoveryRunner.Configuration()
     public var logLevel: Logger.Level = .info
+    /// Where end users' browsers reach this server (`--public-url`, e.g. `https://bank.example.com`):
+    /// the base of each `authorisation_url`. Nil: `http://<the request's Host header>`.
+    public var publicURL: String?
+    /// The sandbox bank's delays and lifetimes (tests and the demo shorten them).
+    public var sandboxTimings = SandboxTimings()
 
     public init() {}
+
+    /// `publicURL` as the server uses it: an absolute http(s) URL with a host and no query or
+    /// fragment, without a trailing `/`; nil when unset.
+    public static func normalisedPublicURL(_ text: String?) throws -> String? {
+        guard var text else { return nil }
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil, components.user == nil,
+              components.password == nil, text.utf8.count <= 1024 else {
+            throw ConfigurationError("the public URL must be an absolute http(s) URL with a host and no query, fragment or credentials, e.g. https://bank.example.com")
+        }
+        return text
+    }
 
     /// A lease owner name unique to this process.
     public static func defaultOwner() -> String {
@@ -65,10 +84,15 @@ public struct ServerComponents {
     public let watchdog: WebhookWatchdog
     /// Runs recovery jobs.
     public let recoveries: RecoveryRunner
+    /// The sandbox bank (institutions, authorisations, consents) and its payments.
+    public let sandboxBank: SandboxBank
+    public let sandboxPayments: SandboxPayments
+    /// Publishes what the sandbox scheduled; runs after the publisher starts and stops before it.
+    public let sandboxRunner: SandboxEventRunner
     public let router: Router<AppRequestContext>
 
     /// The services to run beside the HTTP server, in start order (they stop in reverse).
-    public var services: [any Service] { storageServices + [dispatcher, publisher, watchdog, recoveries] }
+    public var services: [any Service] { storageServices + [dispatcher, publisher, sandboxRunner, watchdog, recoveries] }
 }
 
 /// The id of the application that operator keys act on and first start creates.
@@ -94,13 +118,24 @@ public func buildComponents(
     let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
     let events = EventService(publisher: publisher, registry: EventTypeRegistry(store: store), clock: clock)
     let recoveries = RecoveryRunner(store: store, dispatcher: dispatcher, clock: clock, logger: logger, configuration: configuration.recovery)
+    let publicURL = try ServerConfiguration.normalisedPublicURL(configuration.publicURL)
+    let sandboxRunner = SandboxEventRunner(store: store, events: events, clock: clock, logger: logger)
+    let sandboxBank = SandboxBank(
+        store: store, tokens: ConsentTokens(sealer: sealer), clock: clock, timings: configuration.sandboxTimings) { sandboxRunner.wake() }
+    let sandboxPayments = SandboxPayments(store: store, clock: clock, timings: configuration.sandboxTimings) { sandboxRunner.wake() }
+    let sandbox = SandboxRoutes(
+        bank: sandboxBank, payments: sandboxPayments, publicURL: publicURL,
+        csrf: ConsentCSRF(sealer: sealer, isSecure: publicURL?.lowercased().hasPrefix("https://") ?? false))
     let router = buildRouter(
         store: store, events: events, dispatcher: dispatcher, recoveries: recoveries, clock: clock, maxBodySize: configuration.maxBodySize,
-        rateLimiter: RateLimiter(key: configuration.keyRateLimit, application: configuration.applicationRateLimit), quotas: configuration.quotas
+        rateLimiter: RateLimiter(key: configuration.keyRateLimit, application: configuration.applicationRateLimit), quotas: configuration.quotas,
+        sandbox: sandbox
     ) { dispatcher.wake() }
     let watchdog = WebhookWatchdog(
         store: store, events: events, clock: clock, configuration: configuration.watchdog, logger: logger, onDisable: dispatcher.webhookChanged)
-    return ServerComponents(store: store, storageServices: storage.services, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries, router: router)
+    return ServerComponents(
+        store: store, storageServices: storage.services, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries,
+        sandboxBank: sandboxBank, sandboxPayments: sandboxPayments, sandboxRunner: sandboxRunner, router: router)
 }
 
 /// The whole server as a Hummingbird application: the HTTP API plus the publisher and the

@@ -1,13 +1,23 @@
 import BankHooksCore
 import BankHooksDelivery
+import BankHooksSandbox
 import BankHooksStorage
 import Hummingbird
 import NIOCore
 
+/// What the sandbox's routes are built from.
+struct SandboxRoutes: Sendable {
+    let bank: SandboxBank
+    let payments: SandboxPayments
+    /// The base of `authorisation_url` (`--public-url`, normalised); nil: `http://<Host header>`.
+    let publicURL: String?
+    let csrf: ConsentCSRF
+}
+
 /// The route table.
 func buildRouter(
     store: any Store, events: EventService, dispatcher: Dispatcher, recoveries: RecoveryRunner, clock: any WallClock, maxBodySize: Int,
-    rateLimiter: RateLimiter, quotas: TenantQuotas, wakeDispatcher: @escaping @Sendable () -> Void
+    rateLimiter: RateLimiter, quotas: TenantQuotas, sandbox: SandboxRoutes, wakeDispatcher: @escaping @Sendable () -> Void
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: BodyLimitMiddleware(maxBodySize: maxBodySize))
@@ -33,6 +43,17 @@ func buildRouter(
         for id in ids { dispatcher.webhookChanged(id: id) }
     }.addRoutes(to: v1)
     DeliveryLogController(store: store, dispatcher: dispatcher, recoveries: recoveries, clock: clock).addRoutes(to: v1)
+    // The sandbox bank's API (sandbox applications only): its refusals become problems here.
+    let sandboxV1 = v1.group().add(middleware: SandboxProblemMiddleware())
+    let access = SandboxAccess(store: store)
+    SandboxInstitutionsController(bank: sandbox.bank, access: access).addRoutes(to: sandboxV1)
+    AuthorisationsController(bank: sandbox.bank, access: access, clock: clock, publicURL: sandbox.publicURL).addRoutes(to: sandboxV1)
+    ConsentsController(bank: sandbox.bank, access: access, clock: clock).addRoutes(to: sandboxV1)
+    SandboxDataController(bank: sandbox.bank, access: access).addRoutes(to: sandboxV1)
+    SandboxPaymentsController(payments: sandbox.payments, access: access, clock: clock).addRoutes(to: sandboxV1)
+    // The bank's consent page: HTML for the end user's browser, outside /v1 (no API key, no
+    // problem+json: its errors are pages), CSRF-protected.
+    ConsentPageController(bank: sandbox.bank, store: store, csrf: sandbox.csrf, clock: clock).addRoutes(to: router)
     // Router middleware added after every route wraps only the not-found responder (Hummingbird
     // builds each route's chain when it is added, the not-found chain at the end): a path or method
     // no /v1 route has is a problem+json 404 without authentication; elsewhere, Hummingbird's own 404.

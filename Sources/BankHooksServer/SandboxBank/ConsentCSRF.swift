@@ -1,3 +1,4 @@
+import BankHooksCore
 import Crypto
 import Foundation
 
@@ -23,7 +24,17 @@ struct ConsentCSRF: Sendable {
         self.isSecure = isSecure
     }
 
-    /// A key for this process alone: forms served before a restart stop verifying after it.
+    /// The HKDF info naming this key's purpose.
+    static let keyInfo = "bankhooks consent page csrf v1"
+    /// The key of a process without a master key (tests).
+    static let processKey = SymmetricKey(size: .bits256)
+
+    /// Keyed by the master key, so a form still verifies after a restart (or the process key without one).
+    init(sealer: SecretSealer, isSecure: Bool = false) {
+        self.init(key: sealer.box?.derivedKey(info: Self.keyInfo) ?? Self.processKey, isSecure: isSecure)
+    }
+
+    /// A key of its own (tests: another server's forms must not verify here).
     static func random(isSecure: Bool = false) -> ConsentCSRF {
         ConsentCSRF(key: SymmetricKey(size: .bits256), isSecure: isSecure)
     }

@@ -1,0 +1,189 @@
+import BankHooksCore
+import BankHooksSandbox
+import BankHooksVerify
+import Foundation
+import Hummingbird
+
+/// `/v1/sandbox/institutions`: the sandbox's banks with the details the seeds carry, and their
+/// availability as the caller's application sees it (a change publishes Lean's availability events).
+struct SandboxInstitutionsController {
+    let bank: SandboxBank
+    let access: SandboxAccess
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("sandbox/institutions", use: list)
+        group.get("sandbox/institutions/:id", use: get)
+        group.patch("sandbox/institutions/:id", use: update)
+    }
+
+    /// An institution as the API shows it.
+    struct InstitutionView: Encodable, Sendable {
+        var id: String
+        var name: String
+        var identifier: String
+        var logo: String
+        var mainColor: String
+        var backgroundColor: String
+        var accountType: String
+        var countryCode: String
+        var bankCode: String
+        var availability: LeanBankAvailability
+        var ibanVerification: LeanIBANAvailability
+
+        init(_ institution: SandboxInstitution) {
+            id = institution.id
+            name = institution.bankDetails.name
+            identifier = institution.bankDetails.identifier
+            logo = institution.bankDetails.logo
+            mainColor = institution.bankDetails.mainColor
+            backgroundColor = institution.bankDetails.backgroundColor
+            accountType = institution.bankDetails.accountType.rawValue
+            countryCode = institution.countryCode
+            bankCode = institution.bankCode
+            availability = institution.availability.bank
+            ibanVerification = institution.availability.ibanVerification
+        }
+    }
+
+    // MARK: The change (every member optional: only what is sent changes)
+
+    struct ProductPatch: Decodable {
+        var payments: Bool?
+        var data: Bool?
+
+        init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownMembers(["payments", "data"])
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            payments = try container.decodeIfPresent(Bool.self, forKey: .payments)
+            data = try container.decodeIfPresent(Bool.self, forKey: .data)
+        }
+
+        enum CodingKeys: String, CodingKey { case payments, data }
+
+        func applied(to value: LeanProductAvailability) -> LeanProductAvailability {
+            LeanProductAvailability(payments: payments ?? value.payments, data: data ?? value.data)
+        }
+    }
+
+    struct BankPatch: Decodable {
+        var active: ProductPatch?
+        var enabled: ProductPatch?
+
+        init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownMembers(["active", "enabled"])
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            active = try container.decodeIfPresent(ProductPatch.self, forKey: .active)
+            enabled = try container.decodeIfPresent(ProductPatch.self, forKey: .enabled)
+        }
+
+        enum CodingKeys: String, CodingKey { case active, enabled }
+    }
+
+    struct MatchPatch: Decodable {
+        var match: LeanAvailabilityState?
+        var noMatch: LeanAvailabilityState?
+
+        init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownMembers(["match", "noMatch"])
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            match = try container.decodeIfPresent(LeanAvailabilityState.self, forKey: .match)
+            noMatch = try container.decodeIfPresent(LeanAvailabilityState.self, forKey: .noMatch)
+        }
+
+        enum CodingKeys: String, CodingKey { case match, noMatch }
+
+        func applied(to value: LeanIBANMatchAvailability) -> LeanIBANMatchAvailability {
+            LeanIBANMatchAvailability(match: match ?? value.match, noMatch: noMatch ?? value.noMatch)
+        }
+    }
+
+    struct AccountTypePatch: Decodable {
+        var personal: MatchPatch?
+        var freelancer: MatchPatch?
+        var business: MatchPatch?
+
+        init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownMembers(["personal", "freelancer", "business"])
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            personal = try container.decodeIfPresent(MatchPatch.self, forKey: .personal)
+            freelancer = try container.decodeIfPresent(MatchPatch.self, forKey: .freelancer)
+            business = try container.decodeIfPresent(MatchPatch.self, forKey: .business)
+        }
+
+        enum CodingKeys: String, CodingKey { case personal, freelancer, business }
+    }
+
+    struct IBANPatch: Decodable {
+        var global: LeanAvailabilityState?
+        var accountType: AccountTypePatch?
+
+        init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownMembers(["global", "accountType"])
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            global = try container.decodeIfPresent(LeanAvailabilityState.self, forKey: .global)
+            accountType = try container.decodeIfPresent(AccountTypePatch.self, forKey: .accountType)
+        }
+
+        enum CodingKeys: String, CodingKey { case global, accountType }
+    }
+
+    struct UpdateRequest: Decodable {
+        var availability: BankPatch?
+        var ibanVerification: IBANPatch?
+
+        init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownMembers(["availability", "ibanVerification"])
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            availability = try container.decodeIfPresent(BankPatch.self, forKey: .availability)
+            ibanVerification = try container.decodeIfPresent(IBANPatch.self, forKey: .ibanVerification)
+        }
+
+        enum CodingKeys: String, CodingKey { case availability, ibanVerification }
+
+        /// `current` with this change applied.
+        func applied(to current: InstitutionAvailability) -> InstitutionAvailability {
+            var result = current
+            if let bank = availability {
+                if let active = bank.active { result.bank.active = active.applied(to: current.bank.active) }
+                if let enabled = bank.enabled { result.bank.enabled = enabled.applied(to: current.bank.enabled) }
+            }
+            if let iban = ibanVerification {
+                if let global = iban.global { result.ibanVerification.global = global }
+                if let types = iban.accountType {
+                    var accountType = current.ibanVerification.accountType
+                    if let personal = types.personal { accountType.personal = personal.applied(to: accountType.personal) }
+                    if let freelancer = types.freelancer { accountType.freelancer = freelancer.applied(to: accountType.freelancer) }
+                    if let business = types.business { accountType.business = business.applied(to: accountType.business) }
+                    result.ibanVerification.accountType = accountType
+                }
+            }
+            return result
+        }
+    }
+
+    // MARK: Handlers
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let application = try await access.require(Roles.readers, to: "list sandbox institutions", context: context)
+        let institutions = try await bank.institutions(applicationID: application.id)
+        return try Response.json(ListView(all: institutions.map(InstitutionView.init)), status: .ok, context: context)
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let application = try await access.require(Roles.readers, to: "read sandbox institutions", context: context)
+        let id = try context.pathParameter("id")
+        let institution = try await namingPath("id") { try await bank.institution(id: id, applicationID: application.id) }
+        return try Response.json(InstitutionView(institution), status: .ok, context: context)
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let application = try await access.require(Roles.publishers, to: "change sandbox institutions", context: context)
+        let id = try context.pathParameter("id")
+        let current = try await namingPath("id") { try await bank.institution(id: id, applicationID: application.id) }
+        let body = try await decodeBody(UpdateRequest.self, from: request, context: context)
+        let availability = body.applied(to: current.availability)
+        let updated = availability == current.availability
+            ? current : try await bank.updateInstitution(id: id, applicationID: application.id, availability: availability)
+        return try Response.json(InstitutionView(updated), status: .ok, context: context)
+    }
+}
