@@ -62,6 +62,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
+    @Option(name: .customLong("public-url"), help: ArgumentHelp(
+        "The URL end users' browsers reach this server at, the base of each authorisation_url (default: http://<the request's Host header>).",
+        valueName: "url"))
+    var publicURL: String?
+
     @OptionGroup(title: "Limits")
     var limits: LimitOptions
 
@@ -93,6 +98,11 @@ struct Serve: AsyncParsableCommand {
         guard Bounds.inFlight.contains(maxInFlightPerWebhook) else {
             throw ValidationError("--max-in-flight-per-webhook must be 1 to 10000, not \(maxInFlightPerWebhook)")
         }
+        do {
+            _ = try ServerConfiguration.normalisedPublicURL(publicURL)
+        } catch {
+            throw ValidationError("--public-url: \(error)")
+        }
     }
 
     func run() async throws {
@@ -101,6 +111,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.maxBodySize = maxBodySize
         configuration.masterKeyFile = masterKeyFile
+        configuration.publicURL = publicURL
         configuration.watchdog.autoDisableAfter = .seconds(autoDisableAfterHours * 3600)
         configuration.masterKey = ProcessInfo.processInfo.environment["BANKHOOKS_MASTER_KEY"]
         configuration.keyRateLimit = keyRateLimit > 0 ? RateLimiter.Limit(rate: keyRateLimit, burst: max(1, 2 * keyRateLimit)) : nil
