@@ -47,8 +47,9 @@ public struct SecretBox: Sendable {
 
     /// A key for another purpose, derived from the master key with HKDF-SHA256 (no salt; `info`
     /// names the purpose), so one master key serves several uses without any two sharing a key.
-    public func derivedKey(info: String) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array(info.utf8), outputByteCount: 32)
+    /// `byteCount` bytes long (HS512 wants 64).
+    public func derivedKey(info: String, byteCount: Int = 32) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array(info.utf8), outputByteCount: byteCount)
     }
 
     /// Whether a stored value is sealed.

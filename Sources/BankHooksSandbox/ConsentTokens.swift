@@ -32,25 +32,24 @@ public struct OneTimeTokenClaims: Hashable, Sendable {
 /// Signs and checks the sandbox's tokens: consent tokens (JWT HS512, header
 /// `{"typ":"JWT","alg":"HS512"}`, claims `INSTITUTION`, `CONSENT`, `APPLICATION_USER_ID`, `USER`,
 /// `iat`, `exp`) and one-time tokens (JWT HS512, `INSTITUTION`, `UUID`, `exp`). The key is derived
-/// from the master key (HKDF-SHA256, info `bankhooks consent tokens v1`), so tokens survive a
-/// restart without a key file of their own; without a master key (tests), a random key for the
-/// process. A consent token is a pure function of its consent, so it is never stored.
+/// from the master key (HKDF-SHA256, info `bankhooks consent tokens v1`, 64 bytes as HS512 wants),
+/// so tokens survive a restart without a key file of their own; without a master key (tests), a
+/// random key for the process. A consent token is a pure function of its consent, so it is never stored.
 public struct ConsentTokens: Sendable {
     /// The HKDF info naming this key's purpose.
     public static let keyInfo = "bankhooks consent tokens v1"
     /// The key of a process without a master key: one for the whole process, so every
     /// `ConsentTokens` made from such a sealer checks the others' tokens.
-    static let processKey = SymmetricKey(size: .bits256)
+    static let processKey = SymmetricKey(size: SymmetricKeySize(bitCount: keyByteCount * 8))
+    /// HS512 keys are at least the hash's output (64 bytes); jwt-kit asserts it.
+    static let keyByteCount = 64
 
     private let key: SymmetricKey
 
     /// Tokens keyed by the sealer's master key (or the process key when it has none).
     public init(sealer: SecretSealer) {
-        key = sealer.box?.derivedKey(info: Self.keyInfo) ?? Self.processKey
+        key = sealer.box?.derivedKey(info: Self.keyInfo, byteCount: Self.keyByteCount) ?? Self.processKey
     }
-
-    /// Tokens with this signing key.
-    public init(key: SymmetricKey) { self.key = key }
 
     // MARK: Consent tokens
 
