@@ -20,9 +20,10 @@ public final class SandboxPayments: Sendable {
         public static let active = "ACTIVE"
     }
 
-    /// The bank payment sources are created at (seed 001's `payment_source.created` names LEANMB1).
+    /// The bank payment sources are created at, as seed 001's `payment_source.created` prints it
+    /// (`LEANMB1`, "Lean Mock Bank"; `SandboxInstitution.leanPaymentsBankName` of the built-in bank).
     public static let bankIdentifier = "LEANMB1"
-    public static let bankName = "Lean Mockbank 1"
+    public static let bankName = "Lean Mock Bank"
     /// Longest reference and beneficiary name accepted.
     public static let maxTextLength = 140
 
