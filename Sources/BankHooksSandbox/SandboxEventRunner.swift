@@ -84,14 +84,20 @@ public final class SandboxEventRunner: Service, Sendable {
     /// deletes those published. Returns when to look again; nil to look again at once (a full batch).
     func pass() async -> Timestamp? {
         let now = clock.now()
-        let waiting = state.withLock { $0.failures.filter { $0.value.retryAt > now } }
+        let waitingCount = state.withLock { s in s.failures.values.filter { $0.retryAt > now }.count }
         let due: [ScheduledEvent]
         do {
             // Read past the events waiting for a retry, so they never hold back the others.
-            due = try await store.dueScheduledEvents(now: now, limit: configuration.batchSize + waiting.count)
+            due = try await store.dueScheduledEvents(now: now, limit: configuration.batchSize + waitingCount)
         } catch {
             return storeFailed(error, while: "reading due events", now: now)
         }
+        return await process(due, now: now)
+    }
+
+    /// Publishes `due` (read at `now`), except those waiting for a retry, and deletes those done with.
+    func process(_ due: [ScheduledEvent], now: Timestamp) async -> Timestamp? {
+        let waiting = state.withLock { $0.failures.filter { $0.value.retryAt > now } }
         var done: [String] = []
         var tried = 0
         for event in due where waiting[event.id] == nil {
