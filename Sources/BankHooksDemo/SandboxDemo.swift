@@ -68,7 +68,7 @@ public struct SandboxDemo: Sendable {
         configuration.masterKey = SecretBox.generateKey()
         // The receiver and the callback page listen on this machine.
         configuration.allowedDestinations = AddressRange("127.0.0.1/32").map { [$0] } ?? []
-        // configuration.sandboxTimings = .demo  // E: until D adds it
+        configuration.sandboxTimings = .demo
         var logger = Logger(label: "bankhooks-demo")
         logger.logLevel = options.keepRunning ? .warning : .error
         let ports = AsyncStream.makeStream(of: Int.self)

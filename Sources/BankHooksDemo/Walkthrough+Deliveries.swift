@@ -135,10 +135,22 @@ extension Walkthrough {
 
     /// Prints every step, visit and delivery in time order.
     func printTimeline(_ deliveries: [Timeline.Delivery]) {
-        say("Timeline (seconds from the start):")
+        say("Timeline:")
         let entries = timeline.recordedSteps + page.visits.map { Timeline.Entry.visit($0) } + deliveries.map { Timeline.Entry.delivery($0) }
         for line in timeline.render(entries) { say(line) }
         say("")
+    }
+
+    /// Okra's pull path: the record's latest TRANSACTIONS callback, read back as Okra's body.
+    func pullOkraCallback() async throws {
+        let okra = receiver.requests.first { $0.path == "/hooks/okra" }
+        guard let body = okra.flatMap({ try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] }),
+              let record = body["record"] as? String else {
+            throw DemoFailure("the okra webhook's first delivery names no record")
+        }
+        let pulled = try await call(client, .GET, "/v1/callback?record=\(record)&method=TRANSACTIONS", nil, expect: 200)
+        let code = pulled.json?["callback_code"] as? String ?? "?"
+        timeline.step("api", "GET /v1/callback?record=\(record)&method=TRANSACTIONS -> 200: Okra's pull path gives the latest, \(code)")
     }
 
     /// Every delivery verified and decoded, the log agrees with what arrived, the payment settled.

@@ -68,6 +68,8 @@ struct Walkthrough: Sendable {
     /// The whole walk: set-up, the three journeys, the wait, the timeline.
     mutating func run() async throws {
         say("BankHooks demo: the server at \(baseURL), a webhook receiver at \(receiver.url("/hooks/")), a callback page at \(page.url("/"))")
+        say("Each line: seconds from the start, who acted (api: the demo calling /v1; browser: the demo as the end user's browser;")
+        say("callback: the app's callback page; webhook: a delivery, with the status in BankHooks' delivery log and the signature check).")
         say("")
         do {
             try await setUp()
@@ -75,6 +77,7 @@ struct Walkthrough: Sendable {
             try await failedLink()
             try await payment()
             let deliveries = try await waitForDeliveries()
+            try await pullOkraCallback()
             printTimeline(deliveries)
             try await finalChecks(deliveries)
         } catch {
@@ -145,7 +148,7 @@ struct Walkthrough: Sendable {
         let accounts = try await call(client, .GET, "/v1/sandbox/accounts", nil, headers: ["Consent": consentToken], expect: 200)
         accountCount = (accounts.json?["data"] as? [Any])?.count ?? 0
         guard accountCount > 0 else { throw DemoFailure("GET /v1/sandbox/accounts with the consent token listed no accounts: \(accounts.text.prefix(300))") }
-        timeline.step("api", "GET /v1/sandbox/accounts (header Consent: the consent token) -> 200: \(accountCount) accounts of login \"user\"")
+        timeline.step("api", "GET /v1/sandbox/accounts (header Consent: the consent token) -> 200: \(accountCount) account\(accountCount == 1 ? "" : "s") of login \"user\"")
     }
 
     // MARK: A failed link
