@@ -90,6 +90,31 @@ struct SandboxServer: Sendable {
 
     // MARK: API helpers
 
+    /// The OpenAPI document's validator (OpenAPITests'): every answer a `call` gets is checked against it.
+    static let validator: SchemaValidator? = try? SchemaValidator(document: OpenAPITests.document())
+
+    /// One API call whose answer is checked against the operation's documented schema for its status.
+    @discardableResult
+    func call(
+        _ method: HTTPMethod, _ path: String, template: String, body: String? = nil, key: String? = nil, headers: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> API.Reply {
+        let reply = try await api(key: key ?? operatorKey).call(method, path, body: body, headers: headers)
+        let validator = try #require(Self.validator, "openapi.json loads", sourceLocation: sourceLocation)
+        let errors = validator.check(
+            method: method.rawValue.lowercased(), path: template, status: reply.status, contentType: reply.headers.first(name: "Content-Type"),
+            body: reply.body)
+        #expect(errors.isEmpty, "\(method) \(path) → \(reply.status): \(errors)\n\(reply.text)", sourceLocation: sourceLocation)
+        return reply
+    }
+
+    /// Creates a webhook (201 expected) and returns its JSON.
+    func webhook(_ body: [String: Any]) async throws -> [String: Any] {
+        let reply = try await api.call(.POST, "/v1/webhooks", body: try jsonText(body))
+        guard reply.status == 201, let object = reply.json else { throw TestFailure("POST /v1/webhooks → \(reply.status): \(reply.text)") }
+        return object
+    }
+
     /// Creates an authorisation (201 expected) and returns its JSON.
     func authorise(_ body: [String: Any], key: String? = nil) async throws -> [String: Any] {
         let reply = try await api(key: key ?? operatorKey).call(.POST, "/v1/authorisations", body: try jsonText(body))

@@ -78,7 +78,7 @@ struct SandboxPaymentsController {
 
         func validate() throws {
             guard SandboxPaymentsController.isAmount(amount) else {
-                throw Problem.invalidField("/amount", "`amount` must be a positive decimal string with at most 2 decimals, e.g. \"100.50\"")
+                throw Problem.invalidField("/amount", "`amount` must be a positive decimal string with at most 3 decimals, e.g. \"100.50\"")
             }
             guard currency.utf8.count == 3, currency.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
                 throw Problem.invalidField("/currency", "`currency` must be an ISO 4217 code such as SAR or EUR")
@@ -101,13 +101,13 @@ struct SandboxPaymentsController {
             && bytes[4...].allSatisfy { letter($0) || digit($0) }
     }
 
-    /// `123`, `123.4` or `123.45`, no leading zeros (but `0.50`), at most 12 whole digits, more than zero.
+    /// `123`, `123.4`, `123.45` or `123.456`, no leading zeros (but `0.50`), at most 12 whole digits, more than zero.
     static func isAmount(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let whole = parts.first, (1...12).contains(whole.count),
               whole.allSatisfy({ $0.isASCII && $0.isNumber }), whole == "0" || whole.first != "0" else { return false }
         if parts.count == 2 {
-            guard (1...2).contains(parts[1].count), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+            guard (1...3).contains(parts[1].count), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
         }
         return text.contains { $0 != "0" && $0 != "." }
     }
