@@ -117,6 +117,28 @@ import Testing
         #expect(await refusal { _ = try await f.bank.authorisedConsent(token: token, applicationID: "app_a") } == .consentInvalid)
     }
 
+    /// Tokens outlive the process: a bank over the same file and master key reads the consent
+    /// from an earlier token and exchanges an earlier one-time token; another master key does neither.
+    @Test func tokensSurviveARestart() async throws {
+        let f = try await SandboxBankFixture().start()
+        let linked = try await f.completeOnPage(try await f.authorise(), login: "alice")
+        let withOTT = try await f.completeOnPage(try await f.authorise(oneTimeToken: true), login: "bob")
+        let token = try #require(SandboxBankFixture.value("consent", in: linked.redirectURL))
+        let ott = try #require(SandboxBankFixture.value("one-time-token", in: withOTT.redirectURL))
+        func reopened(masterKey byte: UInt8) throws -> SandboxBank {
+            let sealer = SecretSealer(box: SecretBox(keyBytes: Array(repeating: byte, count: 32)))
+            let store = try StorageConfiguration.sqlite(path: f.directory.file("sandbox.sqlite")).open(sealer: sealer).store
+            return SandboxBank(store: store, tokens: ConsentTokens(sealer: sealer), clock: f.clock, timings: f.timings, wake: {})
+        }
+        let stranger = try reopened(masterKey: 9)
+        #expect(await refusal { _ = try await stranger.authorisedConsent(token: token, applicationID: "app_a") } == .consentInvalid)
+        #expect(await refusal { _ = try await stranger.exchange(oneTimeToken: ott, applicationID: "app_a") } == .invalidOneTimeToken)
+        let same = try reopened(masterKey: 3)
+        #expect(try await same.authorisedConsent(token: token, applicationID: "app_a").id == linked.consents[0].id)
+        #expect(try await same.exchange(oneTimeToken: ott, applicationID: "app_a").consent.id == withOTT.consents[0].id)
+        #expect(try await same.consent(id: linked.consents[0].id, applicationID: "app_a").token == token)
+    }
+
     /// The list filters and pages newest first.
     @Test func listing() async throws {
         let f = try await SandboxBankFixture().start()
