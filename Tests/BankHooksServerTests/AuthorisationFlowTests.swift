@@ -378,6 +378,28 @@ import Testing
         }
     }
 
+    @Test func anExpiredAuthorisationCanNoLongerBeAnswered() async throws {
+        var timings = SandboxTimings.demo
+        timings.authorisationLifetime = .milliseconds(500)
+        try await SandboxServer.run(timings: timings) { server in
+            let created = try await server.authorise(["institution_id": "leanmb1", "user_uuid": Self.userUUID, "callback": server.callbacks.url("/late")])
+            let id = try #require(created["id"] as? String)
+            let form = try await Browser().open(try #require(created["authorisation_url"] as? String))
+            try await Task.sleep(for: .milliseconds(700))
+            let page = try await Browser().get(try #require(created["authorisation_url"] as? String))
+            #expect(page.status == 410 && page.html.contains("expired"))
+            let submitted = try await Browser().submit(form, username: "user")
+            #expect(submitted.status == 410 && submitted.location == nil)
+            let headless = try await server.call(
+                .POST, "/v1/sandbox/authorisations/\(id)/complete", template: "/v1/sandbox/authorisations/{id}/complete",
+                body: try jsonText(["login": "user", "decision": "approve"]))
+            #expect(headless.status == 409 && headless.json?["type"] as? String == "urn:bankhooks:problem:authorisation-expired")
+            let read = try await server.call(.GET, "/v1/authorisations/\(id)", template: "/v1/authorisations/{id}")
+            #expect(read.json?["status"] as? String == "EXPIRED")
+            #expect(server.callbacks.visits.isEmpty)
+        }
+    }
+
     @Test func aSlowLoginIsAnsweredAfterTheBanksDelay() async throws {
         var timings = SandboxTimings.demo
         timings.slowLogin = .milliseconds(700)
