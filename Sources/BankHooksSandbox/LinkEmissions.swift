@@ -143,8 +143,8 @@ public struct LinkEmissions: Sendable {
 }
 
 /// The scheduled events one state change sets off, in the order they are added: their ids are
-/// time-ordered and increase within the batch, so events due at the same time are published in
-/// that order (the store gives due events by due time, then id).
+/// time-ordered and increase within the batch, so the store lists events due at the same time in
+/// that order (by due time, then id).
 struct ScheduledEventBatch {
     let applicationID: String
     let now: Timestamp

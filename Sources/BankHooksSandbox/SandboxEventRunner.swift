@@ -7,7 +7,8 @@ import Synchronization
 
 /// Publishes the sandbox's scheduled events when they are due, through the event service (origin
 /// BankHooks, idempotency key `sandbox:<scheduled id>`, to one webhook when the event names one),
-/// then deletes them. Durable end to end: an event is deleted only after its publish committed,
+/// then deletes them. Events are published in due order; those due at the same time together
+/// (the publisher commits them as one batch), in no particular order among themselves. Durable end to end: an event is deleted only after its publish committed,
 /// so a crash in between publishes it again at the next start, and the idempotency key makes that
 /// a replay of the same event, not a second one.
 ///
@@ -99,12 +100,27 @@ public final class SandboxEventRunner: Service, Sendable {
     func process(_ due: [ScheduledEvent], now: Timestamp) async -> Timestamp? {
         let waiting = state.withLock { $0.failures.filter { $0.value.retryAt > now } }
         var done: [String] = []
-        var tried = 0
-        for event in due where waiting[event.id] == nil {
-            if isStopping.load(ordering: .relaxed) { break }
-            tried += 1
-            if await publish(event) { done.append(event.id) }
+        let ready = due.filter { waiting[$0.id] == nil }
+        // Events due at the same time are published together (one commit for them all), each due
+        // time after the one before it: the store gives them by due time.
+        var start = ready.startIndex
+        while start < ready.endIndex, !isStopping.load(ordering: .relaxed) {
+            var end = ready.index(after: start)
+            while end < ready.endIndex, ready[end].dueAt == ready[start].dueAt { end = ready.index(after: end) }
+            let group = ready[start..<end]
+            if group.count == 1 {
+                if await publish(group[start]) { done.append(group[start].id) }
+            } else {
+                done += await withTaskGroup(of: String?.self) { tasks in
+                    for event in group { tasks.addTask { await self.publish(event) ? event.id : nil } }
+                    var published: [String] = []
+                    for await id in tasks { if let id { published.append(id) } }
+                    return published
+                }
+            }
+            start = end
         }
+        let tried = ready.count
         if !done.isEmpty {
             do {
                 try await store.deleteScheduledEvents(ids: done)
