@@ -28,15 +28,15 @@ extension SandboxBank {
     }
 
     /// The application's consents, newest first, after the `before` id, filtered by the non-nil
-    /// values. An authorised consent past its expiry reads `EXPIRED` (the filter sees the stored status).
+    /// values. An authorised consent past its expiry reads `EXPIRED`, for the filter too.
     public func consents(
         applicationID: String, applicationUserID: String?, userUUID: String?, institutionID: String?, status: Consent.Status?,
         before: String?, limit: Int
     ) async throws -> Page<Consent> {
+        let now = clock.now()
         let page = try await store.consents(
             applicationID: applicationID, applicationUserID: applicationUserID, userUUID: userUUID?.lowercased(),
-            institutionID: institutionID, status: status, before: before, limit: limit)
-        let now = clock.now()
+            institutionID: institutionID, status: status, now: now, before: before, limit: limit)
         return Page(items: page.items.map { presented($0, at: now) }, hasMore: page.hasMore)
     }
 
@@ -47,7 +47,8 @@ extension SandboxBank {
             throw SandboxError(.notFound, "there is no consent `\(consentID)`")
         }
         let now = clock.now()
-        guard consent.status == .authorized else { return presented(consent, at: now) }
+        // An expired consent grants nothing any more: it is not revoked, and nothing is said of it.
+        guard presented(consent, at: now).status == .authorized else { return presented(consent, at: now) }
         var revoked = consent
         revoked.status = .revoked
         revoked.revokedAt = now

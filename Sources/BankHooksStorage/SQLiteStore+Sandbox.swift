@@ -106,15 +106,27 @@ extension SQLiteStore {
     /// consent of the application gives an empty page.
     public func consents(
         applicationID: String, applicationUserID: String?, userUUID: String?, institutionID: String?, status: Consent.Status?,
-        before: String?, limit: Int
+        now: Timestamp, before: String?, limit: Int
     ) async throws -> Page<Consent> {
         var conditions = ["application_id = ?"]
         var arguments: StatementArguments = [applicationID]
-        for (column, value) in [("application_user_id", applicationUserID), ("user_uuid", userUUID), ("institution_id", institutionID),
-                                ("status", status?.rawValue)] {
+        for (column, value) in [("application_user_id", applicationUserID), ("user_uuid", userUUID), ("institution_id", institutionID)] {
             guard let value else { continue }
             conditions.append("\(column) = ?")
             _ = arguments.append(contentsOf: [value])
+        }
+        // Statuses as they read at `now`: an authorised consent past its expiry is expired.
+        switch status {
+        case .authorized?:
+            conditions.append("status = 'AUTHORIZED' AND expires_at > ?")
+            _ = arguments.append(contentsOf: [now.milliseconds])
+        case .expired?:
+            conditions.append("(status = 'EXPIRED' OR (status = 'AUTHORIZED' AND expires_at <= ?))")
+            _ = arguments.append(contentsOf: [now.milliseconds])
+        case .revoked?:
+            conditions.append("status = 'REVOKED'")
+        case nil:
+            break
         }
         let filter = conditions.joined(separator: " AND "), filterArguments = arguments, limit = max(limit, 0)
         @Sendable func sql(_ extra: String) -> String {

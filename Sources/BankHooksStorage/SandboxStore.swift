@@ -30,10 +30,11 @@ public protocol SandboxStore: Sendable {
 
     func consent(id: String, applicationID: String) async throws -> Consent?
     /// The application's consents, newest first, after the `before` id (exclusive) when given,
-    /// filtered by any of the non-nil values.
+    /// filtered by any of the non-nil values. The status filter sees statuses as they read at `now`:
+    /// an `AUTHORIZED` consent past its expiry is `EXPIRED`.
     func consents(
         applicationID: String, applicationUserID: String?, userUUID: String?, institutionID: String?, status: Consent.Status?,
-        before: String?, limit: Int
+        now: Timestamp, before: String?, limit: Int
     ) async throws -> Page<Consent>
     /// Marks an `AUTHORIZED` consent `REVOKED` at `at`, with the events it sets off; returns the
     /// consent as it is afterwards (unchanged, and no events, when it was not authorised), nil when unknown.

@@ -117,7 +117,7 @@ import Testing
         }
         #expect(wins == 1)
         #expect(try await store.consents(applicationID: "app_a", applicationUserID: nil, userUUID: nil, institutionID: nil, status: nil,
-                                         before: nil, limit: 50).items.count == 1)
+                                         now: t0, before: nil, limit: 50).items.count == 1)
         #expect(try await store.dueScheduledEvents(now: t0, limit: 50).count == 1)
     }
 
@@ -217,7 +217,7 @@ import Testing
         func list(user: String? = nil, uuid: String? = nil, institution: String? = nil, status: Consent.Status? = nil,
                   before: String? = nil, limit: Int = 50) async throws -> (ids: [String], more: Bool) {
             let page = try await store.consents(applicationID: "app_a", applicationUserID: user, userUUID: uuid, institutionID: institution,
-                                                status: status, before: before, limit: limit)
+                                                status: status, now: t0, before: before, limit: limit)
             return (page.items.map(\.id), page.hasMore)
         }
         #expect(try await list().ids == ["c6", "c5", "c4", "c3", "c2", "c1", "c0"])
@@ -227,6 +227,16 @@ import Testing
         #expect(try await list(status: .revoked).ids == ["c1"])
         #expect(try await list(user: "odd", status: .authorized).ids == ["c5", "c3"])
         #expect(try await list(user: "nobody").ids.isEmpty)
+
+        // 90 days and 3 s on, the consents made in the first 3 s have expired: the filter sees them as they read then.
+        let later = t0.adding(.seconds(90 * 86400 + 3))
+        func listed(_ status: Consent.Status) async throws -> [String] {
+            try await store.consents(applicationID: "app_a", applicationUserID: nil, userUUID: nil, institutionID: nil, status: status,
+                                     now: later, before: nil, limit: 50).items.map(\.id)
+        }
+        #expect(try await listed(.expired) == ["c3", "c2", "c0"])
+        #expect(try await listed(.authorized) == ["c6", "c5", "c4"])
+        #expect(try await listed(.revoked) == ["c1"])
 
         // Pages of two walk every consent once, across the shared milliseconds.
         var seen: [String] = []
