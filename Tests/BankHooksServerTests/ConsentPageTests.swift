@@ -126,4 +126,26 @@ import Testing
     func malformedFormBodiesAreRefused(_ body: String) {
         #expect(throws: FormBody.Malformed.self) { try FormBody(parsing: Array(body.utf8)) }
     }
+
+    // MARK: The public base
+
+    /// Without `--public-url`, `authorisation_url` is built from the Host header: only a host
+    /// (name, IPv4 or bracketed IPv6) with an optional port gets in, nothing that could make it another URL.
+    @Test func onlyAHostAndPortMakeTheAuthorisationURL() {
+        for host in ["127.0.0.1:8080", "localhost", "bank.example.com", "[::1]:8080", "[fe80::1]", "a-b.example:1"] {
+            #expect(AuthorisationsController.isHost(host), "\(host)")
+        }
+        for host in ["", "evil.com/x", "evil.com?x", "evil.com#x", "user@evil.com", "evil.com:", "evil.com:123456", "evil.com:8a",
+                     "[::1", "[::1]x", "ex ample.com", "évil.com", String(repeating: "a", count: 256)] {
+            #expect(!AuthorisationsController.isHost(host), "\(host)")
+        }
+    }
+
+    @Test func serveRefusesAPublicURLItCannotUse() async throws {
+        for url in ["ftp://bank.example.com", "https://bank.example.com/?a=1", "not a url", "https://user:pw@bank.example.com"] {
+            let result = try #require(try await ServeFlagTests.serve(["--public-url", url]), "serve started with --public-url \(url)")
+            #expect(result.status == 64, "\(url): \(result.output)")
+            #expect(result.output.contains("--public-url"), "\(result.output)")
+        }
+    }
 }
