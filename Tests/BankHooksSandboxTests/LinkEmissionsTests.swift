@@ -190,6 +190,12 @@ import Testing
                 try await eventually("every scheduled event deleted") { try await p.store.nextScheduledEventDue() == nil }
             }
             #expect(receiver.requests.count == events.count, "each event once, to the webhooks of its format")
+            // Okra's pull path (GET /v1/callback?record=&method=) finds the record's callbacks.
+            for method in ["AUTH", "TRANSACTIONS", "BALANCE", "IDENTITY", "INCOME"] {
+                #expect(try await p.store.latestEvent(applicationID: "app", subject: consent.okraRecordID, typePrefix: method + ".") != nil)
+            }
+            #expect(try await p.store.latestEvent(applicationID: "app", subject: consent.okraRecordID, typePrefix: "TRANSACTIONS.")?.type
+                == "TRANSACTIONS.FULL_TRANSACTIONS")
             let callback = receiver.requests.filter { $0.path == "/callback" }.map(\.bodyText)
             #expect(callback == [##"{"status":{"code":"200","message":"Success, here's everything you need to retrieve your user's information"},"data":{"entity":{"entity_uuid":"f08fb010-878f-407a-9ac2-a7840fb56185","app_user_id":"00001","permissions":["transactions","balance","identity","accounts"]},"bank_details":{"name":"Lean Mockbank 1","bank_identifier":"LEANMB1","logo_url":"","primary_color":"#183F3F"}}}"##])
             let lean = Self.bodies(receiver, "/lean") { Self.member("type", of: $0) }

@@ -169,22 +169,29 @@ import Testing
                     applicationID: "app", customerID: nil, beneficiaryName: "Acme", iban: "AE070331234567890123456")
                 let payment = try await f.payments.createPayment(
                     applicationID: "app", amount: "670", currency: "AED", reference: "rent", paymentSourceID: source.id)
-                _ = try await receiver.waitForRequests(4)
-                try await Task.sleep(for: .milliseconds(200))
-                #expect(receiver.requests.count == 4, "nothing before it is due")
-                p.clock.advance(by: .seconds(2))
+                let rejected = try await f.payments.createPayment(
+                    applicationID: "app", amount: "10.17", currency: "AED", reference: "REJECT", paymentSourceID: nil)
                 _ = try await receiver.waitForRequests(6)
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(receiver.requests.count == 6, "nothing before it is due")
+                p.clock.advance(by: .seconds(2))
+                _ = try await receiver.waitForRequests(10)
                 p.clock.advance(by: .seconds(3))
-                _ = try await receiver.waitForRequests(7)
+                _ = try await receiver.waitForRequests(11)
+                let failed = receiver.requests.map(\.bodyText).filter { $0.contains(rejected.id) }
+                #expect(failed.contains { $0.hasPrefix(#"{"type":"payment.updated","#) && $0.contains(#""status":"FAILED","amount":10.17,"#) })
+                #expect(failed.contains { $0.contains(#""status":"RJCT","status_reason":"MS03","client_reference":"REJECT"}"#) })
                 try await eventually("every scheduled event deleted") { try await p.store.nextScheduledEventDue() == nil }
-                let lean = LinkEmissionsDeliveryTests.bodies(receiver, "/lean") { LinkEmissionsDeliveryTests.member("type", of: $0) }
+                let lean = LinkEmissionsDeliveryTests.bodies(receiver, "/lean") { body in
+                    body.contains(rejected.id) ? nil : LinkEmissionsDeliveryTests.member("type", of: body)
+                }
                 #expect(Set(lean.keys) == [
                     "payment_source.created", "payment_source.beneficiary.created", "payment_source.beneficiary.updated", "payment.created",
                     "payment.updated",
                 ])
                 #expect(lean["payment.updated"]?.contains(#""payload":{"id":"\#(payment.id)","customer_id":"\#(source.customerID)","#) == true)
                 #expect(lean["payment.updated"]?.contains(#""status":"ACCEPTED_BY_BANK","amount":670,"currency":"AED","#) == true)
-                let bridge = receiver.requests.filter { $0.path == "/bridge" }.map(\.bodyText)
+                let bridge = receiver.requests.filter { $0.path == "/bridge" && $0.bodyText.contains(payment.id) }.map(\.bodyText)
                 #expect(bridge.count == 2)
                 #expect(bridge.contains { $0.contains(#""status":"ACSC""#) && $0.hasSuffix(#""type":"payment.transaction.updated"}"#) })
             }
