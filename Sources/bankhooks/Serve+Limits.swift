@@ -49,6 +49,12 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .long, help: "Bytes of one webhook's custom headers, names and values together (1 to 65536).")
     var maxHeaderBytesPerWebhook = 8 * 1024
 
+    @Option(name: .long, help: "Seconds a sandbox one-time token can be exchanged for its consent (10 to 3600); it is single use either way.")
+    var oneTimeTokenLifetime = 600
+
+    @Option(name: .long, help: "Seconds a sandbox authorisation request can be completed at the bank after it is created (60 to 86400).")
+    var authorisationLifetime = 1800
+
     func validate() throws {
         if let requestTimeout, !(1...15).contains(requestTimeout) {
             throw ValidationError("--request-timeout must be 1 to 15 seconds, not \(requestTimeout)")
@@ -69,6 +75,8 @@ struct LimitOptions: ParsableArguments {
         try Self.check("--max-schema-bytes", maxSchemaBytes, 1...1_048_576)
         try Self.check("--max-event-types-per-webhook", maxEventTypesPerWebhook, 1...10_000)
         try Self.check("--max-header-bytes-per-webhook", maxHeaderBytesPerWebhook, 1...65_536)
+        try Self.check("--one-time-token-lifetime", oneTimeTokenLifetime, 10...3600)
+        try Self.check("--authorisation-lifetime", authorisationLifetime, 60...86_400)
     }
 
     static func check(_ flag: String, _ value: Int, _ range: ClosedRange<Int>) throws {
@@ -97,5 +105,7 @@ struct LimitOptions: ParsableArguments {
         configuration.quotas.schemaBytes = maxSchemaBytes
         configuration.quotas.eventTypesPerWebhook = maxEventTypesPerWebhook
         configuration.quotas.headerBytesPerWebhook = maxHeaderBytesPerWebhook
+        configuration.sandboxTimings.oneTimeTokenLifetime = .seconds(oneTimeTokenLifetime)
+        configuration.sandboxTimings.authorisationLifetime = .seconds(authorisationLifetime)
     }
 }

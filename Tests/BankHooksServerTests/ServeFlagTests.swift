@@ -59,6 +59,8 @@ import Testing
         (["--max-api-keys-per-application", "0"], "--max-api-keys-per-application"), (["--max-schema-bytes", "0"], "--max-schema-bytes"),
         (["--max-event-types-per-webhook", "0"], "--max-event-types-per-webhook"),
         (["--max-header-bytes-per-webhook", "65537"], "--max-header-bytes-per-webhook"),
+        (["--one-time-token-lifetime", "9"], "--one-time-token-lifetime"), (["--one-time-token-lifetime", "3601"], "--one-time-token-lifetime"),
+        (["--authorisation-lifetime", "59"], "--authorisation-lifetime"), (["--authorisation-lifetime", "86401"], "--authorisation-lifetime"),
     ])
     func anOutOfRangeFlagIsAUsageErrorNamingIt(_ flags: [String], _ name: String) async throws {
         let outcome = try await Self.serve(flags)
@@ -78,6 +80,7 @@ import Testing
             "--send-slot-wait", "60", "--max-recovery-jobs", "1000", "--max-recovery-jobs-per-application", "1000",
             "--max-event-types-per-application", "100000", "--max-api-keys-per-application", "100000", "--max-schema-bytes", "1048576",
             "--max-event-types-per-webhook", "10000", "--max-header-bytes-per-webhook", "65536",
+            "--one-time-token-lifetime", "3600", "--authorisation-lifetime", "86400",
         ])
         #expect(outcome == nil, "serve did not start: \(outcome.map { "\($0.status) \($0.output)" } ?? "")")
     }
