@@ -33,7 +33,9 @@ extension SandboxBank {
     /// nothing is published on this path.
     ///
     /// Throws `notFound` (unknown, or another application's), `stateMismatch`,
-    /// `authorisationCompleted`, `authorisationExpired`, `invalidField` at `/login` (empty on
+    /// `authorisationCompleted`, `authorisationExpired`, `sandboxOnly` (the application became a
+    /// production one), `invalidField` without a pointer (its callback is no longer registered),
+    /// `invalidField` at `/login` (empty on
     /// approve), and `wrongPassword` after scheduling Lean's 401 Callback URL body (the
     /// authorisation stays open for another try).
     public func complete(
@@ -42,11 +44,8 @@ extension SandboxBank {
         guard let authorisation = try await store.authorisation(id: authorisationID) else {
             throw SandboxError(.notFound, "there is no authorisation `\(authorisationID)`")
         }
-        if let applicationID {
-            guard authorisation.applicationID == applicationID else {
-                throw SandboxError(.notFound, "there is no authorisation `\(authorisationID)`")
-            }
-            try await requireSandbox(applicationID: applicationID)
+        if let applicationID, authorisation.applicationID != applicationID {
+            throw SandboxError(.notFound, "there is no authorisation `\(authorisationID)`")
         }
         if applicationID == nil || state != nil {
             guard let state, Self.constantTimeEquals(state, authorisation.state) else {
@@ -60,6 +59,7 @@ extension SandboxBank {
         guard now < authorisation.expiresAt else {
             throw SandboxError(.authorisationExpired, "the authorisation expired at \(authorisation.expiresAt.iso8601)")
         }
+        try await requireStillRegistered(authorisation)
         let institution = try await resolvedInstitution(id: authorisation.institutionID, applicationID: authorisation.applicationID)
 
         switch decision {
@@ -87,6 +87,23 @@ extension SandboxBank {
                     authorisation, login: normalised, count: outcome.consentCount, delay: outcome == .slow ? timings.slowLogin : nil,
                     institution: institution, now: now)
             }
+        }
+    }
+
+    /// The application may have changed since the request was made (both paths, page and
+    /// headless, check it now): it must still be a sandbox application (`sandboxOnly`: a production
+    /// application gets no sandbox link nor its events), and the authorisation's callback must still
+    /// be one of its redirect callbacks (`invalidField`, no pointer: the redirect is never sent to a
+    /// callback the application no longer registers). Either leaves the authorisation awaiting.
+    func requireStillRegistered(_ authorisation: Authorisation) async throws {
+        guard let application = try await store.application(id: authorisation.applicationID) else {
+            throw SandboxError(.notFound, "there is no authorisation `\(authorisation.id)`")
+        }
+        try Self.requireSandbox(application)
+        guard CallbackRegistration.matches(authorisation.callback, entries: application.redirectCallbacks) else {
+            throw SandboxError(
+                .invalidField,
+                "the callback `\(authorisation.callback)` is no longer a registered redirect callback of this application; create a new authorisation")
         }
     }
 

@@ -1,6 +1,9 @@
 import BankHooksCore
 import BankHooksStorage
 
+/// Every method here takes the caller's application and refuses a production one (`sandboxOnly`),
+/// as the rest of the bank does: an application switched to production keeps its rows, but no
+/// sandbox consent of it is exchanged, listed, read, revoked or used any more.
 extension SandboxBank {
     // MARK: One-time tokens
 
@@ -8,6 +11,7 @@ extension SandboxBank {
     /// (not a token this installation signed, unknown, expired, used, another application's) is
     /// the same `invalidOneTimeToken`, which says nothing about the consent.
     public func exchange(oneTimeToken: String, applicationID: String) async throws -> (consent: Consent, token: String) {
+        try await requireSandbox(applicationID: applicationID)
         let refused = SandboxError(.invalidOneTimeToken, "the one-time token is unknown, expired or already used")
         guard await tokens.verify(oneTimeToken: oneTimeToken) != nil else { throw refused }
         let now = clock.now()
@@ -21,6 +25,7 @@ extension SandboxBank {
 
     /// A consent of the application and its token; throws `notFound`.
     public func consent(id: String, applicationID: String) async throws -> (consent: Consent, token: String) {
+        try await requireSandbox(applicationID: applicationID)
         guard let consent = try await store.consent(id: id, applicationID: applicationID) else {
             throw SandboxError(.notFound, "there is no consent `\(id)`")
         }
@@ -33,6 +38,7 @@ extension SandboxBank {
         applicationID: String, applicationUserID: String?, userUUID: String?, institutionID: String?, status: Consent.Status?,
         before: String?, limit: Int
     ) async throws -> Page<Consent> {
+        try await requireSandbox(applicationID: applicationID)
         let now = clock.now()
         let page = try await store.consents(
             applicationID: applicationID, applicationUserID: applicationUserID, userUUID: userUUID?.lowercased(),
@@ -43,6 +49,7 @@ extension SandboxBank {
     /// Revokes a consent (REVOKED, and Lean `entity.updated` for its entity). A consent that is no
     /// longer authorised comes back unchanged, with nothing scheduled; throws `notFound`.
     public func revoke(consentID: String, applicationID: String) async throws -> Consent {
+        try await requireSandbox(applicationID: applicationID)
         guard let consent = try await store.consent(id: consentID, applicationID: applicationID) else {
             throw SandboxError(.notFound, "there is no consent `\(consentID)`")
         }
@@ -65,6 +72,7 @@ extension SandboxBank {
     /// consent of the application with the same institution and user, and that consent is
     /// authorised and unexpired; anything else throws `consentInvalid`.
     public func authorisedConsent(token: String, applicationID: String) async throws -> Consent {
+        try await requireSandbox(applicationID: applicationID)
         let claims = try await tokens.verify(consentToken: token)
         guard let consent = try await store.consent(id: claims.consentID, applicationID: applicationID),
               consent.institutionID == claims.institutionID, consent.userUUID == claims.userUUID,
