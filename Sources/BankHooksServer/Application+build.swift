@@ -54,15 +54,16 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
-    /// `publicURL` as the server uses it: an absolute http(s) URL with a host and no query or
-    /// fragment, without a trailing `/`; nil when unset.
+    /// `publicURL` as the server uses it: an absolute http(s) URL with a host and nothing after it
+    /// (no path: the consent page's form and cookie live at `/sandbox-bank`; no query, fragment or
+    /// credentials), without a trailing `/`; nil when unset.
     public static func normalisedPublicURL(_ text: String?) throws -> String? {
         guard var text else { return nil }
         while text.hasSuffix("/") { text.removeLast() }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil, components.user == nil,
-              components.password == nil, text.utf8.count <= 1024 else {
-            throw ConfigurationError("the public URL must be an absolute http(s) URL with a host and no query, fragment or credentials, e.g. https://bank.example.com")
+              components.password == nil, components.path.isEmpty, text.utf8.count <= 1024 else {
+            throw ConfigurationError("the public URL must be an absolute http(s) URL with a host and nothing after it (no path, query, fragment or credentials), e.g. https://bank.example.com")
         }
         return text
     }

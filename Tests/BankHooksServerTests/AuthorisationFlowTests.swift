@@ -288,8 +288,29 @@ import Testing
             #expect(try await browser.get("\(server.baseURL)/sandbox-bank/authorise/0e7bdbd3-5a7e-4d39-a5bb-8c1f4d7e0c11?state=x").status == 404)
             let json = try await browser.post(form.action, form: [("a", "b")], cookie: form.cookie, contentType: "application/json")
             #expect(json.status == 415)
+            // Content types that once trapped the server: answered, and the server lives on.
+            for odd in [";", "", " ;", ";;;"] {
+                #expect(try await browser.post(form.action, form: [("a", "b")], cookie: form.cookie, contentType: odd).status == 415, "\(odd)")
+            }
             // And the right form still works afterwards.
             #expect(try await browser.submit(form, username: "user").status == 302)
+        }
+    }
+
+    /// One browser, two consent pages: the second arrival keeps the browser's cookie (Lax: it is
+    /// sent on the navigation from the app), so the first page's form still works.
+    @Test func twoPagesInOneBrowserShareItsCookieAndBothForms() async throws {
+        try await SandboxServer.run { server in
+            let browser = Browser()
+            let first = try await server.authorise(["institution_id": "leanmb1", "user_uuid": Self.userUUID, "callback": server.callbacks.url("/a")])
+            let second = try await server.authorise(["institution_id": "leanmb1", "user_uuid": Self.userUUID, "callback": server.callbacks.url("/b")])
+            let form = try await browser.open(try #require(first["authorisation_url"] as? String))
+            let again = try await browser.get(try #require(second["authorisation_url"] as? String), cookie: form.cookie)
+            #expect(again.status == 200 && again.cookie == nil, "the browser's cookie is kept")
+            let other = Browser.Form(action: form.action.replacingOccurrences(of: try #require(first["id"] as? String), with: try #require(second["id"] as? String)),
+                                     state: try #require(again.hidden("state")), csrf: try #require(again.hidden("csrf")), cookie: form.cookie)
+            #expect(try await browser.submit(other, username: "user").location?.hasPrefix(server.callbacks.url("/b?")) == true)
+            #expect(try await browser.submit(form, username: "user").location?.hasPrefix(server.callbacks.url("/a?")) == true)
         }
     }
 

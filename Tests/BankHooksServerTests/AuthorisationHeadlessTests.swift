@@ -54,7 +54,7 @@ import Testing
             let otherKey = try await server.key(.admin, application: "app_other")
             let another = try await server.api(key: otherKey).call(.POST, "/v1/sandbox/authorisations/\(open)/complete", body: try jsonText(["login": "user", "decision": "approve"]))
             #expect(another.status == 404)
-            for (body, field) in [(#"{"login": "user"}"#, "/decision"), (#"{"login": "user", "decision": "maybe"}"#, "/decision"), (#"{"decision": "approve"}"#, "/login"), (#"{"login": " ", "decision": "approve"}"#, "/login")] {
+            for (body, field) in [(#"{"login": "user"}"#, "/decision"), (#"{"login": "user", "decision": "maybe"}"#, "/decision"), (#"{"decision": "approve"}"#, "/login"), (#"{"login": " ", "decision": "approve"}"#, "/login"), ("[]", "/")] {
                 let bad = try await server.api.call(.POST, "/v1/sandbox/authorisations/\(open)/complete", body: body)
                 #expect(bad.status == 422 && bad.json?["field"] as? String == field, "\(body): \(bad.text)")
             }

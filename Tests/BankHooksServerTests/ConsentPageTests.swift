@@ -100,9 +100,9 @@ import Testing
         #expect(ConsentCSRF(key: key).token(cookie: cookie, authorisationID: "a1") == ConsentCSRF(key: key).token(cookie: cookie, authorisationID: "a1"))
     }
 
-    @Test func theCookieIsHttpOnlyStrictAndLimitedToTheBank() {
+    @Test func theCookieIsHttpOnlyLaxAndLimitedToTheBank() {
         let value = ConsentCSRF.newCookieValue()
-        #expect(ConsentCSRF.random().setCookie(value) == "bh_csrf=\(value); Path=/sandbox-bank; HttpOnly; SameSite=Strict")
+        #expect(ConsentCSRF.random().setCookie(value) == "bh_csrf=\(value); Path=/sandbox-bank; HttpOnly; SameSite=Lax")
         #expect(ConsentCSRF.random(isSecure: true).setCookie(value).hasSuffix("; Secure"))
         #expect(!ConsentCSRF.isWellFormed(value + "x") && !ConsentCSRF.isWellFormed(String(value.dropLast()) + "="))
     }
@@ -142,10 +142,19 @@ import Testing
     }
 
     @Test func serveRefusesAPublicURLItCannotUse() async throws {
-        for url in ["ftp://bank.example.com", "https://bank.example.com/?a=1", "not a url", "https://user:pw@bank.example.com"] {
+        for url in ["ftp://bank.example.com", "https://bank.example.com/?a=1", "not a url", "https://user:pw@bank.example.com", "https://x.example/bank"] {
             let result = try #require(try await ServeFlagTests.serve(["--public-url", url]), "serve started with --public-url \(url)")
             #expect(result.status == 64, "\(url): \(result.output)")
             #expect(result.output.contains("--public-url"), "\(result.output)")
+        }
+    }
+
+    @Test func anyContentTypeIsReadWithoutTrapping() {
+        for value in ["application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded; charset=UTF-8", " application/x-www-form-urlencoded ;"] {
+            #expect(ConsentPageController.isForm(value), "\(value)")
+        }
+        for value in [nil, "", ";", ";;;", " ;", "\t", "application/json", "multipart/form-data; boundary=x"] as [String?] {
+            #expect(!ConsentPageController.isForm(value), "\(value ?? "nil")")
         }
     }
 }

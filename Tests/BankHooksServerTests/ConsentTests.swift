@@ -52,7 +52,10 @@ import Testing
                 cursor = page.json?["next_cursor"] as? String
             } while cursor != nil
             #expect(seen == data.compactMap { $0["id"] as? String })
-            for (query, name) in [("status=GONE", "status"), ("limit=0", "limit"), ("cursor=%21", "cursor"), ("user_uuid=", "user_uuid")] {
+            for (query, name) in [
+                ("status=GONE", "status"), ("limit=0", "limit"), ("cursor=%21", "cursor"), ("cursor=", "cursor"), ("user_uuid=", "user_uuid"),
+                ("status=AUTHORIZED&status=REVOKED", "status"), ("application_user_id=u1&application_user_id=u2", "application_user_id"),
+            ] {
                 let bad = try await server.call(.GET, "/v1/consents?\(query)", template: template)
                 #expect(bad.status == 400 && bad.json?["field"] as? String == "query:\(name)", "\(query): \(bad.text)")
             }
@@ -166,7 +169,9 @@ import Testing
         #expect(throws: ConfigurationError.self) { try ServerConfiguration.normalisedPublicURL("ftp://x") }
         #expect(throws: ConfigurationError.self) { try ServerConfiguration.normalisedPublicURL("https://x.example/?a=1") }
         #expect(throws: ConfigurationError.self) { try ServerConfiguration.normalisedPublicURL("https://") }
-        #expect(try ServerConfiguration.normalisedPublicURL("http://127.0.0.1:8080/base/") == "http://127.0.0.1:8080/base")
+        // A path would not reach the page: its form posts to /sandbox-bank and its cookie lives there.
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.normalisedPublicURL("https://x.example/bank") }
+        #expect(try ServerConfiguration.normalisedPublicURL("http://127.0.0.1:8080/") == "http://127.0.0.1:8080")
     }
 
     @Test func badAuthorisationRequestsAreRefusedNamingTheField() async throws {

@@ -87,6 +87,15 @@ import Testing
         }
     }
 
+    /// What the detail of a refusal says in the API's words, for the bodies that have one to check.
+    static func expectedDetail(body: String) -> String? {
+        switch body {
+        case #"{"iban_verification": {"global": "maybe"}}"#: "must be enabled or disabled"
+        case #"{"availability": 5}"#, "[]": "expected an object"
+        default: nil
+        }
+    }
+
     @Test(arguments: [
         (#"{"availability": {"active": {"data": "no"}}}"#, 422, "/availability/active/data"),
         (#"{"availability": {"active": {"dta": true}}}"#, 422, "/availability/active/dta"),
@@ -96,12 +105,18 @@ import Testing
         (#"{"colour": "red"}"#, 422, "/colour"),
         (#"{"availability": [true]}"#, 422, "/availability"),
         (#"{"availability": "#, 400, "/"),
+        (#"{"availability": 5}"#, 422, "/availability"),
+        (#"[]"#, 422, "/"),
     ])
     func aBadChangeIsRefusedNamingTheField(_ body: String, _ status: Int, _ field: String) async throws {
         try await SandboxServer.run { server in
             let reply = try await server.call(.PATCH, "/v1/sandbox/institutions/leanmb1", template: "/v1/sandbox/institutions/{id}", body: body)
             #expect(reply.status == status, "\(body): \(reply.text)")
             #expect(reply.json?["field"] as? String == field, "\(body): \(reply.text)")
+            // Said in the API's words, never the decoder's (`Dictionary<String, Any>`, `LeanAvailabilityState`).
+            let detail = reply.json?["detail"] as? String ?? ""
+            #expect(!detail.contains("Dictionary") && !detail.contains("LeanAvailabilityState") && !detail.contains("initialize"), "\(detail)")
+            #expect(Self.expectedDetail(body: body).map { detail.contains($0) } ?? true, "\(detail)")
             let unknown = try await server.call(.PATCH, "/v1/sandbox/institutions/nope", template: "/v1/sandbox/institutions/{id}", body: "{}")
             #expect(unknown.status == 404)
         }

@@ -3,10 +3,13 @@ import Crypto
 import Foundation
 
 /// The consent form's CSRF protection: a double-submit cookie bound to the authorisation.
-/// The page sets a random cookie (`bh_csrf`: HttpOnly, SameSite=Strict, Path=/sandbox-bank) and
+/// The page sets a random cookie (`bh_csrf`: HttpOnly, SameSite=Lax, Path=/sandbox-bank) and
 /// embeds `csrf` = HMAC-SHA256(key, cookie + authorisation id) in the form; a POST must carry
 /// both, matching. A page from another site can neither read the cookie nor forge the field, and
-/// a field lifted from one authorisation's form does not fit another's.
+/// a field lifted from one authorisation's form does not fit another's. Lax, not Strict: the user
+/// always arrives by a cross-site navigation from the app, on which a Strict cookie is not sent,
+/// so each arrival would mint a new cookie and break a form already open in another tab; Lax is
+/// still not sent on a cross-site POST.
 struct ConsentCSRF: Sendable {
     static let cookieName = "bh_csrf"
     /// Where the cookie is sent: the bank's pages only, never the API.
@@ -69,7 +72,7 @@ struct ConsentCSRF: Sendable {
 
     /// The `Set-Cookie` value for `value`.
     func setCookie(_ value: String) -> String {
-        "\(Self.cookieName)=\(value); Path=\(Self.cookiePath); HttpOnly; SameSite=Strict" + (isSecure ? "; Secure" : "")
+        "\(Self.cookieName)=\(value); Path=\(Self.cookiePath); HttpOnly; SameSite=Lax" + (isSecure ? "; Secure" : "")
     }
 
     static func base64url(_ data: Data) -> String {

@@ -49,8 +49,7 @@ struct ConsentPageController {
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
             let id = try context.parameters.require("id")
-            let contentType = request.headers[.contentType].map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() }
-            guard contentType == "application/x-www-form-urlencoded" else { throw PageError.notAForm }
+            guard Self.isForm(request.headers[.contentType]) else { throw PageError.notAForm }
             var request = request
             let body = try await request.collectBody(upTo: min(Self.maxFormSize, context.maxUploadSize))
             let form = try FormBody(parsing: Array(buffer: body))
@@ -159,6 +158,14 @@ struct ConsentPageController {
     static func redirect(to url: String) -> Response {
         let headers: HTTPFields = [.location: url, .cacheControl: "no-store", .referrerPolicy: "no-referrer"]
         return Response(status: .found, headers: headers)
+    }
+
+    /// Whether a `Content-Type` is `application/x-www-form-urlencoded` (parameters allowed; any
+    /// value, even empty or only `;`, is read without trapping).
+    static func isForm(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        return mediaType == "application/x-www-form-urlencoded"
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

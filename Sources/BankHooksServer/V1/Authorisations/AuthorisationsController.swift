@@ -36,7 +36,7 @@ struct AuthorisationsController {
         }
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["institutionId", "applicationUserId", "userUuid", "callback", "oneTimeToken", "permissions", "forwardParameters"])
+            try decoder.sandboxObject(["institutionId", "applicationUserId", "userUuid", "callback", "oneTimeToken", "permissions", "forwardParameters"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             institutionID = try container.decode(String.self, forKey: .institutionID)
             applicationUserID = try container.decodeIfPresent(String.self, forKey: .applicationUserID)
@@ -70,7 +70,7 @@ struct AuthorisationsController {
         var password: String?
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["login", "decision", "password"])
+            try decoder.sandboxObject(["login", "decision", "password"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             login = try container.decode(String.self, forKey: .login)
             let text = try container.decode(String.self, forKey: .decision)

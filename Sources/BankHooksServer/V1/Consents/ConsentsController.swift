@@ -22,7 +22,7 @@ struct ConsentsController {
         var oneTimeToken: String
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["oneTimeToken"])
+            try decoder.sandboxObject(["oneTimeToken"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             oneTimeToken = try container.decode(String.self, forKey: .oneTimeToken)
         }
@@ -79,14 +79,18 @@ struct ConsentsController {
         let application = try await access.require(Roles.readers, to: "list consents", context: context)
         let query = request.uri.queryParameters
         var status: Consent.Status?
-        if let text = query.get("status") {
+        if let text = try SandboxInput.single(query, "status") {
             guard let value = Consent.Status(rawValue: text) else {
                 throw PageQuery.invalid("status", "`status` must be one of \(Consent.Status.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             status = value
         }
         let limit = try PageQuery.limit(query)
-        let before = try query.get("cursor").map { try PageQuery.cursor($0) }
+        // An empty cursor is not one this list gave out (it would read as the end of the list).
+        let before = try SandboxInput.single(query, "cursor").map { text in
+            guard !text.isEmpty else { throw PageQuery.badCursor }
+            return try PageQuery.cursor(text)
+        }
         let page = try await bank.consents(
             applicationID: application.id, applicationUserID: try SandboxInput.query(query, "application_user_id"),
             userUUID: try SandboxInput.query(query, "user_uuid"), institutionID: try SandboxInput.query(query, "institution_id"),

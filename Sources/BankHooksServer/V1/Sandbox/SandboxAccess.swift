@@ -36,7 +36,7 @@ enum SandboxInput {
 
     /// A query parameter checked with `text`; nil when absent, a 400 naming it when invalid.
     static func query(_ parameters: Parameters, _ name: String) throws -> String? {
-        guard let value = parameters.get(name) else { return nil }
+        guard let value = try single(parameters, name) else { return nil }
         guard text(value) else { throw PageQuery.invalid(name, "`\(name)` must be 1 to 255 bytes without control characters") }
         return value
     }
@@ -49,5 +49,26 @@ func namingPath<T>(_ name: String, _ body: () async throws -> T) async throws ->
     } catch var error as SandboxError where error.code == .notFound && error.pointer == nil {
         error.pointer = "path:\(name)"
         throw error
+    }
+}
+
+extension Decoder {
+    /// `rejectUnknownMembers`, answering a value that is not an object with "expected an object"
+    /// at its place (not the decoder's own wording).
+    func sandboxObject(_ allowed: Set<String>) throws {
+        do {
+            try rejectUnknownMembers(allowed)
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.count == codingPath.count {
+            let pointer = "/" + codingPath.map { $0.intValue.map(String.init) ?? Problem.snakeCase($0.stringValue) }.joined(separator: "/")
+            throw Problem.invalidField(pointer, "expected an object")
+        }
+    }
+}
+
+extension SandboxInput {
+    /// A query parameter given at most once (a repeat would be read as its first value).
+    static func single(_ parameters: Parameters, _ name: String) throws -> String? {
+        guard parameters.getAll(name).count <= 1 else { throw PageQuery.invalid(name, "`\(name)` may be given once") }
+        return parameters.get(name)
     }
 }

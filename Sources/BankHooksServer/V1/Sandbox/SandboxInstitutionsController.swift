@@ -47,12 +47,21 @@ struct SandboxInstitutionsController {
 
     // MARK: The change (every member optional: only what is sent changes)
 
+    /// `enabled` or `disabled` (nil when absent or null), with a message that says so.
+    static func availabilityState<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> LeanAvailabilityState? {
+        guard let text = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let state = LeanAvailabilityState(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "must be enabled or disabled, not `\(text)`")
+        }
+        return state
+    }
+
     struct ProductPatch: Decodable {
         var payments: Bool?
         var data: Bool?
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["payments", "data"])
+            try decoder.sandboxObject(["payments", "data"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             payments = try container.decodeIfPresent(Bool.self, forKey: .payments)
             data = try container.decodeIfPresent(Bool.self, forKey: .data)
@@ -70,7 +79,7 @@ struct SandboxInstitutionsController {
         var enabled: ProductPatch?
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["active", "enabled"])
+            try decoder.sandboxObject(["active", "enabled"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             active = try container.decodeIfPresent(ProductPatch.self, forKey: .active)
             enabled = try container.decodeIfPresent(ProductPatch.self, forKey: .enabled)
@@ -84,10 +93,10 @@ struct SandboxInstitutionsController {
         var noMatch: LeanAvailabilityState?
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["match", "noMatch"])
+            try decoder.sandboxObject(["match", "noMatch"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            match = try container.decodeIfPresent(LeanAvailabilityState.self, forKey: .match)
-            noMatch = try container.decodeIfPresent(LeanAvailabilityState.self, forKey: .noMatch)
+            match = try SandboxInstitutionsController.availabilityState(container, .match)
+            noMatch = try SandboxInstitutionsController.availabilityState(container, .noMatch)
         }
 
         enum CodingKeys: String, CodingKey { case match, noMatch }
@@ -103,7 +112,7 @@ struct SandboxInstitutionsController {
         var business: MatchPatch?
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["personal", "freelancer", "business"])
+            try decoder.sandboxObject(["personal", "freelancer", "business"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             personal = try container.decodeIfPresent(MatchPatch.self, forKey: .personal)
             freelancer = try container.decodeIfPresent(MatchPatch.self, forKey: .freelancer)
@@ -118,9 +127,9 @@ struct SandboxInstitutionsController {
         var accountType: AccountTypePatch?
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["global", "accountType"])
+            try decoder.sandboxObject(["global", "accountType"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            global = try container.decodeIfPresent(LeanAvailabilityState.self, forKey: .global)
+            global = try SandboxInstitutionsController.availabilityState(container, .global)
             accountType = try container.decodeIfPresent(AccountTypePatch.self, forKey: .accountType)
         }
 
@@ -132,7 +141,7 @@ struct SandboxInstitutionsController {
         var ibanVerification: IBANPatch?
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["availability", "ibanVerification"])
+            try decoder.sandboxObject(["availability", "ibanVerification"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             availability = try container.decodeIfPresent(BankPatch.self, forKey: .availability)
             ibanVerification = try container.decodeIfPresent(IBANPatch.self, forKey: .ibanVerification)

@@ -24,7 +24,7 @@ struct SandboxPaymentsController {
         var iban: String
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["name", "iban"])
+            try decoder.sandboxObject(["name", "iban"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             name = try container.decode(String.self, forKey: .name)
             iban = try container.decode(String.self, forKey: .iban)
@@ -38,7 +38,7 @@ struct SandboxPaymentsController {
         var beneficiary: BeneficiaryRequest
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["customerId", "beneficiary"])
+            try decoder.sandboxObject(["customerId", "beneficiary"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             customerID = try container.decodeIfPresent(String.self, forKey: .customerID)
             beneficiary = try container.decode(BeneficiaryRequest.self, forKey: .beneficiary)
@@ -66,7 +66,7 @@ struct SandboxPaymentsController {
         var paymentSourceID: String?
 
         init(from decoder: any Decoder) throws {
-            try decoder.rejectUnknownMembers(["amount", "currency", "reference", "paymentSourceId"])
+            try decoder.sandboxObject(["amount", "currency", "reference", "paymentSourceId"])
             let container = try decoder.container(keyedBy: CodingKeys.self)
             amount = try container.decode(String.self, forKey: .amount)
             currency = try container.decode(String.self, forKey: .currency)
