@@ -48,21 +48,37 @@ public final class SandboxBank: Sendable {
         return try await resolvedInstitution(id: id, applicationID: applicationID)
     }
 
-    /// Sets an institution's availability for the application (the whole value: the caller merges
-    /// a partial change onto `institution(id:applicationID:)`). A change schedules Lean
-    /// `bank.availability.updated` and/or the IBAN-verification variant; no change writes and
-    /// schedules nothing.
+    /// Sets an institution's availability for the application (the whole value). Kept for callers
+    /// that merged a partial change onto a read; `updateInstitution(id:applicationID:change:)` is
+    /// the atomic form (this one is that with `change` replacing the value).
     public func updateInstitution(id: String, applicationID: String, availability: InstitutionAvailability) async throws -> SandboxInstitution {
+        try await updateInstitution(id: id, applicationID: applicationID) { $0 = availability }
+    }
+
+    /// Changes an institution's availability for the application atomically: the stored value is
+    /// read, `change` applied to it, the events computed and the result written in one store
+    /// transaction, so concurrent changes of different members both survive and the events follow
+    /// what is stored. A change schedules Lean `bank.availability.updated` and/or the
+    /// IBAN-verification variant; no change writes and schedules nothing. An error thrown by
+    /// `change` is rethrown with nothing written. Throws `notFound` for an unknown institution.
+    public func updateInstitution(
+        id: String, applicationID: String, change: @escaping @Sendable (inout InstitutionAvailability) throws -> Void
+    ) async throws -> SandboxInstitution {
         try await requireSandbox(applicationID: applicationID)
-        let before = try await resolvedInstitution(id: id, applicationID: applicationID)
-        guard before.availability != availability else { return before }
-        var after = before
-        after.availability = availability
-        let events = try emissions.availabilityChanged(applicationID: applicationID, before: before, after: after, now: clock.now())
-        try await store.setInstitutionAvailability(
-            applicationID: applicationID, institutionID: id, document: try OrderedJSONEncoder.encode(availability), events: events)
-        if !events.isEmpty { wake() }
-        return after
+        guard let builtIn = SandboxInstitution.builtIn(id: id) else {
+            throw SandboxError(.notFound, "there is no sandbox institution `\(id)`")
+        }
+        let emissions = self.emissions, now = clock.now()
+        let (document, changed) = try await store.updateInstitutionAvailability(applicationID: applicationID, institutionID: id) { current in
+            let before = Self.applying(current, to: builtIn)
+            var after = before
+            try change(&after.availability)
+            guard after.availability != before.availability else { return nil }
+            let events = try emissions.availabilityChanged(applicationID: applicationID, before: before, after: after, now: now)
+            return (try OrderedJSONEncoder.encode(after.availability), events)
+        }
+        if changed { wake() }
+        return Self.applying(document, to: builtIn)
     }
 
     /// The institution with the application's availability, without the environment check.

@@ -34,6 +34,30 @@ extension SQLiteStore {
         }
     }
 
+    /// The read, `update` and the write in one `pool.write`: a concurrent change waits for this
+    /// one and then sees its document (no change is lost, and the events follow what is stored).
+    public func updateInstitutionAvailability(
+        applicationID: String, institutionID: String,
+        update: @escaping @Sendable (_ current: [UInt8]?) throws -> (document: [UInt8], events: [ScheduledEvent])?
+    ) async throws -> (document: [UInt8]?, changed: Bool) {
+        try await pool.write { db in
+            let current = try Data.fetchOne(
+                db, sql: "SELECT document FROM institution_availability WHERE application_id = ? AND institution_id = ?",
+                arguments: [applicationID, institutionID]).map(Array.init)
+            if current == nil, try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM applications WHERE id = ?)", arguments: [applicationID]) != true {
+                throw StoreError(.notFound, "application \(applicationID) does not exist")
+            }
+            guard let (document, events) = try update(current) else { return (current, false) }
+            try db.execute(sql: """
+                INSERT INTO institution_availability (application_id, institution_id, document, updated_at)
+                VALUES (?, ?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
+                ON CONFLICT (application_id, institution_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at
+                """, arguments: [applicationID, institutionID, Data(document)])
+            try Self.insert(events, db)
+            return (document, true)
+        }
+    }
+
     // MARK: Authorisations
 
     public func createAuthorisation(_ authorisation: Authorisation) async throws {

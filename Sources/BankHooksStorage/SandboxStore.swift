@@ -11,6 +11,16 @@ public protocol SandboxStore: Sendable {
     func institutionAvailability(applicationID: String) async throws -> [String: [UInt8]]
     /// Sets one institution's availability document for the application, with the events it sets off.
     func setInstitutionAvailability(applicationID: String, institutionID: String, document: [UInt8], events: [ScheduledEvent]) async throws
+    /// Changes one institution's availability document atomically (one write transaction): reads the
+    /// current document (nil when the application has none for it), calls `update` with it, and
+    /// when `update` returns a document, stores it with the events in the same transaction (nil:
+    /// nothing is written). An error thrown by `update` rolls back and is rethrown. Returns the
+    /// document as it is afterwards and whether `update` wrote one. Throws `notFound` when the
+    /// application does not exist.
+    func updateInstitutionAvailability(
+        applicationID: String, institutionID: String,
+        update: @escaping @Sendable (_ current: [UInt8]?) throws -> (document: [UInt8], events: [ScheduledEvent])?
+    ) async throws -> (document: [UInt8]?, changed: Bool)
 
     // MARK: Authorisations
 
