@@ -82,7 +82,8 @@ public final class SandboxEventRunner: Service, Sendable {
     }
 
     /// One pass: publishes every due event that is not waiting for a retry, earliest first, and
-    /// deletes those published. Returns when to look again; nil to look again at once (a full batch).
+    /// deletes those published. Returns when to look again; nil to look again at once (a full
+    /// batch, or an event that fell due meanwhile).
     func pass() async -> Timestamp? {
         let now = clock.now()
         let waitingCount = state.withLock { s in s.failures.values.filter { $0.retryAt > now }.count }
@@ -187,16 +188,19 @@ public final class SandboxEventRunner: Service, Sendable {
         return now.adding(delay)
     }
 
-    /// When to look again: the next due event not waiting for a retry, the earliest retry, or the
-    /// safety poll, whichever is first (never before `now` + 1 ms: no tight loop on a stuck event).
-    private func nextDeadline(after now: Timestamp) async -> Timestamp {
+    /// When to look again: nil (at once) when an event not waiting for a retry is due already (it
+    /// fell due while the pass published, or was committed since); else the next due event not
+    /// waiting for a retry, the earliest retry, or the safety poll, whichever is first (never
+    /// before `now` + 1 ms: no tight loop on a stuck event).
+    private func nextDeadline(after now: Timestamp) async -> Timestamp? {
         var deadline = now.adding(configuration.pollInterval)
-        let earliestRetry = state.withLock { s in s.failures.values.map(\.retryAt).min() }
-        if let earliestRetry { deadline = min(deadline, earliestRetry) }
-        if let next = try? await store.nextScheduledEventDue() {
-            // A due time already passed belongs to an event waiting for a retry (the pass took every
-            // other one), or to one committed since (its commit wakes us): the poll covers both.
-            if next > now { deadline = min(deadline, next) }
+        let waiting = state.withLock { s in s.failures.filter { $0.value.retryAt > now } }
+        if let earliestRetry = waiting.values.map(\.retryAt).min() { deadline = min(deadline, earliestRetry) }
+        // The events due before the deadline, earliest first, read past those waiting for a retry.
+        if let upcoming = try? await store.dueScheduledEvents(now: deadline, limit: waiting.count + 1),
+           let next = upcoming.first(where: { waiting[$0.id] == nil }) {
+            if next.dueAt <= now { return nil }
+            deadline = min(deadline, next.dueAt)
         }
         return max(deadline, now.adding(.milliseconds(1)))
     }
