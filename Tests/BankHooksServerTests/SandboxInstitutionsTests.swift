@@ -87,6 +87,22 @@ import Testing
         }
     }
 
+    /// Concurrent changes of different members both survive (the merge happens in the store's transaction).
+    @Test func concurrentChangesOfDifferentMembersBothSurvive() async throws {
+        try await SandboxServer.run { server in
+            for round in 0..<10 {
+                let data = round % 2 == 0, global = round % 2 == 0 ? "disabled" : "enabled"
+                async let a = server.api.call(.PATCH, "/v1/sandbox/institutions/leanmb1", body: #"{"availability": {"active": {"data": \#(data)}}}"#)
+                async let b = server.api.call(.PATCH, "/v1/sandbox/institutions/leanmb1", body: #"{"iban_verification": {"global": "\#(global)"}}"#)
+                let (first, second) = try await (a, b)
+                #expect(first.status == 200 && second.status == 200)
+                let read = try await server.api.call(.GET, "/v1/sandbox/institutions/leanmb1").json
+                #expect((read?["availability"] as? [String: [String: Bool]])?["active"]?["data"] == data, "round \(round)")
+                #expect((read?["iban_verification"] as? [String: Any])?["global"] as? String == global, "round \(round)")
+            }
+        }
+    }
+
     /// What the detail of a refusal says in the API's words, for the bodies that have one to check.
     static func expectedDetail(body: String) -> String? {
         switch body {

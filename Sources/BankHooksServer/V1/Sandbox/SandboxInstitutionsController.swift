@@ -56,7 +56,7 @@ struct SandboxInstitutionsController {
         return state
     }
 
-    struct ProductPatch: Decodable {
+    struct ProductPatch: Decodable, Sendable {
         var payments: Bool?
         var data: Bool?
 
@@ -74,7 +74,7 @@ struct SandboxInstitutionsController {
         }
     }
 
-    struct BankPatch: Decodable {
+    struct BankPatch: Decodable, Sendable {
         var active: ProductPatch?
         var enabled: ProductPatch?
 
@@ -88,7 +88,7 @@ struct SandboxInstitutionsController {
         enum CodingKeys: String, CodingKey { case active, enabled }
     }
 
-    struct MatchPatch: Decodable {
+    struct MatchPatch: Decodable, Sendable {
         var match: LeanAvailabilityState?
         var noMatch: LeanAvailabilityState?
 
@@ -106,7 +106,7 @@ struct SandboxInstitutionsController {
         }
     }
 
-    struct AccountTypePatch: Decodable {
+    struct AccountTypePatch: Decodable, Sendable {
         var personal: MatchPatch?
         var freelancer: MatchPatch?
         var business: MatchPatch?
@@ -122,7 +122,7 @@ struct SandboxInstitutionsController {
         enum CodingKeys: String, CodingKey { case personal, freelancer, business }
     }
 
-    struct IBANPatch: Decodable {
+    struct IBANPatch: Decodable, Sendable {
         var global: LeanAvailabilityState?
         var accountType: AccountTypePatch?
 
@@ -136,7 +136,7 @@ struct SandboxInstitutionsController {
         enum CodingKeys: String, CodingKey { case global, accountType }
     }
 
-    struct UpdateRequest: Decodable {
+    struct UpdateRequest: Decodable, Sendable {
         var availability: BankPatch?
         var ibanVerification: IBANPatch?
 
@@ -188,11 +188,14 @@ struct SandboxInstitutionsController {
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
         let application = try await access.require(Roles.publishers, to: "change sandbox institutions", context: context)
         let id = try context.pathParameter("id")
-        let current = try await namingPath("id") { try await bank.institution(id: id, applicationID: application.id) }
+        // An unknown institution is a 404 before the body is read.
+        _ = try await namingPath("id") { try await bank.institution(id: id, applicationID: application.id) }
         let body = try await decodeBody(UpdateRequest.self, from: request, context: context)
-        let availability = body.applied(to: current.availability)
-        let updated = availability == current.availability
-            ? current : try await bank.updateInstitution(id: id, applicationID: application.id, availability: availability)
+        // Merged onto the stored value inside the bank's one transaction: concurrent changes of
+        // different members both survive, and the events follow what was written (no change: none).
+        let updated = try await namingPath("id") {
+            try await bank.updateInstitution(id: id, applicationID: application.id) { availability in availability = body.applied(to: availability) }
+        }
         return try Response.json(InstitutionView(updated), status: .ok, context: context)
     }
 }
