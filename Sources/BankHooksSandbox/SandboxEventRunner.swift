@@ -7,9 +7,10 @@ import Synchronization
 
 /// Publishes the sandbox's scheduled events when they are due, through the event service (origin
 /// BankHooks, idempotency key `sandbox:<scheduled id>`, to one webhook when the event names one),
-/// then deletes them. Events are published in due order; those due at the same time together
-/// (the publisher commits them as one batch), in no particular order among themselves. Durable end to end: an event is deleted only after its publish committed,
-/// so a crash in between publishes it again at the next start, and the idempotency key makes that
+/// then deletes them. Events are published in due order; those due at the same time in id order
+/// within an application (the order their change scheduled them), applications side by side (the
+/// publisher commits them together). Durable end to end: an event is deleted only after its
+/// publish committed, so a crash in between publishes it again at the next start, and the idempotency key makes that
 /// a replay of the same event, not a second one.
 ///
 /// It sleeps until the next due time (at most `pollInterval`, a safety net) or until `wake()`
@@ -102,20 +103,23 @@ public final class SandboxEventRunner: Service, Sendable {
         let waiting = state.withLock { $0.failures.filter { $0.value.retryAt > now } }
         var done: [String] = []
         let ready = due.filter { waiting[$0.id] == nil }
-        // Events due at the same time are published together (one commit for them all), each due
-        // time after the one before it: the store gives them by due time.
+        // Due time by due time (the store gives them in due order, then id). Within a due time,
+        // each application's events one after the other in id order, the order the change that
+        // scheduled them added them (`bank_link.result` before `entity.created`, a payment source
+        // before its beneficiary): each publish returns once committed, so the next is after it in
+        // the event log. Applications side by side, so the publisher commits them together.
         var start = ready.startIndex
         while start < ready.endIndex, !isStopping.load(ordering: .relaxed) {
             var end = ready.index(after: start)
             while end < ready.endIndex, ready[end].dueAt == ready[start].dueAt { end = ready.index(after: end) }
-            let group = ready[start..<end]
-            if group.count == 1 {
-                if await publish(group[start]) { done.append(group[start].id) }
+            let lanes = Self.lanes(ready[start..<end])
+            if lanes.count == 1 {
+                done += await publishInOrder(lanes[0])
             } else {
-                done += await withTaskGroup(of: String?.self) { tasks in
-                    for event in group { tasks.addTask { await self.publish(event) ? event.id : nil } }
+                done += await withTaskGroup(of: [String].self) { tasks in
+                    for lane in lanes { tasks.addTask { await self.publishInOrder(lane) } }
                     var published: [String] = []
-                    for await id in tasks { if let id { published.append(id) } }
+                    for await ids in tasks { published += ids }
                     return published
                 }
             }
@@ -139,6 +143,32 @@ public final class SandboxEventRunner: Service, Sendable {
         }
         if tried >= configuration.batchSize { return nil }
         return await nextDeadline(after: clock.now())
+    }
+
+    /// Events due at one time split by application, each application's in the order given.
+    static func lanes(_ group: ArraySlice<ScheduledEvent>) -> [[ScheduledEvent]] {
+        var index: [String: Int] = [:]
+        var lanes: [[ScheduledEvent]] = []
+        for event in group {
+            if let lane = index[event.applicationID] {
+                lanes[lane].append(event)
+            } else {
+                index[event.applicationID] = lanes.count
+                lanes.append([event])
+            }
+        }
+        return lanes
+    }
+
+    /// Publishes `events` one after the other (each committed before the next is handed over);
+    /// returns the ids of those done with.
+    private func publishInOrder(_ events: [ScheduledEvent]) async -> [String] {
+        var done: [String] = []
+        for event in events {
+            if isStopping.load(ordering: .relaxed) { break }
+            if await publish(event) { done.append(event.id) }
+        }
+        return done
     }
 
     /// Publishes one event; true when it is done with (published, or its application is gone).

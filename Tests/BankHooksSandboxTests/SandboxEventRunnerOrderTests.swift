@@ -8,8 +8,9 @@ import Foundation
 import Logging
 import Testing
 
-/// The runner's timing: an event that falls due while a pass publishes is looked at at once (not
-/// at the safety poll).
+/// The runner's timing and ordering: an event that falls due while a pass publishes is looked at
+/// at once (not at the safety poll), and events a change schedules together reach the event log in
+/// the order it scheduled them (id order), application by application.
 @Suite struct SandboxEventRunnerOrderTests {
     /// A Lean `results.ready` tagged `tag` (its id), due `delay` after `now`.
     private static func event(_ tag: String, applicationID: String = "app", now: Timestamp, after delay: Duration = .zero) throws -> ScheduledEvent {
@@ -91,5 +92,63 @@ import Testing
         // Alone, each is within a few ms of its due time; 500 ms leaves room for a loaded machine
         // running the other suites (each commit an fsync), and is still far below the poll.
         #expect(lateness.allSatisfy { $0 <= 500 }, "each published on time, not at the poll (ms late: \(lateness.sorted()))")
+    }
+
+    // MARK: Finding 5: events scheduled together, in their order
+
+    @Test func eventsDueTogetherReachTheLogInTheirScheduledOrderPerApplication() async throws {
+        let p = try SandboxPipeline()
+        let applications = ["app", "app_b", "app_c"]
+        for id in applications { try await p.application(id) }
+        let now = p.clock.now()
+        // Per application, 12 changes of 8 events each: all due now (one due time), then 3 due later.
+        var scheduled: [ScheduledEvent] = []
+        for application in applications {
+            for change in 0..<12 {
+                var batch = ScheduledEventBatch(applicationID: application, now: now)
+                for position in 0..<8 {
+                    try batch.add(LeanResultsReady(id: "\(application)-\(change)-\(position)"), as: "results.ready")
+                }
+                for position in 0..<3 {
+                    try batch.add(LeanResultsReady(id: "\(application)-\(change)-late\(position)"), as: "results.ready", after: .seconds(1))
+                }
+                scheduled += batch.events
+            }
+        }
+        try await p.store.scheduleEvents(scheduled.shuffled())
+        let all = scheduled
+        try await p.run {
+            try await p.waitUntilIdle()
+            try await p.advance(by: .seconds(1))
+            for application in applications {
+                try await p.waitForPublished(12 * 11, application)
+            }
+            #expect(try await p.store.nextScheduledEventDue() == nil)
+            for application in applications {
+                let expected = all.filter { $0.applicationID == application }.sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+                    .map { String(decoding: $0.data, as: UTF8.self) }
+                var logged: [String] = []
+                for summary in try await p.published(application) {
+                    let event = try #require(try await p.store.event(id: summary.id, applicationID: application))
+                    logged.append(String(decoding: event.data, as: UTF8.self))
+                }
+                #expect(logged == expected, "\(application)'s log is in due order, then scheduled (id) order")
+                // Each change's events in the order it added them.
+                for change in 0..<12 {
+                    let ours = logged.filter { $0.contains("\"\(application)-\(change)-") }
+                    #expect(ours == (0..<8).map { #"{"id":"\#(application)-\#(change)-\#($0)"}"# } + (0..<3).map {
+                        #"{"id":"\#(application)-\#(change)-late\#($0)"}"#
+                    })
+                }
+            }
+        }
+    }
+
+    @Test func lanesSplitAGroupByApplicationKeepingItsOrder() throws {
+        let now = Timestamp(milliseconds: 1_700_000_000_000)
+        let group = try ["a", "b", "a", "c", "b", "a"].enumerated().map { try Self.event("\($1)\($0)", applicationID: $1, now: now) }
+        let lanes = SandboxEventRunner.lanes(group[...])
+        #expect(lanes.map { $0.map(\.applicationID) } == [["a", "a", "a"], ["b", "b"], ["c"]])
+        #expect(lanes[0].map(\.id) == [group[0].id, group[2].id, group[5].id])
     }
 }
