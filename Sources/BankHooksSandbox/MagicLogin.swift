@@ -31,6 +31,10 @@ public struct BankError: Hashable, Sendable {
     /// The login that produces this row (`error.<bank error>`; `error.uncategorized` for the table's `-`).
     public var login: String { "error." + (self == .uncategorized ? "uncategorized" : bankError) }
 
+    /// Too many wrong passwords (`MagicLogin.maxWrongPasswords`): the user could not log in, so
+    /// the row says `user / access_denied / login_required` (seed 003's `error.login_required`),
+    /// but the bank ended it, not the user: the authorisation is FAILED, not REJECTED.
+    public static let tooManyWrongPasswords = BankError(source: .user, error: "access_denied", bankError: "login_required")
     /// The user refused (the Deny button, and `error.access_denied`).
     public static let accessDenied = BankError(source: .user, error: "access_denied", bankError: "access_denied")
     /// The table's last row: no institution error, so the sandbox sends Yapily's real-world text.
@@ -117,6 +121,9 @@ public enum MagicLogin: Hashable, Sendable {
 
     /// Lean's message for a wrong password (seed 000's 401 body), shown again on the consent page.
     public static let wrongPasswordMessage = "The username or password submitted was incorrect"
+    /// Wrong passwords an authorisation takes (each re-shows the form and publishes Lean's 401
+    /// body); the next one fails it with `BankError.tooManyWrongPasswords`.
+    public static let maxWrongPasswords = 5
 
     /// Every magic login and what it does, for the consent page and the docs.
     public static let table: [(login: String, outcome: String)] = {
@@ -124,7 +131,7 @@ public enum MagicLogin: Hashable, Sendable {
             ("user (or any other login)", "Success: one consent; the login seeds the accounts and transactions"),
             ("multi", "Success with two consents (repeated consent= or one-time-token= parameters)"),
             ("slow", "Success, but the redirect is answered after a delay (a slow bank)"),
-            ("wrong_password (or any password that is not the login)", "Lean's 401: \"\(wrongPasswordMessage)\"; you may try again"),
+            ("wrong_password (or any password that is not the login)", "Lean's 401: \"\(wrongPasswordMessage)\"; you may try again, \(maxWrongPasswords) times: the next one fails (error-source=user, error=access_denied, bank error \"login_required\")"),
         ]
         for row in BankError.table {
             rows.append((row.login, "Fails: error-source=\(row.source.rawValue), error=\(row.error), bank error \"\(row.bankError)\""))

@@ -37,7 +37,8 @@ extension SandboxBank {
     /// production one), `invalidField` without a pointer (its callback is no longer registered),
     /// `invalidField` at `/login` (empty on
     /// approve), and `wrongPassword` after scheduling Lean's 401 Callback URL body (the
-    /// authorisation stays open for another try).
+    /// authorisation stays open for another try, up to `MagicLogin.maxWrongPasswords`; the one
+    /// after fails it: see `wrongPassword(_:institution:now:)`).
     public func complete(
         authorisationID: String, applicationID: String?, state: String?, login: String, password: String?, decision: Decision
     ) async throws -> Completion {
@@ -71,10 +72,7 @@ extension SandboxBank {
             }
             switch MagicLogin(login: login, password: password) {
             case .wrongPassword:
-                let events = try emissions.wrongPassword(authorisation, institution: institution, now: now)
-                try await store.scheduleEvents(events)
-                if !events.isEmpty { wake() }
-                throw SandboxError(.wrongPassword, MagicLogin.wrongPasswordMessage)
+                return try await wrongPassword(authorisation, institution: institution, now: now)
             case .failure(let row):
                 return try await fail(authorisation, with: row, institution: institution, now: now)
             case let outcome:
@@ -104,6 +102,34 @@ extension SandboxBank {
             throw SandboxError(
                 .invalidField,
                 "the callback `\(authorisation.callback)` is no longer a registered redirect callback of this application; create a new authorisation")
+        }
+    }
+
+    /// A wrong password: counted on the authorisation with Lean's 401 body in one guarded write
+    /// (never after a completion). The first `MagicLogin.maxWrongPasswords` throw `wrongPassword`
+    /// (the authorisation stays open for another try); the next one fails the authorisation
+    /// (FAILED, the row `BankError.tooManyWrongPasswords`) and redirects like any failure, with
+    /// nothing more published; a completion that won meanwhile makes it `authorisationCompleted`.
+    func wrongPassword(_ authorisation: Authorisation, institution: SandboxInstitution, now: Timestamp) async throws -> Completion {
+        let events = try emissions.wrongPassword(authorisation, institution: institution, now: now)
+        let row = BankError.tooManyWrongPasswords
+        let redirectURL = RedirectURL.failure(
+            callback: authorisation.callback, error: row, applicationUserID: authorisation.applicationUserID,
+            userUUID: authorisation.userUUID, institutionID: authorisation.institutionID, forwardParameters: authorisation.forwardParameters)
+        let lockedOut = Self.completed(authorisation, status: .failed, at: now, redirectURL: redirectURL)
+        let lockoutEvents = try emissions.failed(authorisation, institution: institution, bankError: row.bankError, now: now)
+        switch try await store.recordWrongPassword(
+            authorisationID: authorisation.id, applicationID: authorisation.applicationID, at: now, limit: MagicLogin.maxWrongPasswords,
+            events: events, lockout: lockedOut, lockoutEvents: lockoutEvents)
+        {
+        case .counted:
+            if !events.isEmpty { wake() }
+            throw SandboxError(.wrongPassword, MagicLogin.wrongPasswordMessage)
+        case .lockedOut:
+            if !lockoutEvents.isEmpty { wake() }
+            return Completion(authorisation: lockedOut, redirectURL: redirectURL, delay: nil, consents: [])
+        case .notAwaiting:
+            throw SandboxError(.authorisationCompleted, "the authorisation was completed already")
         }
     }
 

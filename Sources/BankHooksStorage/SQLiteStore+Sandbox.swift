@@ -119,6 +119,33 @@ extension SQLiteStore {
         }
     }
 
+    /// Two guarded `UPDATE`s in one write: the count (below the limit), else the lockout (at it).
+    public func recordWrongPassword(
+        authorisationID: String, applicationID: String, at: Timestamp, limit: Int, events: [ScheduledEvent],
+        lockout: Authorisation, lockoutEvents: [ScheduledEvent]
+    ) async throws -> WrongPasswordOutcome {
+        try await pool.write { db in
+            let awaiting = "id = ? AND application_id = ? AND status = 'AWAITING_AUTHORIZATION' AND expires_at > ?"
+            try db.execute(
+                sql: "UPDATE authorisations SET wrong_passwords = wrong_passwords + 1 WHERE \(awaiting) AND wrong_passwords < ?",
+                arguments: [authorisationID, applicationID, at.milliseconds, limit])
+            if db.changesCount == 1 {
+                let count = try Int.fetchOne(db, sql: "SELECT wrong_passwords FROM authorisations WHERE id = ?", arguments: [authorisationID]) ?? limit
+                try Self.insert(events, db)
+                return .counted(count)
+            }
+            try db.execute(
+                sql: "UPDATE authorisations SET status = ?, completed_at = ?, redirect_url = ?, wrong_passwords = wrong_passwords + 1 WHERE \(awaiting)",
+                arguments: [
+                    lockout.status.rawValue, (lockout.completedAt ?? at).milliseconds, lockout.redirectURL, authorisationID, applicationID,
+                    at.milliseconds,
+                ])
+            guard db.changesCount == 1 else { return .notAwaiting }
+            try Self.insert(lockoutEvents, db)
+            return .lockedOut
+        }
+    }
+
     // MARK: Consents and one-time tokens
 
     public func consent(id: String, applicationID: String) async throws -> Consent? {

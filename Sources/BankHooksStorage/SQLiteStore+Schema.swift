@@ -281,6 +281,12 @@ extension SQLiteStore {
                 CREATE INDEX scheduled_events_application ON scheduled_events(application_id);
                 """)
         }
+        migrator.registerMigration("v10-sandbox-wrong-passwords") { db in
+            try db.execute(sql: """
+                -- Wrong passwords tried on an awaiting authorisation (at most SandboxBank's limit; the next one fails it).
+                ALTER TABLE authorisations ADD COLUMN wrong_passwords INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -36,6 +36,17 @@ public protocol SandboxStore: Sendable {
         _ completion: Authorisation, consents: [Consent], oneTimeTokens: [OneTimeTokenRecord], events: [ScheduledEvent]
     ) async throws -> Bool
 
+    /// Records a wrong password on an authorisation still `AWAITING_AUTHORIZATION` (and unexpired)
+    /// at `at`, in one guarded write: while fewer than `limit` were recorded, counts it and inserts
+    /// `events` (`.counted` with the new count); at the limit, completes the authorisation as
+    /// `lockout` says (status, completion time, redirect URL) with `lockoutEvents` (`.lockedOut`);
+    /// when it is no longer awaiting (completed, concurrently too, or expired), changes nothing
+    /// (`.notAwaiting`). So a wrong password's events can never follow a completion.
+    func recordWrongPassword(
+        authorisationID: String, applicationID: String, at: Timestamp, limit: Int, events: [ScheduledEvent],
+        lockout: Authorisation, lockoutEvents: [ScheduledEvent]
+    ) async throws -> WrongPasswordOutcome
+
     // MARK: Consents and one-time tokens
 
     func consent(id: String, applicationID: String) async throws -> Consent?
@@ -71,4 +82,14 @@ public protocol SandboxStore: Sendable {
     func nextScheduledEventDue() async throws -> Timestamp?
     /// Removes published events.
     func deleteScheduledEvents(ids: [String]) async throws
+}
+
+/// What `SandboxStore.recordWrongPassword` did.
+public enum WrongPasswordOutcome: Sendable, Hashable {
+    /// Counted (this many wrong passwords now), with its events; the authorisation stays awaiting.
+    case counted(Int)
+    /// The limit was reached before this one: the authorisation is completed as the lockout says.
+    case lockedOut
+    /// The authorisation was no longer awaiting: nothing changed.
+    case notAwaiting
 }

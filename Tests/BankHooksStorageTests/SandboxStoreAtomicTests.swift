@@ -52,4 +52,58 @@ import Testing
         }
         #expect(try await store.institutionAvailability(applicationID: "app_a").count == 1)
     }
+
+    /// Wrong passwords: counted up to the limit with their events, then the lockout; after any
+    /// completion (or expiry) nothing is counted nor scheduled.
+    @Test(arguments: Backend.all)
+    func wrongPasswordsAreGuarded(_ backend: Backend) async throws {
+        let (store, dir) = try await fixture(backend)
+        _ = dir
+        func authorisation(_ id: String) -> Authorisation {
+            Authorisation(
+                id: id, applicationID: "app_a", institutionID: "lean-bank", applicationUserID: nil, userUUID: "u", callback: "https://a.example/",
+                oneTimeToken: false, permissions: ["identity"], forwardParameters: [], state: String(repeating: "ab", count: 16), createdAt: t0,
+                expiresAt: t0.adding(.seconds(60)))
+        }
+        let at = t0.adding(.seconds(1))
+        var lockout = authorisation("auth_1")
+        lockout.status = .failed
+        lockout.completedAt = at
+        lockout.redirectURL = "https://a.example/?error=x"
+        try await store.createAuthorisation(authorisation("auth_1"))
+        for count in 1...3 {
+            #expect(try await store.recordWrongPassword(
+                authorisationID: "auth_1", applicationID: "app_a", at: at, limit: 3, events: [event("sev_\(count)")], lockout: lockout,
+                lockoutEvents: []) == .counted(count))
+        }
+        #expect(try await store.recordWrongPassword(
+            authorisationID: "auth_1", applicationID: "app_a", at: at, limit: 3, events: [event("sev_4")], lockout: lockout,
+            lockoutEvents: [event("sev_lock")]) == .lockedOut)
+        let stored = try #require(try await store.authorisation(id: "auth_1"))
+        #expect(stored.status == .failed && stored.completedAt == at && stored.redirectURL == "https://a.example/?error=x")
+        #expect(try await store.recordWrongPassword(
+            authorisationID: "auth_1", applicationID: "app_a", at: at, limit: 3, events: [event("sev_5")], lockout: lockout,
+            lockoutEvents: []) == .notAwaiting)
+        #expect(try await store.dueScheduledEvents(now: t0, limit: 10).map(\.id).sorted() == ["sev_1", "sev_2", "sev_3", "sev_lock"])
+        // Completed by a success first: a wrong password after it changes nothing.
+        try await store.createAuthorisation(authorisation("auth_2"))
+        var success = authorisation("auth_2")
+        success.status = .authorized
+        success.completedAt = at
+        success.redirectURL = "https://a.example/?consent=x"
+        #expect(try await store.completeAuthorisation(success, consents: [], oneTimeTokens: [], events: []))
+        #expect(try await store.recordWrongPassword(
+            authorisationID: "auth_2", applicationID: "app_a", at: at, limit: 3, events: [event("sev_6")], lockout: lockout,
+            lockoutEvents: []) == .notAwaiting)
+        // Expired, another application's: nothing.
+        try await store.createAuthorisation(authorisation("auth_3"))
+        #expect(try await store.recordWrongPassword(
+            authorisationID: "auth_3", applicationID: "app_a", at: t0.adding(.seconds(60)), limit: 3, events: [event("sev_7")],
+            lockout: lockout, lockoutEvents: []) == .notAwaiting)
+        #expect(try await store.recordWrongPassword(
+            authorisationID: "auth_3", applicationID: "app_b", at: at, limit: 3, events: [event("sev_8")], lockout: lockout,
+            lockoutEvents: []) == .notAwaiting)
+        #expect(try await store.dueScheduledEvents(now: t0, limit: 10).count == 4)
+        #expect(try await store.authorisation(id: "auth_3")?.status == .awaitingAuthorization)
+    }
 }
