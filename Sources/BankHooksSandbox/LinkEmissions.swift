@@ -41,15 +41,16 @@ public struct LinkEmissions: Sendable {
             try batch.add(LeanResultsReady(id: consent.leanEntityID), as: "results.ready", after: timings.leanResultsReady)
             // Okra.
             let record = consent.okraRecordID
-            let counts = SandboxData.transactionCounts(login: consent.login)
+            // The login's data once per consent (cached per login): the counts and the accounts.
+            let data = SandboxData.profile(login: consent.login)
             try batch.add(OkraRecordCallback(record: record), as: "AUTH.PRODUCT_IS_READY")
             try batch.add(
-                OkraTransactionsCallback(record: record, newTransactions: counts.initial), as: "TRANSACTIONS.INITIAL_TRANSACTIONS",
+                OkraTransactionsCallback(record: record, newTransactions: data.initialCount), as: "TRANSACTIONS.INITIAL_TRANSACTIONS",
                 after: timings.okraInitialTransactions)
             try batch.add(OkraRecordCallback(record: record), as: "BALANCE.PRODUCT_IS_READY", after: timings.okraBalanceIdentity)
             try batch.add(OkraRecordCallback(record: record), as: "IDENTITY.PRODUCT_IS_READY", after: timings.okraBalanceIdentity)
             try batch.add(
-                OkraTransactionsCallback(record: record, newTransactions: counts.total - counts.initial), as: "TRANSACTIONS.FULL_TRANSACTIONS",
+                OkraTransactionsCallback(record: record, newTransactions: data.totalCount - data.initialCount), as: "TRANSACTIONS.FULL_TRANSACTIONS",
                 after: timings.okraFullTransactions)
             try batch.add(OkraRecordCallback(record: record), as: "INCOME.PRODUCT_IS_READY", after: timings.okraFullTransactions)
             // Bridge.
@@ -59,7 +60,7 @@ public struct LinkEmissions: Sendable {
                 BridgeItemRefreshedEvent(
                     itemID: item, userUUID: consent.userUUID, statusCode: 0, statusCodeInfo: "ok", fullRefresh: true, refreshTrigger: "connect"),
                 as: "item.refreshed", after: timings.bridgeRefresh)
-            for account in SandboxData.accounts(login: consent.login) {
+            for account in data.accounts {
                 try batch.add(
                     BridgeAccountCreatedEvent(
                         accountID: Self.bridgeAccountID(itemID: consent.bridgeItemID, accountID: account.id), itemID: item,

@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 
 /// One account of a sandbox user, as `GET /v1/sandbox/accounts` answers it. Amounts are decimal
 /// strings (two places) so that no binary fraction ever shows.
@@ -68,25 +69,73 @@ public enum SandboxData {
 
     /// The login's accounts (one to three), the current account first.
     public static func accounts(login: String) -> [SandboxAccount] {
-        generate(login: login).map(\.account)
+        profile(login: login).generated.map(\.account)
     }
 
     /// One account's transactions, newest first; empty for an account the login does not have.
     public static func transactions(login: String, accountID: String) -> [SandboxTransaction] {
-        generate(login: login).first { $0.account.id == accountID }?.transactions ?? []
+        profile(login: login).generated.first { $0.account.id == accountID }?.transactions ?? []
     }
 
     /// How many of the login's transactions (all accounts) fall in the last `initialPullDays` days,
     /// and how many in all: Okra's `INITIAL_TRANSACTIONS` and `FULL_TRANSACTIONS` counts.
     public static func transactionCounts(login: String) -> (initial: Int, total: Int) {
+        let data = profile(login: login)
+        return (data.initialCount, data.totalCount)
+    }
+
+    /// A login's whole data set and its counts, generated once and kept in a bounded cache: the
+    /// data is a pure function of the login, and the redirect (`LinkEmissions.linked`) and the
+    /// data reads ask for the same few logins again and again.
+    struct Profile: Sendable {
+        fileprivate var generated: [Generated]
+        /// Transactions in the last `initialPullDays` days, all accounts.
+        var initialCount: Int
+        /// Transactions in all, all accounts.
+        var totalCount: Int
+
+        var accounts: [SandboxAccount] { generated.map(\.account) }
+    }
+
+    /// How many logins' data the cache keeps (the oldest goes first).
+    static let cacheCapacity = 64
+
+    private struct Cache {
+        var profiles: [String: Profile] = [:]
+        /// Keys in insertion order, oldest first.
+        var order: [String] = []
+    }
+
+    private static let cache = Mutex(Cache())
+
+    /// The login's profile, from the cache when it holds it.
+    static func profile(login: String) -> Profile {
+        let normalized = login.trimmingWhitespace().lowercased()
+        if let cached = cache.withLock({ $0.profiles[normalized] }) { return cached }
+        let generated = generate(normalized: normalized)
         let cutoff = endDay - initialPullDays + 1
         var initial = 0
         var total = 0
-        for generated in generate(login: login) {
-            total += generated.transactions.count
-            initial += generated.days.filter { $0 >= cutoff }.count
+        for account in generated {
+            total += account.transactions.count
+            initial += account.days.lazy.filter { $0 >= cutoff }.count
         }
-        return (initial, total)
+        let profile = Profile(generated: generated, initialCount: initial, totalCount: total)
+        cache.withLock { c in
+            guard c.profiles[normalized] == nil else { return }
+            if c.order.count >= cacheCapacity { c.profiles[c.order.removeFirst()] = nil }
+            c.profiles[normalized] = profile
+            c.order.append(normalized)
+        }
+        return profile
+    }
+
+    /// How many logins the cache holds now (tests check its bound).
+    static var cachedCount: Int { cache.withLock { $0.profiles.count } }
+
+    /// The login's data generated afresh, without the cache (tests compare it with the cached one).
+    static func uncachedAccounts(login: String) -> [(account: SandboxAccount, transactions: [SandboxTransaction])] {
+        generate(normalized: login.trimmingWhitespace().lowercased()).map { ($0.account, $0.transactions) }
     }
 
     // MARK: Generation
@@ -94,7 +143,7 @@ public enum SandboxData {
     /// `statementEnd` as days since 1970-01-01.
     static let endDay = CivilDate.days(year: 2025, month: 12, day: 31)
 
-    private struct Generated {
+    fileprivate struct Generated: Sendable {
         var account: SandboxAccount
         var transactions: [SandboxTransaction]
         /// Each transaction's day (days since the epoch), in `transactions`' order.
@@ -122,8 +171,7 @@ public enum SandboxData {
         ("IKEA Festival City", 15_000...250_000), ("Emirates NBD ATM withdrawal", 20_000...100_000),
     ]
 
-    private static func generate(login: String) -> [Generated] {
-        let normalized = login.trimmingWhitespace().lowercased()
+    private static func generate(normalized: String) -> [Generated] {
         var rng = SplitMix64(seed: DerivedID.seed("bankhooks sandbox data v1", normalized))
         let accountCount = 1 + Int(rng.next() % 3)
         return (0..<accountCount).map { index in
@@ -162,9 +210,11 @@ public enum SandboxData {
         let opening = kind.openingCents.lowerBound + Int64(rng.next() % UInt64(span + 1))
         let balance = opening + ordered.reduce(0) { $0 + $1.cents }
         let currency = "AED"
-        let transactions = ordered.enumerated().map { offset, entry in
+        // Transaction ids: one digest per account, then a SplitMix64 stream (no SHA-256 per id).
+        var ids = SplitMix64(seed: DerivedID.seed("transactions v2", id))
+        let transactions = ordered.map { entry in
             SandboxTransaction(
-                id: DerivedID.uuid("transaction", id, String(offset)), accountID: id, bookedAt: CivilDate.iso(day: entry.day),
+                id: DerivedID.uuid(using: &ids), accountID: id, bookedAt: CivilDate.iso(day: entry.day),
                 amount: Money.text(cents: entry.cents), currency: currency, description: entry.description)
         }
         let account = SandboxAccount(
@@ -191,12 +241,34 @@ enum DerivedID {
     static func uuid(_ parts: String...) -> String { uuid(bytes: digest(parts)) }
 
     static func uuid(bytes digest: [UInt8]) -> String {
-        var bytes = Array(digest.prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined()
-        let h = Array(hex)
-        return [h[0..<8], h[8..<12], h[12..<16], h[16..<20], h[20..<32]].map { String($0) }.joined(separator: "-")
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for index in 0..<8 { high = high << 8 | UInt64(digest[index]) }
+        for index in 8..<16 { low = low << 8 | UInt64(digest[index]) }
+        return uuid(high: high, low: low)
+    }
+
+    /// A UUID shaped as version 4 from the next 128 bits of `rng` (deterministic for a seeded one).
+    static func uuid(using rng: inout some RandomNumberGenerator) -> String {
+        let high = rng.next() as UInt64
+        return uuid(high: high, low: rng.next())
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// The 128 bits as `8-4-4-4-12` lower-case hex, with the version (4) and variant (10) bits set.
+    static func uuid(high: UInt64, low: UInt64) -> String {
+        let high = (high & ~0xF000) | 0x4000
+        let low = (low & ~(0xC << 60)) | (0x8 << 60)
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for nibble in 0..<32 {
+            if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 { out.append(UInt8(ascii: "-")) }
+            let word = nibble < 16 ? high : low
+            let shift = UInt64(60 - 4 * (nibble % 16))
+            out.append(hexDigits[Int((word >> shift) & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A random UUID v4, lower case.

@@ -72,4 +72,46 @@ import Testing
         #expect(DerivedID.randomUUID() != DerivedID.randomUUID())
         #expect(DerivedID.positiveInt("x") > 0)
     }
+
+    @Test func theCacheGivesWhatAFreshGenerationGivesAndStaysBounded() {
+        for login in ["user", "alice", " Multi "] {
+            let fresh = SandboxData.uncachedAccounts(login: login)
+            #expect(SandboxData.accounts(login: login) == fresh.map(\.account))
+            for (account, transactions) in fresh {
+                #expect(SandboxData.transactions(login: login, accountID: account.id) == transactions)
+            }
+            let counts = SandboxData.transactionCounts(login: login)
+            #expect(counts.total == fresh.map(\.transactions.count).reduce(0, +))
+        }
+        for index in 0..<(SandboxData.cacheCapacity * 2) { _ = SandboxData.accounts(login: "cache-\(index)") }
+        #expect(SandboxData.cachedCount <= SandboxData.cacheCapacity)
+        // An evicted login comes back the same.
+        #expect(SandboxData.accounts(login: "cache-0") == SandboxData.uncachedAccounts(login: "cache-0").map(\.account))
+    }
+
+    @Test func transactionIdsAreDistinctAcrossAccountsAndLogins() {
+        var seen = Set<String>()
+        var count = 0
+        for login in ["user", "alice", "bob", "multi"] {
+            for account in SandboxData.accounts(login: login) {
+                for transaction in SandboxData.transactions(login: login, accountID: account.id) {
+                    seen.insert(transaction.id)
+                    count += 1
+                }
+            }
+        }
+        #expect(count > 100)
+        #expect(seen.count == count)
+    }
+
+    @Test func uuidsFromBitsAreVersionFourLowerCaseHex() {
+        #expect(DerivedID.uuid(high: 0, low: 0) == "00000000-0000-4000-8000-000000000000")
+        #expect(DerivedID.uuid(high: .max, low: .max) == "ffffffff-ffff-4fff-bfff-ffffffffffff")
+        #expect(DerivedID.uuid(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210) == "01234567-89ab-4def-bedc-ba9876543210")
+        // The digest form keeps its old output (account ids and the Lean customer id do not change).
+        let bytes: [UInt8] = Array(0..<16)
+        #expect(DerivedID.uuid(bytes: bytes) == "00010203-0405-4607-8809-0a0b0c0d0e0f")
+        // SHA-256 of "account␟user␟0", shaped: the account id `user` has always had.
+        #expect(SandboxData.accounts(login: "user").first?.id == "e20dce69-bb5c-448a-9749-113c2e58cbf4")
+    }
 }
