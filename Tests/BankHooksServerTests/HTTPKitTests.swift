@@ -84,6 +84,28 @@ import Testing
         #expect(Self.map(CancellationError()) == nil)
     }
 
+    /// A body or member of the wrong JSON type is named in JSON's words, never Swift's.
+    @Test func typeMismatchesAreDescribedInJSONTerms() throws {
+        struct Body: Decodable { var name: String; var tags: [String]; var inner: Inner }
+        struct Inner: Decodable { var flag: Bool }
+        func detail(_ json: String) -> String {
+            do {
+                _ = try JSONDecoder().decode(Body.self, from: Data(json.utf8))
+                return "decoded"
+            } catch let error as DecodingError {
+                return Problem.decoding(error).detail
+            } catch { return "\(error)" }
+        }
+        #expect(detail("[]") == "expected an object")
+        #expect(detail(#"{"name": 1, "tags": [], "inner": {"flag": true}}"#) == "expected a string")
+        #expect(detail(#"{"name": "a", "tags": {}, "inner": {"flag": true}}"#) == "expected an array")
+        #expect(detail(#"{"name": "a", "tags": [], "inner": []}"#) == "expected an object")
+        #expect(detail(#"{"name": "a", "tags": [], "inner": {"flag": "yes"}}"#) == "expected a boolean")
+        for json in ["[]", #"{"name": "a", "tags": [], "inner": 5}"#] {
+            #expect(!detail(json).contains("Dictionary"), "\(json): \(detail(json))")
+        }
+    }
+
     @Test func problemJSONIsMountedOnV1Only() async throws {
         let f = try await APIFixture()
         try await f.test { client in

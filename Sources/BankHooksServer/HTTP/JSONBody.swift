@@ -113,7 +113,9 @@ extension Problem {
         case is Bool.Type: "a boolean"
         case is Int.Type, is Int64.Type, is Double.Type: "a number"
         case is [String].Type, is [Any].Type: "an array"
-        default: "a value of type \(type)"
+        case is [String: Any].Type: "an object"
+        // Never a Swift type name in an answer: the OpenAPI document says what each member holds.
+        default: "a value of the type the API documents for it"
         }
     }
 
