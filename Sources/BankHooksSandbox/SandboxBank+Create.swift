@@ -41,6 +41,14 @@ public struct AuthorisationRequest: Sendable, Hashable {
     public static let maxForwardParameterLength = 1024
     /// Longest application user id.
     public static let maxApplicationUserIDLength = 255
+    /// Longest redirect back, in bytes as sent (encoded): proxies and browsers stop at 8–16 KiB of
+    /// headers, and the redirect is the `Location` header.
+    public static let maxRedirectLength = 8192
+    /// The redirect's own parameter names, which a forwarded parameter may not reuse (compared
+    /// case-insensitively: a callback handler may read either).
+    public static let reservedParameterNames: Set<String> = [
+        "consent", "one-time-token", "application-user-id", "user-uuid", "institution", "error-source", "error", "error-description",
+    ]
 }
 
 extension SandboxBank {
@@ -65,6 +73,9 @@ extension SandboxBank {
                 "\(institution.bankDetails.name) is not available for data right now (its availability is not active and enabled)")
         }
         let now = clock.now()
+        try await checkRedirectLength(
+            request, applicationUserID: applicationUserID, userUUID: userUUID, institutionID: institution.id, applicationID: application.id,
+            now: now)
         let authorisation = Authorisation(
             id: Self.newUUID(), applicationID: application.id, institutionID: institution.id, applicationUserID: applicationUserID,
             userUUID: userUUID, callback: request.callback, oneTimeToken: request.oneTimeToken, permissions: permissions,
@@ -137,6 +148,44 @@ extension SandboxBank {
             guard !entry.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw SandboxError(.invalidField, at: "/forward_parameters/\(index)", "a forward parameter must not contain control characters")
             }
+            guard !AuthorisationRequest.reservedParameterNames.contains(name.lowercased()) else {
+                throw SandboxError(
+                    .invalidField, at: "/forward_parameters/\(index)",
+                    "`\(name)` is a parameter of the redirect itself; a forward parameter may not use it (nor consent, one-time-token, "
+                        + "application-user-id, user-uuid, institution, error-source, error, error-description)")
+            }
+        }
+    }
+
+    /// Refuses a request whose redirect back could be longer than
+    /// `AuthorisationRequest.maxRedirectLength`: the longest redirect it can make is built now,
+    /// exactly (a success with two consent tokens signed for these ids, and the failure with the
+    /// longest error row), so the limit holds for every outcome (`multi` included). The member
+    /// named is `/forward_parameters` when there are any (the callback and application user id
+    /// alone stay under the limit), else `/application_user_id`, else `/callback`.
+    func checkRedirectLength(
+        _ request: AuthorisationRequest, applicationUserID: String?, userUUID: String, institutionID: String, applicationID: String,
+        now: Timestamp
+    ) async throws {
+        let sample = Consent(
+            id: Self.newUUID(), applicationID: applicationID, authorisationID: Self.newUUID(), institutionID: institutionID,
+            applicationUserID: applicationUserID, userUUID: userUUID, login: "user", permissions: [], createdAt: now, authorizedAt: now,
+            expiresAt: now.adding(timings.consentLifetime), leanEntityID: "", okraRecordID: "", bridgeItemID: 1)
+        let token = try await tokens.consentToken(for: sample)
+        let success = RedirectURL.success(
+            callback: request.callback, tokens: [token, token], oneTimeToken: false, applicationUserID: applicationUserID, userUUID: userUUID,
+            institutionID: institutionID, forwardParameters: request.forwardParameters)
+        let longestRow = (BankError.table + [.accessDenied, .tooManyWrongPasswords]).max { $0.errorDescription.utf8.count < $1.errorDescription.utf8.count }!
+        let failure = RedirectURL.failure(
+            callback: request.callback, error: longestRow, applicationUserID: applicationUserID, userUUID: userUUID,
+            institutionID: institutionID, forwardParameters: request.forwardParameters)
+        let length = max(success.utf8.count, failure.utf8.count)
+        guard length <= AuthorisationRequest.maxRedirectLength else {
+            let pointer = !request.forwardParameters.isEmpty ? "/forward_parameters" : applicationUserID != nil ? "/application_user_id" : "/callback"
+            throw SandboxError(
+                .invalidField, at: pointer,
+                "the redirect back would be up to \(length) bytes (the callback, application_user_id and forward_parameters, "
+                    + "percent-encoded, with two consent tokens); at most \(AuthorisationRequest.maxRedirectLength)")
         }
     }
 }
