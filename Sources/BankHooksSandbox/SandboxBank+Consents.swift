@@ -8,7 +8,8 @@ extension SandboxBank {
     // MARK: One-time tokens
 
     /// Exchanges a one-time token for its consent and consent token, burning it. Every failure
-    /// (not a token this installation signed, unknown, expired, used, another application's) is
+    /// (not a token this installation signed, unknown, expired, used, another application's, or
+    /// its consent no longer authorised: revoked or expired) is
     /// the same `invalidOneTimeToken`, which says nothing about the consent.
     public func exchange(oneTimeToken: String, applicationID: String) async throws -> (consent: Consent, token: String) {
         try await requireSandbox(applicationID: applicationID)
@@ -18,7 +19,10 @@ extension SandboxBank {
         guard let consent = try await store.redeemOneTimeToken(
             hash: ConsentTokens.hash(oneTimeToken: oneTimeToken), applicationID: applicationID, now: now)
         else { throw refused }
-        return (presented(consent, at: now), try await tokens.consentToken(for: consent))
+        // A consent no longer authorised (revoked, expired) is not handed out: the same refusal.
+        let current = presented(consent, at: now)
+        guard current.status == .authorized else { throw refused }
+        return (current, try await tokens.consentToken(for: consent))
     }
 
     // MARK: Consents
@@ -46,7 +50,8 @@ extension SandboxBank {
         return Page(items: page.items.map { presented($0, at: now) }, hasMore: page.hasMore)
     }
 
-    /// Revokes a consent (REVOKED, and Lean `entity.updated` for its entity). A consent that is no
+    /// Revokes a consent (REVOKED, and Lean `entity.updated` for its entity; its unused one-time
+    /// tokens are burnt in the same transaction). A consent that is no
     /// longer authorised comes back unchanged, with nothing scheduled; throws `notFound`.
     public func revoke(consentID: String, applicationID: String) async throws -> Consent {
         try await requireSandbox(applicationID: applicationID)

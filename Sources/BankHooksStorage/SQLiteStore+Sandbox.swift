@@ -211,7 +211,12 @@ extension SQLiteStore {
             try db.execute(sql: """
                 UPDATE consents SET status = 'REVOKED', revoked_at = ? WHERE id = ? AND application_id = ? AND status = 'AUTHORIZED'
                 """, arguments: [at.milliseconds, id, applicationID])
-            if db.changesCount == 1 { try Self.insert(events, db) }
+            if db.changesCount == 1 {
+                try Self.insert(events, db)
+                // A revoked consent's unused one-time tokens can no longer be exchanged.
+                try db.execute(sql: "UPDATE one_time_tokens SET used_at = ? WHERE consent_id = ? AND application_id = ? AND used_at IS NULL",
+                               arguments: [at.milliseconds, id, applicationID])
+            }
             return try Self.consent(id: id, applicationID: applicationID, db)
         }
     }

@@ -59,6 +59,7 @@ public protocol SandboxStore: Sendable {
     ) async throws -> Page<Consent>
     /// Marks an `AUTHORIZED` consent `REVOKED` at `at`, with the events it sets off; returns the
     /// consent as it is afterwards (unchanged, and no events, when it was not authorised), nil when unknown.
+    /// Revoking burns the consent's unused one-time tokens in the same transaction.
     func revokeConsent(id: String, applicationID: String, at: Timestamp, events: [ScheduledEvent]) async throws -> Consent?
     /// Burns a one-time token: returns its consent when the token is known for the application,
     /// unexpired at `now` and unused, and in the same transaction makes it unusable. Every other

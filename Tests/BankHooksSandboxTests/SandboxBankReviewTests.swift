@@ -83,3 +83,39 @@ import Testing
         #expect(await error { _ = try await f.bank.accounts(token: token, applicationID: "app_a") }?.code == .sandboxOnly)
     }
 }
+
+/// One-time tokens of a consent no longer authorised (review finding 7): the same refusal as any.
+@Suite struct SandboxBankDeadConsentTests {
+    func code(_ body: () async throws -> Void) async -> SandboxError.Code? {
+        do {
+            try await body()
+            return nil
+        } catch let error as SandboxError {
+            return error.code
+        } catch {
+            Issue.record("unexpected \(error)")
+            return nil
+        }
+    }
+
+    @Test func revokedConsentsTokenIsRefused() async throws {
+        let f = try await SandboxBankFixture().start()
+        let linked = try await f.completeOnPage(try await f.authorise(oneTimeToken: true), login: "user")
+        let ott = try #require(SandboxBankFixture.value("one-time-token", in: linked.redirectURL))
+        _ = try await f.bank.revoke(consentID: linked.consents[0].id, applicationID: "app_a")
+        #expect(await code { _ = try await f.bank.exchange(oneTimeToken: ott, applicationID: "app_a") } == .invalidOneTimeToken)
+        // The store burnt it with the revoke.
+        #expect(try await f.store.redeemOneTimeToken(hash: ConsentTokens.hash(oneTimeToken: ott), applicationID: "app_a", now: f.clock.now()) == nil)
+    }
+
+    @Test func expiredConsentsTokenIsRefused() async throws {
+        var timings = SandboxTimings()
+        timings.consentLifetime = .seconds(60)
+        timings.oneTimeTokenLifetime = .seconds(600)
+        let f = try await SandboxBankFixture(timings: timings).start()
+        let linked = try await f.completeOnPage(try await f.authorise(oneTimeToken: true), login: "user")
+        let ott = try #require(SandboxBankFixture.value("one-time-token", in: linked.redirectURL))
+        f.clock.advance(by: .seconds(61))
+        #expect(await code { _ = try await f.bank.exchange(oneTimeToken: ott, applicationID: "app_a") } == .invalidOneTimeToken)
+    }
+}
