@@ -7,8 +7,9 @@ public enum CallbackRegistration {
     /// Longest callback accepted.
     public static let maxLength = 2048
 
-    /// Schemes a browser would run rather than navigate to: never a callback, even if registered.
-    static let refusedSchemes: Set<String> = ["javascript", "data", "vbscript", "file", "blob", "about"]
+    /// Schemes a browser would run rather than navigate to, or (Android's `intent:`) that carry
+    /// their own fallback URL to any site: never a callback, even if registered.
+    public static let refusedSchemes: Set<String> = ["javascript", "data", "vbscript", "file", "blob", "about", "intent"]
 
     /// Whether `callback` matches one of `entries`.
     public static func matches(_ callback: String, entries: [String]) -> Bool {
@@ -18,12 +19,11 @@ public enum CallbackRegistration {
         }
     }
 
-    /// Whether an entry covers the callbacks it is a prefix of: it ends in `/`, and for a web
-    /// scheme it names a host before that `/` (a mistaken `https://` entry must not cover every site).
+    /// Whether an entry covers the callbacks it is a prefix of: it ends in `/`, and for every
+    /// scheme it names an authority before that `/` (`scheme://authority/…`): a mistaken `https://`
+    /// entry must not cover every site, nor `myapp://` every deep link of that scheme.
     static func allowsPrefixMatch(_ entry: String) -> Bool {
         guard entry.hasSuffix("/"), let scheme = scheme(of: entry) else { return false }
-        let lower = scheme.lowercased()
-        guard lower == "http" || lower == "https" else { return true }
         let rest = entry.dropFirst(scheme.count + 1)
         guard rest.hasPrefix("//") else { return false }
         let authority = rest.dropFirst(2).prefix { $0 != "/" }

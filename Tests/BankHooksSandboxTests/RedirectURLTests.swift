@@ -163,10 +163,10 @@ import Testing
 
     /// Equal strings match; an entry ending in `/` covers what starts with it.
     @Test func registrationMatches() throws {
-        let entries = ["https://app.example/done", "https://tpp-application/", "myapp://done", "myapp://"]
+        let entries = ["https://app.example/done", "https://tpp-application/", "myapp://done", "myapp://app/"]
         for callback in [
             "https://app.example/done", "https://tpp-application/", "https://tpp-application/confirmation-accounts",
-            "https://tpp-application/?time=1335", "myapp://done", "myapp://other?x=1",
+            "https://tpp-application/?time=1335", "myapp://done", "myapp://app/other?x=1",
         ] {
             try CallbackRegistration.validate(callback, entries: entries)
         }
@@ -194,6 +194,13 @@ import Testing
         ("javascript:alert(1)", "javascript:alert(1)"),
         ("data:", "data:text/html,hi"),
         ("myapp://done", "myapp://done.evil"),
+        // A prefix entry needs an authority for every scheme (review finding 9), and intent: is never a callback.
+        ("myapp://", "myapp://other?x=1"),
+        ("myapp:///", "myapp:///anything"),
+        ("myapp:/", "myapp:/anything"),
+        ("intent://", "intent://x#Intent;S.browser_fallback_url=https%3A%2F%2Fevil.example;end"),
+        ("intent://app/", "intent://app/x"),
+        ("intent://app/x", "intent://app/x"),
     ]) func registrationTraps(entry: String, callback: String) {
         #expect(throws: SandboxError.self) { try CallbackRegistration.validate(callback, entries: [entry]) }
     }

@@ -1,4 +1,5 @@
 import BankHooksCore
+import BankHooksSandbox
 import BankHooksStorage
 import Foundation
 import Hummingbird
@@ -73,13 +74,15 @@ struct ApplicationsController {
         if let limit, !(0...1000).contains(limit) { throw Problem.invalidField("/webhook_limit", "`webhook_limit` must be between 0 and 1,000") }
     }
 
-    /// Redirect callbacks: absolute URLs; custom schemes (deep links) are allowed, `javascript:` and `data:` are not.
+    /// Redirect callbacks: absolute URLs; custom schemes (deep links) are allowed, but not the
+    /// schemes the sandbox bank never redirects to (`CallbackRegistration.refusedSchemes`:
+    /// `javascript:`, `data:`, Android's `intent:`, which carries its own fallback URL, …).
     static func validate(callbacks: [String]?) throws {
         guard let callbacks else { return }
         guard callbacks.count <= 50 else { throw Problem.invalidField("/redirect_callbacks", "at most 50 callbacks") }
         for (i, text) in callbacks.enumerated() {
             guard text.utf8.count <= 2048, let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-                  !["javascript", "data", "file", "vbscript"].contains(scheme), components.fragment == nil,
+                  !CallbackRegistration.refusedSchemes.contains(scheme), components.fragment == nil,
                   (components.host.map { !$0.isEmpty } ?? false) || !["http", "https"].contains(scheme) else {
                 throw Problem.invalidField("/redirect_callbacks/\(i)", "`\(text)` is not an absolute callback URL (http(s) with a host, or a custom app scheme; no fragment)")
             }
