@@ -112,7 +112,11 @@ public struct ConsentTokens: Sendable {
     static func isPlausibleToken(_ text: String) -> Bool {
         guard text.utf8.count <= maxTokenLength else { return false }
         let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        return parts.count == 3 && parts.allSatisfy { part in
+        // An HS512 signature is 64 bytes: 86 base64url characters whose last carries 2 bits and
+        // 4 zero bits (A, Q, g or w). Any other last character decodes to the same bytes, so
+        // without this one signed token would have several spellings that all verify.
+        guard parts.count == 3, parts[2].count == 86, let last = parts[2].last, Array("AQgw".utf8).contains(last) else { return false }
+        return parts.allSatisfy { part in
             !part.isEmpty && part.allSatisfy { byte in
                 (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == UInt8(ascii: "-")
                     || byte == UInt8(ascii: "_")

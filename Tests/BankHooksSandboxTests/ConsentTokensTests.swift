@@ -96,8 +96,21 @@ import Testing
         for text in forged {
             await #expect(throws: SandboxError.self, "\(text.prefix(60))") { try await tokens.verify(consentToken: text) }
         }
+        // The signature's last character carries 4 unused bits: every other spelling of the same
+        // bytes is refused (review run: `…A` for `…D` verified).
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let last = parts[2].last!, index = alphabet.firstIndex(of: last)!
+        #expect(index % 16 == 0)
+        for sibling in alphabet[(index / 16 * 16)..<(index / 16 * 16 + 16)] where sibling != last {
+            let respelt = token.dropLast() + String(sibling)
+            await #expect(throws: SandboxError.self) { try await tokens.verify(consentToken: String(respelt)) }
+        }
         // A one-time token is not a consent token.
         let ott = try await tokens.oneTimeToken(for: consent(), expiresAt: t0.adding(.seconds(600)))
+        #expect(await tokens.verify(oneTimeToken: ott) != nil)
+        for sibling in ["B", "R", "h", "x"] {
+            #expect(await tokens.verify(oneTimeToken: String(ott.dropLast()) + sibling) == nil)
+        }
         await #expect(throws: SandboxError.self) { try await tokens.verify(consentToken: ott) }
         #expect(await tokens.verify(oneTimeToken: token) == nil)
     }
