@@ -89,9 +89,9 @@ import Testing
         }
         let published = try await store.events(applicationID: "app", filter: EventFilter(), after: nil, limit: 100).items
         let lateness = published.map { $0.createdAt.milliseconds - $0.timestamp.milliseconds }
-        // Alone, each is within a few ms of its due time; 500 ms leaves room for a loaded machine
-        // running the other suites (each commit an fsync), and is still far below the poll.
-        #expect(lateness.allSatisfy { $0 <= 500 }, "each published on time, not at the poll (ms late: \(lateness.sorted()))")
+        // Alone, each is within a few ms of its due time (each commit an fsync); beside the other
+        // suites on a loaded machine up to ~0.8 s was seen. 3 s is still far below the 10 s poll.
+        #expect(lateness.allSatisfy { $0 <= 3_000 }, "each published on time, not at the poll (ms late: \(lateness.sorted()))")
     }
 
     // MARK: Finding 5: events scheduled together, in their order
