@@ -123,34 +123,18 @@ extension Benchmark {
         configuration.masterKey = SecretBox.generateKey()
         // The benchmark measures the redirect, not the per-key request limit.
         configuration.keyRateLimit = nil
-        let ports = AsyncStream.makeStream(of: Int.self)
-        let app = try await buildApplication(configuration, logger: logger, announce: { _ in }, onListening: { address in
-            ports.continuation.yield(address?.port ?? 0)
-            ports.continuation.finish()
-        })
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { ports.continuation.finish() }
-                try await services.run()
-            }
-            var iterator = ports.stream.makeAsyncIterator()
-            guard let serverPort = await iterator.next(), serverPort > 0 else {
-                try await group.waitForAll()
-                throw ConfigurationError("the server did not start")
-            }
-            let http = ConsentFormClient.makeHTTPClient(connections: max(8, options.publishers))
+        let publishers = options.publishers
+        try await LoopbackService.run(logger: logger, notStarted: ConfigurationError("the server did not start")) { listening in
+            try await buildApplication(configuration, logger: logger, announce: { _ in }, onListening: { address in listening(address?.port ?? 0) })
+        } _: { serverPort in
+            let http = ConsentFormClient.makeHTTPClient(connections: max(8, publishers))
             do {
                 try await body(APIClient(baseURL: "http://127.0.0.1:\(serverPort)", key: adminKey, http: http), http)
             } catch {
                 try? await http.shutdown()
-                await services.triggerGracefulShutdown()
-                try? await group.waitForAll()
                 throw error
             }
             try await http.shutdown()
-            await services.triggerGracefulShutdown()
-            try await group.waitForAll()
         }
     }
 }

@@ -54,21 +54,18 @@ extension Benchmark {
         // in BENCHMARKS.md from before the per-application bound did.
         configuration.dispatcher.maxInFlightPerApplication = options.maxInFlight
         configuration.sender.connectionsPerHost = options.maxInFlight
-        let ports = AsyncStream.makeStream(of: Int.self)
-        let app = try await buildApplication(configuration, logger: logger, announce: { _ in }, onListening: { address in
-            ports.continuation.yield(address?.port ?? 0)
-            ports.continuation.finish()
-        })
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
-            var iterator = ports.stream.makeAsyncIterator()
-            guard let serverPort = await iterator.next(), serverPort > 0 else { throw ConfigurationError("the server did not start") }
-            let http = APIClient.makeHTTPClient(connections: options.publishers)
-            defer { Task { try? await http.shutdown() } }
-            try await body(APIClient(baseURL: "http://127.0.0.1:\(serverPort)", key: adminKey, http: http))
-            await services.triggerGracefulShutdown()
-            try await group.waitForAll()
+        let publishers = options.publishers
+        try await LoopbackService.run(logger: logger, notStarted: ConfigurationError("the server did not start")) { listening in
+            try await buildApplication(configuration, logger: logger, announce: { _ in }, onListening: { address in listening(address?.port ?? 0) })
+        } _: { serverPort in
+            let http = APIClient.makeHTTPClient(connections: publishers)
+            do {
+                try await body(APIClient(baseURL: "http://127.0.0.1:\(serverPort)", key: adminKey, http: http))
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
         }
     }
 

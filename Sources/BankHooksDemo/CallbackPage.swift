@@ -1,3 +1,4 @@
+import BankHooksLoopback
 import Foundation
 import Hummingbird
 import Logging
@@ -69,36 +70,20 @@ public final class CallbackPage: Sendable {
     /// Runs the page for the duration of `body`.
     public static func run<T: Sendable>(_ body: @Sendable (CallbackPage) async throws -> T) async throws -> T {
         let page = CallbackPage()
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let router = Router()
         router.get("**") { request, _ -> Response in page.handle(request) }
         router.get("/") { request, _ -> Response in page.handle(request) }
         var logger = Logger(label: "CallbackPage")
         logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "DemoCallbackPage"),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger)
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else { throw DemoFailure("the callback page did not start") }
+        return try await LoopbackService.run(logger: logger, notStarted: DemoFailure("the callback page did not start")) { listening in
+            Application(
+                router: router,
+                configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "DemoCallbackPage"),
+                onServerRunning: { channel in listening(channel.localAddress?.port ?? 0) },
+                logger: logger)
+        } _: { port in
             page.boundPort.store(port, ordering: .releasing)
-            do {
-                let result = try await body(page)
-                await services.triggerGracefulShutdown()
-                try await group.waitForAll()
-                return result
-            } catch {
-                await services.triggerGracefulShutdown()
-                try? await group.waitForAll()
-                throw error
-            }
+            return try await body(page)
         }
     }
 }

@@ -71,33 +71,11 @@ public struct SandboxDemo: Sendable {
         configuration.sandboxTimings = .demo
         var logger = Logger(label: "bankhooks-demo")
         logger.logLevel = options.keepRunning ? .warning : .error
-        let ports = AsyncStream.makeStream(of: Int.self)
-        let app = try await buildApplication(configuration, logger: logger, announce: { _ in }, onListening: { address in
-            ports.continuation.yield(address?.port ?? 0)
-            ports.continuation.finish()
-        })
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // A server that stops before it listens (its port taken) ends the wait for the port.
-                defer { ports.continuation.finish() }
-                try await services.run()
-            }
-            var iterator = ports.stream.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                // Its own error says why, when it has one.
-                try await group.waitForAll()
-                throw DemoFailure("the server did not start")
-            }
-            do {
-                try await body("http://127.0.0.1:\(port)", operatorKey)
-            } catch {
-                await services.triggerGracefulShutdown()
-                try? await group.waitForAll()
-                throw error
-            }
-            await services.triggerGracefulShutdown()
-            try await group.waitForAll()
+        // A server that stops before it listens (its port taken) says why with its own error.
+        try await LoopbackService.run(logger: logger, notStarted: DemoFailure("the server did not start")) { listening in
+            try await buildApplication(configuration, logger: logger, announce: { _ in }, onListening: { address in listening(address?.port ?? 0) })
+        } _: { port in
+            try await body("http://127.0.0.1:\(port)", operatorKey)
         }
     }
 

@@ -165,37 +165,19 @@ public final class LoopbackReceiver: Sendable {
     /// Runs a receiver in `mode` for the duration of `body`.
     public static func run<T: Sendable>(mode: Mode, _ body: @Sendable (LoopbackReceiver) async throws -> T) async throws -> T {
         let receiver = LoopbackReceiver(mode: mode)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let router = Router()
         router.post("**") { request, _ -> Response in try await receiver.handle(request) }
         var logger = Logger(label: "LoopbackReceiver")
         logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "LoopbackReceiver"),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger)
-        // Stopped by graceful shutdown, as a real server is: cancelling a Hummingbird server while
-        // it accepts a connection can trip an assertion in NIO.
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else { throw ReceiverTimeout("the receiver did not start") }
+        return try await LoopbackService.run(logger: logger, notStarted: ReceiverTimeout("the receiver did not start")) { listening in
+            Application(
+                router: router,
+                configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "LoopbackReceiver"),
+                onServerRunning: { channel in listening(channel.localAddress?.port ?? 0) },
+                logger: logger)
+        } _: { port in
             receiver.boundPort.store(port, ordering: .releasing)
-            do {
-                let result = try await body(receiver)
-                await services.triggerGracefulShutdown()
-                try await group.waitForAll()
-                return result
-            } catch {
-                await services.triggerGracefulShutdown()
-                try? await group.waitForAll()
-                throw error
-            }
+            return try await body(receiver)
         }
     }
 }
