@@ -63,12 +63,16 @@ import Testing
 
     @Test func anExpiredAuthorisationCanNoLongerBeAnswered() async throws {
         var timings = SandboxTimings.demo
-        timings.authorisationLifetime = .milliseconds(500)
+        // Long enough that creating it and opening its page fit inside even on a busy machine.
+        timings.authorisationLifetime = .seconds(3)
         try await SandboxServer.run(timings: timings) { server in
             let created = try await server.authorise(["institution_id": "leanmb1", "user_uuid": AuthorisationFlowTests.userUUID, "callback": server.callbacks.url("/late")])
             let id = try #require(created["id"] as? String)
             let form = try await Browser().open(try #require(created["authorisation_url"] as? String))
-            try await Task.sleep(for: .milliseconds(700))
+            let expiresAt = try #require((created["expires_at"] as? String).flatMap(Timestamp.init(iso8601:)))
+            // Until just past its expiry, by the server's clock (the same machine's).
+            let left = expiresAt.milliseconds - SystemClock().now().milliseconds
+            try await Task.sleep(for: .milliseconds(max(0, left) + 200))
             let page = try await Browser().get(try #require(created["authorisation_url"] as? String))
             #expect(page.status == 410 && page.html.contains("expired"))
             let submitted = try await Browser().submit(form, username: "user")
