@@ -57,6 +57,7 @@ extension Benchmark {
 
                 // The measured part: every form posted, each POST -> 302 timed.
                 let times = Locked([Int64]())
+                let serverTimes = Locked([Int64]())
                 let failures = Locked([String]())
                 start = ContinuousClock.now
                 let rate = options.rate
@@ -67,6 +68,7 @@ extension Benchmark {
                         return false
                     }
                     times.withLock { $0.append(answer.duration.microseconds) }
+                    if let server = answer.serverTime { serverTimes.withLock { $0.append(server.microseconds) } }
                     return true
                 }
                 let elapsed = ContinuousClock.now - start
@@ -75,6 +77,9 @@ extension Benchmark {
                            elapsed.secondsDouble, Double(sorted.count) / elapsed.secondsDouble))
                 say("latency:   POST -> 302 p50 \(Quantiles.ms(sorted, 0.5)) p90 \(Quantiles.ms(sorted, 0.9)) p99 \(Quantiles.ms(sorted, 0.99)) "
                     + "max \(Quantiles.ms(sorted, 1.0)) (measured by the client: an upper bound of the server's time)")
+                let server = serverTimes.value.sorted()
+                say("server:    POST -> 302 p50 \(Quantiles.ms(server, 0.5)) p90 \(Quantiles.ms(server, 0.9)) p99 \(Quantiles.ms(server, 0.99)) "
+                    + "max \(Quantiles.ms(server, 1.0)) (the server's Server-Timing: the handler, the body read and the commit; \(server.count) answers)")
                 if let first = failures.value.first { say("failures:  first of \(failures.value.count): \(first)") }
                 say("memory:    peak RSS \(Quantiles.peakRSSMegabytes()) MB")
             }

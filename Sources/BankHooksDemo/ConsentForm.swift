@@ -31,6 +31,21 @@ public struct ConsentFormClient: Sendable {
         public var body: String
         /// From the first byte of the request to the whole answer.
         public var duration: Duration
+        /// The server's own time, from its `Server-Timing: bank;dur=<ms>` header (nil without one).
+        public var serverTime: Duration?
+    }
+
+    /// The `dur` of the `bank` metric of a `Server-Timing` value (`bank;dur=3.125`), in milliseconds.
+    static func bankDuration(_ header: String) -> Duration? {
+        for metric in header.split(separator: ",") {
+            let parts = metric.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.first == "bank" else { continue }
+            for part in parts.dropFirst() where part.hasPrefix("dur=") {
+                guard let ms = Double(part.dropFirst(4)), ms.isFinite, ms >= 0 else { return nil }
+                return .microseconds(Int64(ms * 1000))
+            }
+        }
+        return nil
     }
 
     /// Everything the client may fail on, said plainly.
@@ -81,6 +96,7 @@ public struct ConsentFormClient: Sendable {
         let duration = ContinuousClock.now - start
         let status = Int(response.status.code)
         var answer = Answer(status: status, location: response.headers.first(name: "Location"), page: nil, body: body, duration: duration)
+        answer.serverTime = response.headers.first(name: "Server-Timing").flatMap(Self.bankDuration)
         if status == 200 {
             // The page again: a new cookie replaces the old one, and the hidden fields may be new.
             let cookies = Self.cookies(response.headers)

@@ -23,6 +23,9 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("redirect:  24 consent-form POSTs -> 302 (0 failed) in ") }, "\(lines)")
         let latency = try #require(lines.first { $0.hasPrefix("latency:   POST -> 302 p50 ") })
         #expect(!latency.contains(" - "), "every POST was timed: \(latency)")
+        // Every 302 said its server time: all 24 are in the server's quantiles.
+        let server = try #require(lines.first { $0.hasPrefix("server:    POST -> 302 p50 ") })
+        #expect(server.hasSuffix("24 answers)") && !server.contains(" - "), "\(server)")
         #expect(!lines.contains { $0.hasPrefix("failures:") }, "\(lines)")
     }
 

@@ -29,6 +29,17 @@ import Testing
             username: username, failure: failure, magicLogins: [(login: "user", outcome: "success"), (login: "error.<x>", outcome: "fails")]))
     }
 
+    /// The 302 says the server's time in milliseconds with microsecond digits (`Server-Timing`).
+    @Test func theRedirectSaysItsServerTime() {
+        let timed = ConsentPageController.redirect(to: "https://shop.example/done?consent=x", serverTime: .microseconds(3125))
+        #expect(timed.status == .found)
+        #expect(timed.headers[.location] == "https://shop.example/done?consent=x")
+        #expect(timed.headers[ConsentPageController.serverTiming] == "bank;dur=3.125")
+        #expect(ConsentPageController.redirect(to: "x", serverTime: .microseconds(7)).headers[ConsentPageController.serverTiming] == "bank;dur=0.007")
+        #expect(ConsentPageController.redirect(to: "x", serverTime: .milliseconds(12)).headers[ConsentPageController.serverTiming] == "bank;dur=12.000")
+        #expect(ConsentPageController.redirect(to: "x").headers[ConsentPageController.serverTiming] == nil)
+    }
+
     @Test func theTemplateParses() throws {
         _ = try ConsentPageTemplate.page.get()
     }

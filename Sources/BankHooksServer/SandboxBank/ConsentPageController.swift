@@ -47,6 +47,7 @@ struct ConsentPageController {
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let began = ContinuousClock.now
         do {
             let id = try context.parameters.require("id")
             guard Self.isForm(request.headers[.contentType]) else { throw PageError.notAForm }
@@ -66,7 +67,7 @@ struct ConsentPageController {
                 let completion = try await bank.complete(
                     authorisationID: id, applicationID: nil, state: state, login: login, password: form["password"] ?? "", decision: decision)
                 if let delay = completion.delay { try await Task.sleep(for: delay) }
-                return Self.redirect(to: completion.redirectURL)
+                return Self.redirect(to: completion.redirectURL, serverTime: ContinuousClock.now - began)
             } catch let error as SandboxError where error.code == .wrongPassword {
                 // The form again, with Lean's message; the authorisation stays open for another try.
                 guard let authorisation = try await bank.authorisation(id: id) else { throw PageError.unknown }
@@ -155,10 +156,21 @@ struct ConsentPageController {
     }
 
     /// The 302 back to the callback (the URL exactly as the bank built it).
-    static func redirect(to url: String) -> Response {
-        let headers: HTTPFields = [.location: url, .cacheControl: "no-store", .referrerPolicy: "no-referrer"]
+    /// The 302 to the callback. `Server-Timing: bank;dur=<ms>` says how long the server took, from
+    /// the request's arrival at the handler (its body still to read) to this answer, the consent
+    /// committed: what `bankhooks bench --redirect` reports as the server's time (a browser's
+    /// developer tools show it too).
+    static func redirect(to url: String, serverTime: Duration? = nil) -> Response {
+        var headers: HTTPFields = [.location: url, .cacheControl: "no-store", .referrerPolicy: "no-referrer"]
+        if let serverTime {
+            let microseconds = serverTime.components.seconds * 1_000_000 + serverTime.components.attoseconds / 1_000_000_000_000
+            let text = String(microseconds / 1000) + "." + String(String(microseconds % 1000 + 1000).dropFirst())
+            headers[Self.serverTiming] = "bank;dur=" + text
+        }
         return Response(status: .found, headers: headers)
     }
+
+    static let serverTiming = HTTPField.Name("Server-Timing")!
 
     /// Whether a `Content-Type` is `application/x-www-form-urlencoded` (parameters allowed; any
     /// value, even empty or only `;`, is read without trapping).
