@@ -10,6 +10,7 @@ let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hum
 let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
 
 let package = Package(
     name: "BankHooks",
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The thin executable: argument parsing only, everything else lives in libraries.
@@ -62,12 +64,14 @@ let package = Package(
                 nioCore,
             ]
         ),
-        // Storage seam and its embedded SQLite implementation.
+        // Storage seam, its embedded SQLite implementation and its PostgreSQL one (several nodes).
         .target(
             name: "BankHooksStorage",
             dependencies: [
                 "BankHooksCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                postgresNIO,
+                logging,
                 serviceLifecycle,
             ]
         ),

@@ -1,0 +1,228 @@
+import BankHooksCore
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The store for several nodes: one PostgreSQL database behind PostgresNIO's `PostgresClient`
+/// pool. PostgreSQL runs at READ COMMITTED with many writers, so where the SQLite store relies on
+/// its single writer, each method here takes an explicit lock in its own transaction (and says which).
+///
+/// The client only lends connections while its `run()` is running: the server runs `client` as a
+/// service (`StorageConfiguration.open`); tests and tools pass `runsClient: true` and the store runs
+/// it for its own lifetime.
+public final class PostgresStore: Sendable {
+    /// PostgresNIO's connection pool.
+    let client: PostgresClient
+
+    /// Seals webhook credentials before they are written and opens them in management reads (as
+    /// `SQLiteStore.sealer`; claims carry them sealed, for the send path to open).
+    let sealer: SecretSealer
+
+    /// Given to every query and transaction (PostgresNIO logs at debug and below).
+    let logger: Logger
+
+    /// Runs `client` when the store was made with `runsClient: true`; cancelled (closing the pool) in `deinit`.
+    private let runTask: Task<Void, Never>?
+
+    /// A store on the database `configuration` names; nothing is queried yet (call `migrate()`).
+    /// Without a `secretBox`, credentials are stored as they are. With `runsClient`, the store runs
+    /// its client until it is released; otherwise the caller runs `client` (a `Service`).
+    public init(configuration: PostgresClient.Configuration, secretBox: SecretBox?, logger: Logger, runsClient: Bool = false) {
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.sealer = SecretSealer(box: secretBox)
+        self.logger = logger
+        self.runTask = runsClient ? Task { await client.run() } : nil
+    }
+
+    deinit { runTask?.cancel() }
+
+    /// The service that runs the connection pool, for a `ServiceGroup` (started before the server's
+    /// other services, stopped after them).
+    public var service: any Service { client }
+
+    // MARK: Connection configuration
+
+    /// The client configuration a `postgres://user:password@host:port/database?sslmode=…` URL (or
+    /// `postgresql://`) names. User, host and database are required; the port defaults to 5432;
+    /// `sslmode` is `disable`, `prefer` (the default) or `require`, and `verify-full` is `require`
+    /// (PostgresNIO always verifies the certificate when TLS is used). Percent-escapes in the user and
+    /// password are decoded. Every mistake is a `StoreError(.invalidValue)` naming the part.
+    public static func configuration(url: String) throws(StoreError) -> PostgresClient.Configuration {
+        // The password is never repeated in an error.
+        let shown = redacted(url: url)
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+            throw StoreError(.invalidValue, "the database URL \(shown) is not a URL: give postgres://user:password@host:port/database")
+        }
+        guard scheme == "postgres" || scheme == "postgresql" else {
+            throw StoreError(.invalidValue, "the database URL \(shown) must start with postgres:// or postgresql://")
+        }
+        guard let user = components.user?.removingPercentEncoding, !user.isEmpty else {
+            throw StoreError(.invalidValue, "the database URL \(shown) names no user: give postgres://user@host/database")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw StoreError(.invalidValue, "the database URL \(shown) names no host: give postgres://user@host/database")
+        }
+        // URLComponents reads a port that is not a number as no URL at all, and keeps any Int.
+        let port = components.port ?? 5432
+        guard (1...65535).contains(port) else {
+            throw StoreError(.invalidValue, "the database URL \(shown) has port \(port): a port is 1 to 65535")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        guard !database.isEmpty, !database.contains("/"), let database = database.removingPercentEncoding else {
+            throw StoreError(.invalidValue, "the database URL \(shown) names no database: give postgres://user@host/database")
+        }
+        let password = components.password?.removingPercentEncoding
+        var tls = PostgresClient.Configuration.TLS.prefer(.makeClientConfiguration())
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                switch item.value ?? "" {
+                case "disable": tls = .disable
+                case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+                case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+                case let mode:
+                    throw StoreError(.invalidValue, "the database URL \(shown) has sslmode=\(mode): use disable, prefer or require")
+                }
+            default:
+                throw StoreError(.invalidValue, "the database URL \(shown) has the parameter \(item.name), which BankHooks does not know: only sslmode is read")
+            }
+        }
+        // An IPv6 literal comes bracketed; the client wants the address itself.
+        let address = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return PostgresClient.Configuration(host: address, port: port, username: user, password: password, database: database, tls: tls)
+    }
+
+    /// The URL without its password (`postgres://user:***@host/db`), for logs and errors.
+    public static func redacted(url: String) -> String {
+        guard let schemeEnd = url.firstRange(of: "://"),
+              let at = url[schemeEnd.upperBound...].lastIndex(of: "@"),
+              let colon = url[schemeEnd.upperBound..<at].firstIndex(of: ":")
+        else { return url }
+        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+    }
+
+    // MARK: Transactions and queries
+
+    /// Runs `body` in one transaction on one pooled connection (committed when it returns, rolled
+    /// back when it throws) and throws what `body` threw, as it threw it: a `StoreError` comes out
+    /// as itself, not inside PostgresNIO's `PostgresTransactionError` wrapper.
+    func transaction<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw Self.unwrapped(error)
+        }
+    }
+
+    /// The error inside PostgresNIO's transaction wrapper: what the body threw, else what the
+    /// commit or the `BEGIN` threw.
+    static func unwrapped(_ error: PostgresTransactionError) -> any Error {
+        error.closureError ?? error.commitError ?? error.beginError ?? error
+    }
+
+    /// Takes a lock on `key` held until the transaction ends (`pg_advisory_xact_lock(hashtext(key))`),
+    /// for invariants with no row to lock: name the key `'<what>:' + id`, e.g. `"publish:" + applicationID`.
+    static func lock(_ key: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.run("SELECT pg_advisory_xact_lock(hashtext(\(key)))", logger: logger)
+    }
+
+    /// The delivery states as SQL literals, for statements a partial index (`WHERE state = 0`) must
+    /// serve (write them with `\(unescaped: Self.pending)`).
+    static let pending = StoredDeliveryState.pending.sqlLiteral
+    static let failed = StoredDeliveryState.failed.sqlLiteral
+
+    // MARK: Errors
+
+    /// The SQLSTATE of a PostgreSQL server error (`23505` unique, `23503` foreign key, …), looking
+    /// through a transaction's wrapper; nil for any other error.
+    static func sqlState(of error: any Error) -> String? {
+        if let error = error as? PSQLError { return error.serverInfo?[.sqlState] }
+        if let error = error as? PostgresTransactionError {
+            let inner = unwrapped(error)
+            return inner is PostgresTransactionError ? nil : sqlState(of: inner)
+        }
+        return nil
+    }
+
+    /// The constraint a server error names (`events_application_idempotency_key`, …), if any.
+    static func constraint(of error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.constraintName]
+    }
+
+    /// Whether `error` is a unique (or primary key) violation, of `constraint` when one is named.
+    /// Map it to `StoreError(.conflict, …)` or to the method's documented result, as SQLite does
+    /// for `SQLITE_CONSTRAINT`:
+    /// ```swift
+    /// do { … } catch let error where Self.isUniqueViolation(error) { throw StoreError(.conflict, "application \(id) exists") }
+    /// ```
+    static func isUniqueViolation(_ error: any Error, constraint: String? = nil) -> Bool {
+        sqlState(of: error) == "23505" && (constraint == nil || Self.constraint(of: error) == constraint)
+    }
+
+    /// Whether `error` is a foreign-key violation (a parent row missing), of `constraint` when one
+    /// is named: map it to `StoreError(.notFound, …)` where SQLite maps `SQLITE_CONSTRAINT_FOREIGNKEY`.
+    static func isForeignKeyViolation(_ error: any Error, constraint: String? = nil) -> Bool {
+        sqlState(of: error) == "23503" && (constraint == nil || Self.constraint(of: error) == constraint)
+    }
+
+    /// Whether `error` is a CHECK violation (`23514`), e.g. a negative webhook limit.
+    static func isCheckViolation(_ error: any Error) -> Bool { sqlState(of: error) == "23514" }
+}
+
+// MARK: Rows
+
+/// One result row read by column name, throwing (never trapping, as PostgresNIO's own subscript
+/// does) on a missing column or a type that does not decode. By-name lookup builds a small table
+/// per row: on the hot path (claims) decode positionally with `row.decode((Int64, String, …).self)`.
+///
+/// Column types: `BIGINT` → `Int64` (or `Int`), `SMALLINT`/`INTEGER` → `Int`, `BOOLEAN` → `Bool`,
+/// `TEXT` → `String`, `BYTEA` → `ByteBuffer` or `Data` (never `[UInt8]`: PostgresNIO reads and binds
+/// that as `"char"[]`; bind `Data` or `ByteBuffer`), `DOUBLE PRECISION` → `Double`; a nullable column as `T?`.
+struct StoredRow {
+    private let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
+
+    /// The column's value as `T` (`T?` for a nullable column).
+    func callAsFunction<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        guard row.contains(column) else { throw StoreError(.invalidValue, "the query returned no column \(column)") }
+        return try row[column].decode(T.self)
+    }
+
+    /// A milliseconds column as a timestamp.
+    func timestamp(_ column: String) throws -> Timestamp {
+        Timestamp(milliseconds: try self(column, as: Int64.self))
+    }
+
+    /// A nullable milliseconds column as a timestamp.
+    func timestampIfPresent(_ column: String) throws -> Timestamp? {
+        try self(column, as: Int64?.self).map(Timestamp.init(milliseconds:))
+    }
+
+    /// A `BYTEA` column's bytes as `Data`.
+    func data(_ column: String) throws -> Data {
+        Data(try self(column, as: ByteBuffer.self).readableBytesView)
+    }
+}
+
+extension PostgresConnection {
+    /// Every row of `query` as `StoredRow`s.
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> [StoredRow] {
+        try await self.query(query, logger: logger).collect().map(StoredRow.init)
+    }
+
+    /// The first row of `query`, if any.
+    func row(_ query: PostgresQuery, logger: Logger) async throws -> StoredRow? {
+        try await rows(query, logger: logger).first
+    }
+
+    /// Runs a statement and drains its rows. PostgresNIO does not report a changed-row count: to
+    /// learn whether a row changed, add `RETURNING` and use `row(_:logger:)`.
+    func run(_ query: PostgresQuery, logger: Logger) async throws {
+        _ = try await self.query(query, logger: logger).collect()
+    }
+}
