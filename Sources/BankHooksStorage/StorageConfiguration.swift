@@ -1,4 +1,7 @@
 import BankHooksCore
+import Foundation
+import GRDB
+import Logging
 import ServiceLifecycle
 
 /// Where BankHooks keeps its data, chosen from `--database`: the one place that knows which
@@ -20,6 +23,11 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
 
     public var backend: Backend
     public var durability: Durability
+    /// Whether `open` applies pending migrations (the default). When false, a backend whose
+    /// schema several nodes share (PostgreSQL) refuses a database missing any of this binary's
+    /// migrations, for rolling upgrades that migrate once with `bankhooks migrate`; SQLite, one
+    /// process's own file, always migrates.
+    public var migrates = true
 
     public init(backend: Backend, durability: Durability = .full) {
         self.backend = backend
@@ -45,6 +53,14 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
         self.init(backend: .sqlite(path: database), durability: durability)
     }
 
+    /// Whether the master key must be given (a file or the environment): true where several nodes
+    /// share the database and so must share its key; an SQLite file keeps its own beside it.
+    public var requiresGivenMasterKey: Bool {
+        switch backend {
+        case .sqlite: false
+        }
+    }
+
     /// Where the master key file goes unless one is given: beside an SQLite file.
     public var defaultMasterKeyFile: String {
         switch backend {
@@ -59,14 +75,46 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
         }
     }
 
-    /// Opens the backend (running pending migrations) and returns its store and the services it
-    /// needs to run beside the server (a connection pool, for a backend that has one). Credentials
-    /// are sealed by `sealer` before they are written.
+    /// Opens the backend (running pending migrations unless `migrates` is false, sealing
+    /// credentials stored in plaintext, refusing a master key that does not open them) and returns
+    /// its store and the services it needs to run beside the server (a connection pool, for a
+    /// backend that has one). Credentials are sealed by `sealer` before they are written.
+    public func open(sealer: SecretSealer, logger: Logger) async throws -> OpenedStorage {
+        switch backend {
+        case .sqlite:
+            return try open(sealer: sealer)
+        }
+    }
+
+    /// Opens an SQLite backend synchronously (tests and tools that hold no task); `open(sealer:logger:)`
+    /// opens every backend.
     public func open(sealer: SecretSealer) throws -> OpenedStorage {
         switch backend {
         case .sqlite(let path):
             let store = try SQLiteStore(path: path, durability: durability == .full ? .full : .normal, secretBox: sealer.box)
             return OpenedStorage(store: store, services: [])
+        }
+    }
+
+    /// Applies the pending migrations (`bankhooks migrate`) and returns the names of those it
+    /// applied, in order; none when the schema is up to date. Safe to run from several nodes at once.
+    public func migrate(logger: Logger = Logger(label: "bankhooks.migrate")) async throws -> [String] {
+        switch backend {
+        case .sqlite(let path):
+            let before = try Self.appliedSQLiteMigrations(path: path)
+            // Opening migrates (and makes a new file private first).
+            _ = try SQLiteStore(path: path, durability: durability == .full ? .full : .normal, secretBox: nil)
+            return SQLiteStore.migrator.migrations.filter { !before.contains($0) }
+        }
+    }
+
+    /// The migrations an SQLite file has applied; none for a file that does not exist yet.
+    private static func appliedSQLiteMigrations(path: String) throws -> Set<String> {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        return try DatabaseQueue(path: path, configuration: configuration).read { db in
+            try db.tableExists("grdb_migrations") ? SQLiteStore.migrator.appliedIdentifiers(db) : []
         }
     }
 }

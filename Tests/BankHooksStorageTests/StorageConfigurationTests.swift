@@ -1,6 +1,7 @@
 import BankHooksCore
 import BankHooksStorage
 import BankHooksTestSupport
+import Logging
 import Testing
 
 /// `--database` chooses the backend; the server and the benchmark only hold this value.
@@ -25,5 +26,19 @@ import Testing
         let opened = try StorageConfiguration.sqlite(path: dir.file("open.sqlite")).open(sealer: SecretSealer(box: nil))
         #expect(opened.services.isEmpty, "SQLite runs in process: nothing to start")
         #expect(try await opened.store.applications().isEmpty)
+    }
+
+    @Test func migratingAppliesEachPendingMigrationOnceAndNamesIt() async throws {
+        let dir = TemporaryDirectory()
+        let storage = StorageConfiguration.sqlite(path: dir.file("migrate.sqlite"))
+        let first = try await storage.migrate()
+        #expect(first.first == "v1-engine" && first.count >= 10, "a new file gets every migration, in order: \(first)")
+        #expect(try await storage.migrate().isEmpty, "up to date: nothing to apply")
+        let opened = try await storage.open(sealer: SecretSealer(box: nil), logger: Logger(label: "test"))
+        #expect(try await opened.store.applications().isEmpty)
+    }
+
+    @Test func anSQLiteFileKeepsItsOwnMasterKey() throws {
+        #expect(try StorageConfiguration(database: "bh.sqlite").requiresGivenMasterKey == false)
     }
 }
