@@ -53,8 +53,19 @@ public struct SendNowResult: Sendable {
 
 extension Dispatcher {
     /// Takes a token of a rate-limited webhook: nil when taken, otherwise how long until the next one.
+    /// The bucket fills at this node's share of the webhook's rate.
     func takeToken(_ webhookID: String, rate: Double, now: Timestamp) -> Duration? {
-        rateBuckets.withLock { $0.take(webhookID: webhookID, rate: rate, now: now) }
+        let rate = nodeRate(rate)
+        return rateBuckets.withLock { $0.take(webhookID: webhookID, rate: rate, now: now) }
+    }
+
+    /// This node's share of a webhook's rate limit: the budget is split evenly between the nodes
+    /// alive on the database, so together they never send faster than the rate (a node that holds
+    /// less of the webhook's backlog leaves its share unused; when a node joins or leaves, each
+    /// bucket starts again at the new share).
+    func nodeRate(_ rate: Double) -> Double {
+        let nodes = coordination.liveNodes
+        return nodes > 1 ? rate / Double(nodes) : rate
     }
 
     /// Waits for a token of a rate-limited webhook, as a claimed delivery would (for sends outside the loop).

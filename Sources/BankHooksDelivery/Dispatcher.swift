@@ -11,8 +11,10 @@ import Synchronization
 /// as a child task and reports back through a lock-protected list plus a coalescing `Signal`.
 /// Sends outside the loop (test, resend, recovery) take the same slots and pipeline
 /// (`Dispatcher+SendNow.swift`).
-/// The loop is woken at once by a publish, by finished sends, and by a timer set to the next due
-/// time (a future retry or an expiring lease); it never polls the table in a loop.
+/// The loop is woken at once by a publish (on any node sharing the database: `NodeCoordination`),
+/// by finished sends, and by a timer set to the next due time (a future retry or an expiring
+/// lease); it never polls the table in a loop. With several nodes, a webhook's rate limit is
+/// shared: each node sends at most rate / live nodes.
 public final class Dispatcher: Service {
     /// How the dispatcher behaves.
     public struct Configuration: Sendable {
@@ -74,6 +76,8 @@ public final class Dispatcher: Service {
     }
 
     let store: any DeliveryQueue
+    /// The other nodes on the database: told of changed webhooks; their number splits rate limits.
+    let coordination: any NodeCoordination
     /// Opens the credentials claims carry sealed.
     public let sealer: SecretSealer
     let sender: Sender
@@ -95,9 +99,10 @@ public final class Dispatcher: Service {
 
     public init(
         store: any DeliveryQueue, sender: Sender, formats: WireFormats = .builtIn, clock: any WallClock = SystemClock(), configuration: Configuration,
-        logger: Logger, sealer: SecretSealer = SecretSealer(box: nil)
+        logger: Logger, sealer: SecretSealer = SecretSealer(box: nil), coordination: any NodeCoordination = SoleNode()
     ) {
         self.store = store
+        self.coordination = coordination
         self.sealer = sealer
         self.sender = sender
         self.formats = formats
@@ -111,12 +116,13 @@ public final class Dispatcher: Service {
         let mailbox = mailbox
         recorder = AttemptRecorder(store: store, clock: clock, logger: logger) { changed, disabled in
             if changed { scheduleChanged.set() }
-            // A 410 disabled these webhooks: what is queued for them must not be sent.
+            // A 410 disabled these webhooks: what is queued for them must not be sent, here or on another node.
             if !disabled.isEmpty {
                 mailbox.state.withLock {
                     $0.changedWebhooks.formUnion(disabled)
                     $0.goneWebhooks.subtract(disabled)
                 }
+                for id in disabled { coordination.announce(.webhookChanged(id)) }
             }
             signal.signal()
         }
@@ -130,6 +136,12 @@ public final class Dispatcher: Service {
     /// the store at once, so the next claim reads them with the new settings (a disabled webhook's
     /// are held). Requests already in flight finish as they started.
     public func webhookChanged(id: String) {
+        webhookChangedElsewhere(id: id)
+        coordination.announce(.webhookChanged(id))
+    }
+
+    /// Tells the dispatcher that another node changed a webhook (what it claimed for it goes back).
+    public func webhookChangedElsewhere(id: String) {
         mailbox.state.withLock { _ = $0.changedWebhooks.insert(id) }
         wakeSignal.signal()
     }
@@ -240,7 +252,7 @@ public final class Dispatcher: Service {
                     for delivery in claimed {
                         // A rate-limited webhook keeps only what its rate can send within the lease; the rest goes back at once.
                         if let rate = delivery.webhook.settings.rateLimit {
-                            let allowance = max(1, Int(rate * (configuration.lease - .seconds(20)).secondsDouble))
+                            let allowance = max(1, Int(nodeRate(rate) * (configuration.lease - .seconds(20)).secondsDouble))
                             if scheduler.queuedCount(webhookID: delivery.webhook.id) >= allowance {
                                 overRate.append(ReleasedDelivery(id: delivery.id, leaseOwner: delivery.leaseOwner, dueAt: delivery.dueAt))
                                 continue

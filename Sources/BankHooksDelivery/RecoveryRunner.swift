@@ -11,8 +11,10 @@ import Synchronization
 /// `maxJobsPerApplication` of one application, so one tenant's many jobs cannot keep the others'
 /// waiting. Progress is written after every page, so a restarted process resumes where it stopped;
 /// a delivery attempted since the job was created (by the job itself in a page cut short, or by a
-/// resend) is not its work any more, so nothing is re-sent twice. Woken when a job is created or
-/// one finishes; otherwise it sleeps.
+/// resend) is not its work any more, so nothing is re-sent twice. Woken when a job is created (on
+/// any node) or one finishes; otherwise it sleeps. With several nodes on one database, only the
+/// node leading `LeaderJob.recoveries` runs jobs; another takes over (from the progress written)
+/// when it dies.
 public final class RecoveryRunner: Service {
     /// How recovery jobs share the server.
     public struct Configuration: Sendable {
@@ -39,14 +41,17 @@ public final class RecoveryRunner: Service {
     let dispatcher: Dispatcher
     let clock: any WallClock
     let logger: Logger
+    /// Who leads the jobs, and whom to tell of a new one.
+    let coordination: any NodeCoordination
     private let signal = Signal()
     /// Jobs being run by a child task: job id → application id.
     private let active = Mutex<[String: String]>([:])
 
     public init(
         store: any RecoveryStore & WebhookStore, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, pageSize: Int = 50, concurrency: Int = 4,
-        maxJobs: Int = 32, maxJobsPerApplication: Int = 2
+        maxJobs: Int = 32, maxJobsPerApplication: Int = 2, coordination: any NodeCoordination = SoleNode()
     ) {
+        self.coordination = coordination
         self.store = store
         self.dispatcher = dispatcher
         self.clock = clock
@@ -57,38 +62,55 @@ public final class RecoveryRunner: Service {
         self.maxJobsPerApplication = max(1, maxJobsPerApplication)
     }
 
-    public convenience init(store: any RecoveryStore & WebhookStore, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, configuration: Configuration) {
+    public convenience init(
+        store: any RecoveryStore & WebhookStore, dispatcher: Dispatcher, clock: any WallClock, logger: Logger, configuration: Configuration,
+        coordination: any NodeCoordination = SoleNode()
+    ) {
         self.init(
             store: store, dispatcher: dispatcher, clock: clock, logger: logger, pageSize: configuration.pageSize,
-            concurrency: configuration.concurrency, maxJobs: configuration.maxJobs, maxJobsPerApplication: configuration.maxJobsPerApplication)
+            concurrency: configuration.concurrency, maxJobs: configuration.maxJobs, maxJobsPerApplication: configuration.maxJobsPerApplication,
+            coordination: coordination)
     }
 
-    /// Tells the runner a job was created.
-    public func wake() { signal.signal() }
+    /// Tells the runner a job was created here, and the other nodes (one of them may lead the jobs).
+    public func wake() {
+        signal.signal()
+        coordination.announce(.recoveries)
+    }
+
+    /// Tells the runner another node created a job.
+    public func wakeLocally() { signal.signal() }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                while !Task.isCancelled {
-                    do {
-                        // Oldest first: each job that is not running yet starts while the bounds allow.
-                        for job in try await self.store.runningRecoveries() where self.claim(job) {
-                            group.addTask {
-                                await self.runJob(job)
-                                _ = self.active.withLock { $0.removeValue(forKey: job.id) }
-                                self.signal.signal()
-                            }
+            // Jobs run only while this node leads them; losing the lead cancels them mid-page (the
+            // next leader resumes from the progress written).
+            await self.coordination.lead(.recoveries) { await self.runJobs() }
+        }
+    }
+
+    /// Starts every running job the bounds allow, as each is created or another finishes.
+    private func runJobs() async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                do {
+                    // Oldest first: each job that is not running yet starts while the bounds allow.
+                    for job in try await self.store.runningRecoveries() where self.claim(job) {
+                        group.addTask {
+                            await self.runJob(job)
+                            _ = self.active.withLock { $0.removeValue(forKey: job.id) }
+                            self.signal.signal()
                         }
-                    } catch {
-                        if Task.isCancelled { break }
-                        self.logger.error("reading recovery jobs failed; retrying in 5 s", metadata: ["error": "\(error)"])
-                        try? await self.clock.sleep(until: self.clock.now().adding(.seconds(5)))
-                        continue
                     }
-                    await self.signal.wait()
+                } catch {
+                    if Task.isCancelled { break }
+                    self.logger.error("reading recovery jobs failed; retrying in 5 s", metadata: ["error": "\(error)"])
+                    try? await self.clock.sleep(until: self.clock.now().adding(.seconds(5)))
+                    continue
                 }
-                group.cancelAll()
+                await self.signal.wait()
             }
+            group.cancelAll()
         }
     }
 

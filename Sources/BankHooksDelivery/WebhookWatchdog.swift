@@ -9,7 +9,9 @@ import Synchronization
 /// Disables webhooks whose deliveries have failed without a single success for the auto-disable
 /// period (5 days by default), and announces every webhook BankHooks disabled (failing, or 410
 /// Gone) with a `webhook.disabled` event published to its application. Runs at start, then every
-/// `interval` on the clock (an injected clock drives it in tests).
+/// `interval` on the clock (an injected clock drives it in tests). With several nodes on one
+/// database only the node leading `LeaderJob.watchdog` looks (a look is idempotent: the event's id
+/// comes from the disable, so a short overlap of two leaders publishes it once).
 public final class WebhookWatchdog: Service {
     public struct Configuration: Sendable {
         /// How long a webhook may fail without a success before it is disabled.
@@ -27,14 +29,16 @@ public final class WebhookWatchdog: Service {
     let logger: Logger
     /// Told of each webhook it disabled, after the disable is committed (the dispatcher drops what it queued for it).
     let onDisable: @Sendable (String) -> Void
+    /// Who leads the watchdog.
+    let coordination: any NodeCoordination
     private let wakeSignal = Signal()
-    private let isStopping = Atomic<Bool>(false)
 
     public init(
         store: any WebhookStore, events: EventService, clock: any WallClock, configuration: Configuration = .init(), logger: Logger,
-        onDisable: @escaping @Sendable (String) -> Void = { _ in }
+        coordination: any NodeCoordination = SoleNode(), onDisable: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.onDisable = onDisable
+        self.coordination = coordination
         self.store = store
         self.events = events
         self.clock = clock
@@ -46,23 +50,26 @@ public final class WebhookWatchdog: Service {
     public func wake() { wakeSignal.signal() }
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask { [clock, configuration, wakeSignal] in
-                    while !Task.isCancelled {
-                        do { try await clock.sleep(until: clock.now().adding(configuration.interval)) } catch { return }
-                        wakeSignal.signal()
-                    }
+        // Stopping cancels a look in progress: the next one (here or on the next leader) redoes it.
+        await cancelWhenGracefulShutdown {
+            await self.coordination.lead(.watchdog) { await self.watch() }
+        }
+    }
+
+    /// Looks at once, then every `interval` or when woken, until cancelled.
+    private func watch() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { [clock, configuration, wakeSignal] in
+                while !Task.isCancelled {
+                    do { try await clock.sleep(until: clock.now().adding(configuration.interval)) } catch { return }
+                    wakeSignal.signal()
                 }
-                while !isStopping.load(ordering: .relaxed), !Task.isCancelled {
-                    await sweep()
-                    await wakeSignal.wait()
-                }
-                group.cancelAll()
             }
-        } onGracefulShutdown: {
-            self.isStopping.store(true, ordering: .relaxed)
-            self.wakeSignal.signal()
+            while !Task.isCancelled {
+                await sweep()
+                await wakeSignal.wait()
+            }
+            group.cancelAll()
         }
     }
 
@@ -77,6 +84,7 @@ public final class WebhookWatchdog: Service {
                 try await announce(disabled)
             }
         } catch {
+            if Task.isCancelled { return }
             logger.error("the webhook watchdog failed; it tries again at its next look", metadata: ["error": "\(error)"])
         }
     }

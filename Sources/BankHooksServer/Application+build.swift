@@ -79,6 +79,8 @@ public struct ServerComponents {
     public let store: any Store
     /// What the storage backend needs running (started first, stopped last).
     public let storageServices: [any Service]
+    /// How this node works with the others on the database (SQLite: `SoleNode`).
+    public let coordination: any NodeCoordination
     public let publisher: Publisher
     public let dispatcher: Dispatcher
     /// Disables webhooks that keep failing and announces disables; must be run with the others.
@@ -93,7 +95,7 @@ public struct ServerComponents {
     public let router: Router<AppRequestContext>
 
     /// The services to run beside the HTTP server, in start order (they stop in reverse).
-    public var services: [any Service] { storageServices + [dispatcher, publisher, sandboxRunner, watchdog, recoveries] }
+    public var services: [any Service] { storageServices + coordination.services + [dispatcher, publisher, sandboxRunner, watchdog, recoveries] }
 }
 
 /// The id of the application that operator keys act on and first start creates.
@@ -112,13 +114,19 @@ public func buildComponents(
     let sealer = SecretSealer(box: try loadMasterKey(configuration, announce: announce))
     let storage = try configuration.storage.open(sealer: sealer)
     let store = storage.store
+    let coordination = storage.makeCoordination(nodeName: configuration.dispatcher.owner)
     try await bootstrap(store: store, adminKey: configuration.adminKey, clock: clock, announce: announce)
     let destinations = DestinationGuard(policy: DestinationPolicy(allowedRanges: configuration.allowedDestinations), resolver: resolver)
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
-    let dispatcher = Dispatcher(store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger, sealer: sealer)
+    let dispatcher = Dispatcher(
+        store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger, sealer: sealer, coordination: coordination)
     let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
     let events = EventService(publisher: publisher, registry: EventTypeRegistry(store: store), clock: clock)
-    let recoveries = RecoveryRunner(store: store, dispatcher: dispatcher, clock: clock, logger: logger, configuration: configuration.recovery)
+    let recoveries = RecoveryRunner(
+        store: store, dispatcher: dispatcher, clock: clock, logger: logger, configuration: configuration.recovery, coordination: coordination)
+    // What another node announces: a publish there (work due here), a recovery job, a changed webhook.
+    coordination.setHandlers(NodeEventHandlers(
+        due: { dispatcher.wake() }, recoveries: { recoveries.wakeLocally() }, webhookChanged: { dispatcher.webhookChangedElsewhere(id: $0) }))
     let publicURL = try ServerConfiguration.normalisedPublicURL(configuration.publicURL)
     let sandboxRunner = SandboxEventRunner(store: store, events: events, clock: clock, logger: logger)
     let sandboxBank = SandboxBank(
@@ -133,9 +141,10 @@ public func buildComponents(
         sandbox: sandbox
     ) { dispatcher.wake() }
     let watchdog = WebhookWatchdog(
-        store: store, events: events, clock: clock, configuration: configuration.watchdog, logger: logger, onDisable: dispatcher.webhookChanged)
+        store: store, events: events, clock: clock, configuration: configuration.watchdog, logger: logger, coordination: coordination,
+        onDisable: dispatcher.webhookChanged)
     return ServerComponents(
-        store: store, storageServices: storage.services, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries,
+        store: store, storageServices: storage.services, coordination: coordination, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries,
         sandboxBank: sandboxBank, sandboxPayments: sandboxPayments, sandboxRunner: sandboxRunner, router: router)
 }
 
