@@ -17,71 +17,83 @@ extension Benchmark {
     public func runRedirect(authorisations count: Int) async throws {
         try await withDirectory("bankhooks-redirect") { dir in
             let logger = { var l = Logger(label: "bench"); l.logLevel = .error; return l }()
-            try await withSandboxServer(directory: dir, logger: logger) { api, http in
-                let callback = "http://127.0.0.1:9/bench/"
-                let patched = try await api.call(.PATCH, "/v1/applications/\(defaultApplicationID)", body: #"{"redirect_callbacks": ["\#(callback)"]}"#)
-                guard patched.status == 200 else { throw ConfigurationError("registering the callback failed: \(patched.status) \(patched.text)") }
-                let institutions = try await api.call(.GET, "/v1/sandbox/institutions")
-                guard let list = institutions.json?["data"] as? [[String: Any]], let institution = list.first?["id"] as? String else {
-                    throw ConfigurationError("no sandbox institution: \(institutions.status) \(institutions.text)")
-                }
-                say("redirect:  \(count) authorisations at \(institution), \(options.publishers) clients, "
-                    + (options.rate > 0 ? "\(options.rate) completions/s offered" : "as fast as possible") + ", durability \(options.durability.rawValue)")
-
-                // Set-up (not the measured part, but timed): create them all, then open every consent page.
-                let form = ConsentFormClient(http: http)
-                var start = ContinuousClock.now
-                let urls = try await concurrently(count) { index -> String in
-                    let body = #"{"institution_id": "\#(institution)", "application_user_id": "bench-\#(index)", "callback": "\#(callback)\#(index)"}"#
-                    let reply = try await api.call(.POST, "/v1/authorisations", body: body)
-                    guard reply.status == 201, let url = reply.json?["authorisation_url"] as? String else {
-                        throw ConfigurationError("creating an authorisation failed: \(reply.status) \(reply.text)")
+            // A receiver behind a Lean and a standard webhook: every link's events are delivered
+            // while the redirects are measured, as on a platform whose customers listen.
+            try await LoopbackReceiver.run(mode: .arrivals) { receiver in
+                try await withSandboxServer(directory: dir, logger: logger) { api, http in
+                    let callback = "http://127.0.0.1:9/bench/"
+                    let patched = try await api.call(.PATCH, "/v1/applications/\(defaultApplicationID)", body: #"{"redirect_callbacks": ["\#(callback)"]}"#)
+                    guard patched.status == 200 else { throw ConfigurationError("registering the callback failed: \(patched.status) \(patched.text)") }
+                    for format in ["lean", "standard"] {
+                        let reply = try await api.call(.POST, "/v1/webhooks", body: #"{"url": "\#(receiver.url("/hook/\(format)"))", "format": "\#(format)"}"#)
+                        guard reply.status == 201 else { throw ConfigurationError("creating the \(format) webhook failed: \(reply.status) \(reply.text)") }
                     }
-                    return url
-                }
-                say(String(format: "create:    %d authorisations in %.2f s = %.0f/s", count, (ContinuousClock.now - start).secondsDouble,
-                           Double(count) / (ContinuousClock.now - start).secondsDouble))
-                start = ContinuousClock.now
-                let opens = Locked([Int64]())
-                let pages = try await concurrently(count) { index -> ConsentFormClient.Page in
-                    let began = ContinuousClock.now
-                    var page = try await form.open(urls[index])
-                    let took = (ContinuousClock.now - began).microseconds
-                    opens.withLock { $0.append(took) }
-                    page.html = ""
-                    return page
-                }
-                let openTimes = opens.value.sorted()
-                say(String(format: "page:      %d consent pages opened in %.2f s; GET p50 %@ p99 %@", count, (ContinuousClock.now - start).secondsDouble,
-                           Quantiles.ms(openTimes, 0.5), Quantiles.ms(openTimes, 0.99)))
-
-                // The measured part: every form posted, each POST -> 302 timed.
-                let times = Locked([Int64]())
-                let serverTimes = Locked([Int64]())
-                let failures = Locked([String]())
-                start = ContinuousClock.now
-                let rate = options.rate
-                _ = try await concurrently(count, paced: rate, from: start) { index -> Bool in
-                    let answer = try await form.submit(pages[index], username: "user", password: "user")
-                    guard answer.status == 302, answer.location?.hasPrefix(callback + "\(index)?consent=") == true else {
-                        failures.withLock { $0.append("\(answer.status) \(answer.location ?? answer.body.prefix(200).description)") }
-                        return false
+                    let institutions = try await api.call(.GET, "/v1/sandbox/institutions")
+                    guard let list = institutions.json?["data"] as? [[String: Any]], let institution = list.first?["id"] as? String else {
+                        throw ConfigurationError("no sandbox institution: \(institutions.status) \(institutions.text)")
                     }
-                    times.withLock { $0.append(answer.duration.microseconds) }
-                    if let server = answer.serverTime { serverTimes.withLock { $0.append(server.microseconds) } }
-                    return true
+                    say("redirect:  \(count) authorisations at \(institution), \(options.publishers) clients, "
+                        + (options.rate > 0 ? "\(options.rate) completions/s offered" : "as fast as possible") + ", durability \(options.durability.rawValue)")
+
+                    // Set-up (not the measured part, but timed): create them all, then open every consent page.
+                    let form = ConsentFormClient(http: http)
+                    var start = ContinuousClock.now
+                    let urls = try await concurrently(count) { index -> String in
+                        let body = #"{"institution_id": "\#(institution)", "application_user_id": "bench-\#(index)", "callback": "\#(callback)\#(index)"}"#
+                        let reply = try await api.call(.POST, "/v1/authorisations", body: body)
+                        guard reply.status == 201, let url = reply.json?["authorisation_url"] as? String else {
+                            throw ConfigurationError("creating an authorisation failed: \(reply.status) \(reply.text)")
+                        }
+                        return url
+                    }
+                    say(String(format: "create:    %d authorisations in %.2f s = %.0f/s", count, (ContinuousClock.now - start).secondsDouble,
+                               Double(count) / (ContinuousClock.now - start).secondsDouble))
+                    start = ContinuousClock.now
+                    let opens = Locked([Int64]())
+                    let pages = try await concurrently(count) { index -> ConsentFormClient.Page in
+                        let began = ContinuousClock.now
+                        var page = try await form.open(urls[index])
+                        let took = (ContinuousClock.now - began).microseconds
+                        opens.withLock { $0.append(took) }
+                        page.html = ""
+                        return page
+                    }
+                    let openTimes = opens.value.sorted()
+                    say(String(format: "page:      %d consent pages opened in %.2f s; GET p50 %@ p99 %@", count, (ContinuousClock.now - start).secondsDouble,
+                               Quantiles.ms(openTimes, 0.5), Quantiles.ms(openTimes, 0.99)))
+
+                    // The measured part: every form posted, each POST -> 302 timed.
+                    let times = Locked([Int64]())
+                    let serverTimes = Locked([Int64]())
+                    let failures = Locked([String]())
+                    let deliveredBefore = receiver.requestCount
+                    start = ContinuousClock.now
+                    let rate = options.rate
+                    _ = try await concurrently(count, paced: rate, from: start) { index -> Bool in
+                        let answer = try await form.submit(pages[index], username: "user", password: "user")
+                        guard answer.status == 302, answer.location?.hasPrefix(callback + "\(index)?consent=") == true else {
+                            failures.withLock { $0.append("\(answer.status) \(answer.location ?? answer.body.prefix(200).description)") }
+                            return false
+                        }
+                        times.withLock { $0.append(answer.duration.microseconds) }
+                        if let server = answer.serverTime { serverTimes.withLock { $0.append(server.microseconds) } }
+                        return true
+                    }
+                    let elapsed = ContinuousClock.now - start
+                    let delivered = receiver.requestCount - deliveredBefore
+                    let sorted = times.value.sorted()
+                    say(String(format: "redirect:  %d consent-form POSTs -> 302 (%d failed) in %.2f s = %.0f redirects/s", sorted.count, failures.value.count,
+                               elapsed.secondsDouble, Double(sorted.count) / elapsed.secondsDouble))
+                    say("latency:   POST -> 302 p50 \(Quantiles.ms(sorted, 0.5)) p90 \(Quantiles.ms(sorted, 0.9)) p99 \(Quantiles.ms(sorted, 0.99)) "
+                        + "max \(Quantiles.ms(sorted, 1.0)) (measured by the client: an upper bound of the server's time)")
+                    let server = serverTimes.value.sorted()
+                    say("server:    POST -> 302 p50 \(Quantiles.ms(server, 0.5)) p90 \(Quantiles.ms(server, 0.9)) p99 \(Quantiles.ms(server, 0.99)) "
+                        + "max \(Quantiles.ms(server, 1.0)) (the server's Server-Timing: the handler, the body read and the commit; \(server.count) answers)")
+                    say(String(format: "webhooks:  %d deliveries of the links' events answered by the receiver meanwhile (%.0f/s, a Lean and a standard webhook)",
+                               delivered, Double(delivered) / elapsed.secondsDouble))
+                    if let first = failures.value.first { say("failures:  first of \(failures.value.count): \(first)") }
+                    say("memory:    peak RSS \(Quantiles.peakRSSMegabytes()) MB")
                 }
-                let elapsed = ContinuousClock.now - start
-                let sorted = times.value.sorted()
-                say(String(format: "redirect:  %d consent-form POSTs -> 302 (%d failed) in %.2f s = %.0f redirects/s", sorted.count, failures.value.count,
-                           elapsed.secondsDouble, Double(sorted.count) / elapsed.secondsDouble))
-                say("latency:   POST -> 302 p50 \(Quantiles.ms(sorted, 0.5)) p90 \(Quantiles.ms(sorted, 0.9)) p99 \(Quantiles.ms(sorted, 0.99)) "
-                    + "max \(Quantiles.ms(sorted, 1.0)) (measured by the client: an upper bound of the server's time)")
-                let server = serverTimes.value.sorted()
-                say("server:    POST -> 302 p50 \(Quantiles.ms(server, 0.5)) p90 \(Quantiles.ms(server, 0.9)) p99 \(Quantiles.ms(server, 0.99)) "
-                    + "max \(Quantiles.ms(server, 1.0)) (the server's Server-Timing: the handler, the body read and the commit; \(server.count) answers)")
-                if let first = failures.value.first { say("failures:  first of \(failures.value.count): \(first)") }
-                say("memory:    peak RSS \(Quantiles.peakRSSMegabytes()) MB")
             }
         }
     }
@@ -128,6 +140,8 @@ extension Benchmark {
         configuration.masterKey = SecretBox.generateKey()
         // The benchmark measures the redirect, not the per-key request limit.
         configuration.keyRateLimit = nil
+        // The receiver of the links' events is on this machine.
+        configuration.allowedDestinations = ["127.0.0.1/32"].compactMap { AddressRange($0) }
         let publishers = options.publishers
         try await LoopbackService.run(logger: logger, notStarted: ConfigurationError("the server did not start")) { listening in
             try await buildApplication(configuration, logger: logger, announce: { _ in }, onListening: { address in listening(address?.port ?? 0) })

@@ -60,6 +60,7 @@ public final class LoopbackReceiver: Sendable {
     private let arrivals = Mutex(Arrivals())
     private let allArrived = Signal()
     private let boundPort = Atomic<Int>(0)
+    private let handled = Atomic<Int>(0)
     /// Looked up once, not per request.
     private static let webhookIDField = HTTPField.Name("webhook-id")
 
@@ -69,6 +70,9 @@ public final class LoopbackReceiver: Sendable {
 
     /// The port it listens on.
     public var port: Int { boundPort.load(ordering: .acquiring) }
+
+    /// How many requests it has answered, in either mode.
+    public var requestCount: Int { handled.load(ordering: .relaxed) }
 
     /// The URL of a path on this receiver.
     public func url(_ path: String = "/hook", host: String = "127.0.0.1") -> String { "http://\(host):\(port)\(path)" }
@@ -131,6 +135,7 @@ public final class LoopbackReceiver: Sendable {
     // MARK: Serving
 
     private func handle(_ request: Request) async throws -> Response {
+        handled.add(1, ordering: .relaxed)
         switch mode {
         case .arrivals:
             noteArrival(Self.webhookIDField.flatMap { request.headers[$0] })
