@@ -81,6 +81,60 @@ public final class EventService: Sendable {
         _ draft: Draft, applicationID: String, origin: Origin = .client, to audience: Audience = .subscribers,
         lease: PublishLease? = nil
     ) async throws -> Published {
+        let (event, request) = try await prepare(draft, applicationID: applicationID, origin: origin, to: audience, lease: lease)
+        do {
+            return Published(event: event, result: try await publisher.publish(request))
+        } catch {
+            throw Self.publishError(error, origin: origin)
+        }
+    }
+
+    /// One event of `publish(inOrder:)`.
+    public struct Submission: Sendable {
+        public var draft: Draft
+        public var applicationID: String
+        public var origin: Origin
+        public var audience: Audience
+
+        public init(_ draft: Draft, applicationID: String, origin: Origin, to audience: Audience) {
+            self.draft = draft
+            self.applicationID = applicationID
+            self.origin = origin
+            self.audience = audience
+        }
+    }
+
+    /// Publishes several events, each checked as `publish` checks one, into the event log in the
+    /// order given (queued together, so they share commits rather than each waiting for its own).
+    /// Each has its own result: one that fails its check or its commit fails alone.
+    public func publish(inOrder submissions: [Submission]) async -> [Result<Published, any Error>] {
+        var results = [Result<Published, any Error>?](repeating: nil, count: submissions.count)
+        var prepared: [(index: Int, event: OutboundEvent)] = []
+        var requests: [PublishRequest] = []
+        prepared.reserveCapacity(submissions.count)
+        requests.reserveCapacity(submissions.count)
+        for (index, submission) in submissions.enumerated() {
+            do {
+                let (event, request) = try await prepare(
+                    submission.draft, applicationID: submission.applicationID, origin: submission.origin, to: submission.audience, lease: nil)
+                prepared.append((index, event))
+                requests.append(request)
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        let committed = await publisher.publish(inOrder: requests)
+        for (position, (index, event)) in prepared.enumerated() {
+            let origin = submissions[index].origin
+            results[index] = committed[position].map { Published(event: event, result: $0) }.mapError { Self.publishError($0, origin: origin) }
+        }
+        return results.map { $0 ?? .failure(PublisherClosedError()) }
+    }
+
+    /// A draft checked against its type and made into the event and its publish request.
+    private func prepare(
+        _ draft: Draft, applicationID: String, origin: Origin, to audience: Audience, lease: PublishLease?
+    ) async throws -> (OutboundEvent, PublishRequest) {
         if origin == .client, registry.emittedByBankHooks.contains(draft.type) {
             throw EventError(.invalidField, at: "/type", "`\(draft.type)` is sent by BankHooks itself and cannot be published")
         }
@@ -115,14 +169,16 @@ public final class EventService: Sendable {
         case .subscribers: request.formats = registry.formatsCarrying(resolved.family)
         case .webhook(let id): request.onlyWebhookID = id
         }
-        do {
-            return Published(event: event, result: try await publisher.publish(request))
-        } catch let error as StoreError where error.code == .notFound {
-            // The application was deleted while this publish was on its way (an API key is cached
-            // for a few seconds): the caller's state, not a server failure.
-            let whose = origin == .client ? "the application of this API key" : "the application"
-            throw EventError(.applicationDeleted, at: nil, "\(whose) was deleted; nothing was published")
-        }
+        return (event, request)
+    }
+
+    /// A commit's failure as the caller sees it.
+    private static func publishError(_ error: any Error, origin: Origin) -> any Error {
+        guard let storeError = error as? StoreError, storeError.code == .notFound else { return error }
+        // The application was deleted while this publish was on its way (an API key is cached
+        // for a few seconds): the caller's state, not a server failure.
+        let whose = origin == .client ? "the application of this API key" : "the application"
+        return EventError(.applicationDeleted, at: nil, "\(whose) was deleted; nothing was published")
     }
 
     /// The top-level member names of a JSON object, and its string members.

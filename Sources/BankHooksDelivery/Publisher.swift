@@ -16,7 +16,43 @@ public struct PublisherClosedError: Error, CustomStringConvertible {
 public final class Publisher: Service {
     private struct Pending {
         var request: PublishRequest
-        var continuation: CheckedContinuation<PublishResult, any Error>
+        var reply: Reply
+    }
+    /// Who waits for a request's result: one caller, or a member of a group queued together.
+    private enum Reply {
+        case one(CheckedContinuation<PublishResult, any Error>)
+        case member(GroupReply, Int)
+
+        func resume(with result: Result<PublishResult, any Error>) {
+            switch self {
+            case .one(let continuation): continuation.resume(with: result)
+            case .member(let group, let index): group.deliver(result, at: index)
+            }
+        }
+    }
+    /// The results of requests queued together, answered once all of them are in.
+    private final class GroupReply: Sendable {
+        private struct Results {
+            var results: [Result<PublishResult, any Error>?]
+            var missing: Int
+        }
+        private let results: Mutex<Results>
+        private let continuation: CheckedContinuation<[Result<PublishResult, any Error>], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[Result<PublishResult, any Error>], Never>) {
+            results = Mutex(Results(results: Array(repeating: nil, count: count), missing: count))
+            self.continuation = continuation
+        }
+
+        func deliver(_ result: Result<PublishResult, any Error>, at index: Int) {
+            let complete = results.withLock { r -> [Result<PublishResult, any Error>]? in
+                if case .some = r.results[index] { return nil }
+                r.results[index] = result
+                r.missing -= 1
+                return r.missing == 0 ? r.results.map { $0 ?? .failure(PublisherClosedError()) } : nil
+            }
+            if let complete { continuation.resume(returning: complete) }
+        }
     }
     private struct State {
         var queue: [Pending] = []
@@ -47,13 +83,37 @@ public final class Publisher: Service {
         try await withCheckedThrowingContinuation { continuation in
             let accepted = state.withLock { s in
                 guard !s.isClosed else { return false }
-                s.queue.append(Pending(request: request, continuation: continuation))
+                s.queue.append(Pending(request: request, reply: .one(continuation)))
                 return true
             }
             if accepted {
                 signal.signal()
             } else {
                 continuation.resume(throwing: PublisherClosedError())
+            }
+        }
+    }
+
+    /// Commits several events in the order given: they are queued together, one after the other,
+    /// so they reach the event log in that order (in as few commits as the batch size allows),
+    /// and each gets its own result (one refused event fails alone). Returns once every one is
+    /// durable or failed.
+    public func publish(inOrder requests: [PublishRequest]) async -> [Result<PublishResult, any Error>] {
+        guard !requests.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            let group = GroupReply(count: requests.count, continuation: continuation)
+            let accepted = state.withLock { s in
+                guard !s.isClosed else { return false }
+                s.queue.reserveCapacity(s.queue.count + requests.count)
+                for (index, request) in requests.enumerated() {
+                    s.queue.append(Pending(request: request, reply: .member(group, index)))
+                }
+                return true
+            }
+            if accepted {
+                signal.signal()
+            } else {
+                for index in requests.indices { group.deliver(.failure(PublisherClosedError()), at: index) }
             }
         }
     }
@@ -93,7 +153,7 @@ public final class Publisher: Service {
             defer { s.queue.removeAll() }
             return s.queue
         }
-        for pending in leftover { pending.continuation.resume(throwing: PublisherClosedError()) }
+        for pending in leftover { pending.reply.resume(with: .failure(PublisherClosedError())) }
     }
 
     /// Resumes each waiting request with its result; true when one created deliveries. A request
@@ -101,9 +161,9 @@ public final class Publisher: Service {
     private static func answer(_ batch: [Pending], with results: [PublishResult]) -> Bool {
         for (index, pending) in batch.enumerated() {
             if index < results.count {
-                pending.continuation.resume(returning: results[index])
+                pending.reply.resume(with: .success(results[index]))
             } else {
-                pending.continuation.resume(throwing: StoreError(.stateChanged, "the store returned no result for event \(pending.request.eventID)"))
+                pending.reply.resume(with: .failure(StoreError(.stateChanged, "the store returned no result for event \(pending.request.eventID)")))
             }
         }
         return results.contains { !$0.isReplay && $0.deliveryCount > 0 }
@@ -115,7 +175,7 @@ public final class Publisher: Service {
     private func commitOneByOne(_ batch: [Pending], after batchError: any Error) async {
         guard batch.count > 1 else {
             log(batchError, events: 1)
-            batch.first?.continuation.resume(throwing: batchError)
+            batch.first?.reply.resume(with: .failure(batchError))
             return
         }
         logger.notice("publish batch failed; committing its events one by one",
@@ -127,7 +187,7 @@ public final class Publisher: Service {
                 created = Self.answer([pending], with: results) || created
             } catch {
                 log(error, events: 1)
-                pending.continuation.resume(throwing: error)
+                pending.reply.resume(with: .failure(error))
             }
         }
         if created { onCommit() }

@@ -7,9 +7,8 @@ import Synchronization
 
 /// Publishes the sandbox's scheduled events when they are due, through the event service (origin
 /// BankHooks, idempotency key `sandbox:<scheduled id>`, to one webhook when the event names one),
-/// then deletes them. Events are published in due order; those due at the same time in id order
-/// within an application (the order their change scheduled them), applications side by side (the
-/// publisher commits them together). Durable end to end: an event is deleted only after its
+/// then deletes them. Events are published in due order, those due at the same time in id order
+/// (the order their change scheduled them), all of a pass queued together so they share commits. Durable end to end: an event is deleted only after its
 /// publish committed, so a crash in between publishes it again at the next start, and the idempotency key makes that
 /// a replay of the same event, not a second one.
 ///
@@ -101,29 +100,21 @@ public final class SandboxEventRunner: Service, Sendable {
     /// Publishes `due` (read at `now`), except those waiting for a retry, and deletes those done with.
     func process(_ due: [ScheduledEvent], now: Timestamp) async -> Timestamp? {
         let waiting = state.withLock { $0.failures.filter { $0.value.retryAt > now } }
-        var done: [String] = []
         let ready = due.filter { waiting[$0.id] == nil }
-        // Due time by due time (the store gives them in due order, then id). Within a due time,
-        // each application's events one after the other in id order, the order the change that
-        // scheduled them added them (`bank_link.result` before `entity.created`, a payment source
-        // before its beneficiary): each publish returns once committed, so the next is after it in
-        // the event log. Applications side by side, so the publisher commits them together.
-        var start = ready.startIndex
-        while start < ready.endIndex, !isStopping.load(ordering: .relaxed) {
-            var end = ready.index(after: start)
-            while end < ready.endIndex, ready[end].dueAt == ready[start].dueAt { end = ready.index(after: end) }
-            let lanes = Self.lanes(ready[start..<end])
-            if lanes.count == 1 {
-                done += await publishInOrder(lanes[0])
-            } else {
-                done += await withTaskGroup(of: [String].self) { tasks in
-                    for lane in lanes { tasks.addTask { await self.publishInOrder(lane) } }
-                    var published: [String] = []
-                    for await ids in tasks { published += ids }
-                    return published
-                }
+        // In due order, and within a due time in id order: the order the change that scheduled
+        // them added them (`bank_link.result` before `entity.created`, a payment source before its
+        // beneficiary). Queued together in that order, so they reach the event log in it and share
+        // the publisher's commits (a link's events are one or two commits, not one each, so the
+        // single writer stays free for the redirects).
+        var done: [String] = []
+        if !ready.isEmpty, !isStopping.load(ordering: .relaxed) {
+            let submissions = ready.map { event in
+                EventService.Submission(
+                    EventService.Draft(type: event.type, data: event.data, timestamp: event.dueAt, idempotencyKey: "sandbox:\(event.id)"),
+                    applicationID: event.applicationID, origin: .bankHooks, to: event.webhookID.map { .webhook($0) } ?? .subscribers)
             }
-            start = end
+            let results = await events.publish(inOrder: submissions)
+            for (event, result) in zip(ready, results) where settle(event, result) { done.append(event.id) }
         }
         let tried = ready.count
         if !done.isEmpty {
@@ -145,43 +136,16 @@ public final class SandboxEventRunner: Service, Sendable {
         return await nextDeadline(after: clock.now())
     }
 
-    /// Events due at one time split by application, each application's in the order given.
-    static func lanes(_ group: ArraySlice<ScheduledEvent>) -> [[ScheduledEvent]] {
-        var index: [String: Int] = [:]
-        var lanes: [[ScheduledEvent]] = []
-        for event in group {
-            if let lane = index[event.applicationID] {
-                lanes[lane].append(event)
-            } else {
-                index[event.applicationID] = lanes.count
-                lanes.append([event])
-            }
-        }
-        return lanes
-    }
-
-    /// Publishes `events` one after the other (each committed before the next is handed over);
-    /// returns the ids of those done with.
-    private func publishInOrder(_ events: [ScheduledEvent]) async -> [String] {
-        var done: [String] = []
-        for event in events {
-            if isStopping.load(ordering: .relaxed) { break }
-            if await publish(event) { done.append(event.id) }
-        }
-        return done
-    }
-
-    /// Publishes one event; true when it is done with (published, or its application is gone).
-    private func publish(_ event: ScheduledEvent) async -> Bool {
-        let draft = EventService.Draft(type: event.type, data: event.data, timestamp: event.dueAt, idempotencyKey: "sandbox:\(event.id)")
-        do {
-            _ = try await events.publish(
-                draft, applicationID: event.applicationID, origin: .bankHooks, to: event.webhookID.map { .webhook($0) } ?? .subscribers)
+    /// What one publish did to `event`: true when it is done with (published, or its application
+    /// is gone); a failure is logged and `event` waits for a retry.
+    private func settle(_ event: ScheduledEvent, _ result: Result<EventService.Published, any Error>) -> Bool {
+        switch result {
+        case .success:
             return true
-        } catch let error as EventError where error.code == .applicationDeleted {
+        case .failure(let error as EventError) where error.code == .applicationDeleted:
             logger.debug("dropped a sandbox event: its application was deleted", metadata: ["event.type": "\(event.type)", "scheduled.id": "\(event.id)"])
             return true
-        } catch {
+        case .failure(let error):
             let failure = state.withLock { s -> Failure in
                 let attempts = (s.failures[event.id]?.attempts ?? 0) + 1
                 let failure = Failure(attempts: attempts, retryAt: clock.now().adding(retryDelay(attempts: attempts)))

@@ -131,4 +131,32 @@ import Testing
             #expect(error?.code == .applicationDeleted)
         }
     }
+
+    @Test func eventsPublishedInOrderReachTheLogInOrderAndEachFailsAlone() async throws {
+        let f = try Fixture()
+        try await f.webhook("wh_1")
+        let now = f.clock.now()
+        try await f.store.createApplication(Application(id: "gone", name: "gone", environment: .sandbox, createdAt: now, webhookLimit: 10))
+        _ = try await f.store.deleteApplication(id: "gone")
+        @Sendable func submission(_ n: Int, type: String = "webhook.test", applicationID: String = "app") -> EventService.Submission {
+            EventService.Submission(
+                EventService.Draft(type: type, data: Array(#"{"webhook_id":"wh_1","message":"\#(n)"}"#.utf8), id: "evt_\(n)"),
+                applicationID: applicationID, origin: .bankHooks, to: .webhook("wh_1"))
+        }
+        try await f.run {
+            // A bad type (refused by its check) and a deleted application (refused by the commit,
+            // which then commits the others one by one) between good ones.
+            let results = await f.events.publish(inOrder: [
+                submission(1), submission(2, type: "no.such.type"), submission(3), submission(4, applicationID: "gone"), submission(5),
+            ])
+            #expect(results.count == 5)
+            #expect(results.map { (try? $0.get())?.event.id } == ["evt_1", nil, "evt_3", nil, "evt_5"])
+            if case .failure(let error as EventError) = results[1] { #expect(error.code == .unknownType) } else { Issue.record("no.such.type was published") }
+            if case .failure(let error as EventError) = results[3] { #expect(error.code == .applicationDeleted) } else { Issue.record("a deleted application got an event") }
+            let logged = try await f.store.events(applicationID: "app", filter: EventFilter(), after: nil, limit: 10).items.reversed().map(\.id)
+            #expect(logged == ["evt_1", "evt_3", "evt_5"], "in the order given")
+            // Nothing to publish is an answer too.
+            #expect(await f.events.publish(inOrder: []).isEmpty)
+        }
+    }
 }

@@ -144,11 +144,45 @@ import Testing
         }
     }
 
-    @Test func lanesSplitAGroupByApplicationKeepingItsOrder() throws {
-        let now = Timestamp(milliseconds: 1_700_000_000_000)
-        let group = try ["a", "b", "a", "c", "b", "a"].enumerated().map { try Self.event("\($1)\($0)", applicationID: $1, now: now) }
-        let lanes = SandboxEventRunner.lanes(group[...])
-        #expect(lanes.map { $0.map(\.applicationID) } == [["a", "a", "a"], ["b", "b"], ["c"]])
-        #expect(lanes[0].map(\.id) == [group[0].id, group[2].id, group[5].id])
+    @Test func aPassQueuesItsEventsTogetherSoTheyShareCommits() async throws {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteStore(path: dir.file("sandbox.sqlite"))
+        let clock = ManualClock()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        // Called once per commit that created deliveries: every event here reaches the webhook.
+        let commits = Locked(0)
+        let publisher = Publisher(store: store, clock: clock, logger: logger) { commits.withLock { $0 += 1 } }
+        let events = EventService(publisher: publisher, registry: EventTypeRegistry(store: store), clock: clock)
+        let runner = SandboxEventRunner(store: store, events: events, clock: clock, logger: logger)
+        let now = clock.now()
+        for application in ["app", "app_b"] {
+            try await store.createApplication(Application(id: application, name: application, environment: .sandbox, createdAt: now, webhookLimit: 10))
+            try await store.createWebhook(Webhook(
+                id: "wh_\(application)", applicationID: application, url: "http://127.0.0.1:9/hook", eventTypes: nil, format: "lean",
+                secret: .generate(), createdAt: now, updatedAt: now))
+        }
+        // Two links' worth: 24 events of one application and 16 of another, all due now.
+        var scheduled: [ScheduledEvent] = []
+        for (application, count) in [("app", 24), ("app_b", 16)] {
+            var batch = ScheduledEventBatch(applicationID: application, now: now)
+            for position in 0..<count { try batch.add(LeanResultsReady(id: "\(application)-\(position)"), as: "results.ready") }
+            scheduled += batch.events
+        }
+        try await store.scheduleEvents(scheduled)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await publisher.run() }
+            defer { group.cancelAll() }
+            _ = await runner.process(try await store.dueScheduledEvents(now: now, limit: 100), now: now)
+        }
+        // One by one they were 40 commits; queued together, the publisher's group commit takes them at once.
+        #expect(commits.value == 1, "40 events in \(commits.value) commits")
+        #expect(try await store.nextScheduledEventDue() == nil, "all published and deleted")
+        for (application, count) in [("app", 24), ("app_b", 16)] {
+            let logged = try await store.events(applicationID: application, filter: EventFilter(), after: nil, limit: 100).items.reversed()
+            var data: [String] = []
+            for summary in logged { data.append(String(decoding: try #require(try await store.event(id: summary.id, applicationID: application)).data, as: UTF8.self)) }
+            #expect(data == (0..<count).map { #"{"id":"\#(application)-\#($0)"}"# }, "\(application)'s events in their scheduled order")
+        }
     }
 }
