@@ -185,6 +185,7 @@ let package = Package(
                 logging,
                 nioCore,
                 nioPosix,
+                postgresNIO,
             ],
             path: "Tests/BankHooksTestSupport"
         ),
