@@ -1,0 +1,192 @@
+import BankHooksCore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The delivery log: events, deliveries and attempts, by id and in keyset pages (the semantics of
+/// `SQLiteStore+DeliveryLog.swift`). Every page is one index range read newest first from the cursor:
+/// no OFFSET, no sort. Reads are single statements, outside any transaction.
+///
+/// Pages are complete under concurrent commits because `publish` keeps the keys in commit order
+/// within an application (its per-application lock, held to the commit, around the sequences and
+/// the receipt time), and every list is of one application's rows.
+extension PostgresStore: DeliveryLogStore {
+    // MARK: Delivery log
+
+    public func events(applicationID: String, filter: EventFilter, after cursor: EventCursor?, limit: Int) async throws -> Page<EventSummary> {
+        // Built from fixed fragments, every value bound. The row comparison `(created_at, seq) < (…)` is one
+        // index range on (application_id[, type], created_at, seq) in PostgreSQL.
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 256, interpolationCount: 7)
+        sql.appendLiteral("SELECT seq, id, type, timestamp, created_at FROM events WHERE application_id = ")
+        sql.appendInterpolation(applicationID)
+        if let type = filter.type {
+            sql.appendLiteral(" AND type = ")
+            sql.appendInterpolation(type)
+        }
+        if let since = filter.since {
+            sql.appendLiteral(" AND created_at >= ")
+            sql.appendInterpolation(since.milliseconds)
+        }
+        if let until = filter.until {
+            sql.appendLiteral(" AND created_at < ")
+            sql.appendInterpolation(until.milliseconds)
+        }
+        if let cursor {
+            sql.appendLiteral(" AND (created_at, seq) < (")
+            sql.appendInterpolation(cursor.createdAt)
+            sql.appendLiteral(", ")
+            sql.appendInterpolation(cursor.seq)
+            sql.appendLiteral(")")
+        }
+        sql.appendLiteral(" ORDER BY created_at DESC, seq DESC LIMIT ")
+        sql.appendInterpolation(limit + 1)
+        var rows: [EventSummary] = []
+        for try await (seq, id, type, timestamp, createdAt) in try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger)
+            .decode((Int64, String, String, Int64, Int64).self) {
+            rows.append(EventSummary(
+                seq: seq, id: id, type: type, timestamp: Timestamp(milliseconds: timestamp), createdAt: Timestamp(milliseconds: createdAt)))
+        }
+        return Page(rows: rows, limit: limit)
+    }
+
+    public func deliveries(applicationID: String, of owner: DeliveryOwner, state: DeliveryState?, before: Int64?, limit: Int) async throws -> Page<Delivery>? {
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 256, interpolationCount: 4)
+        sql.appendLiteral("SELECT \(Self.deliveryColumns) FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE ")
+        switch owner {
+        case .webhook(let id):
+            let found = try await client.query("SELECT 1 FROM webhooks WHERE id = \(id) AND application_id = \(applicationID)", logger: logger).collect()
+            guard !found.isEmpty else { return nil }
+            sql.appendLiteral("d.webhook_id = ")
+            sql.appendInterpolation(id)
+        case .event(let id):
+            let found = try await client.query("SELECT seq FROM events WHERE application_id = \(applicationID) AND id = \(id)", logger: logger).collect()
+            guard let seq = try found.first?.decode(Int64.self) else { return nil }
+            sql.appendLiteral("d.event_seq = ")
+            sql.appendInterpolation(seq)
+        }
+        if let state {
+            // Pending is two stored codes: due and held.
+            sql.appendLiteral(" AND d.state = ANY(")
+            sql.appendInterpolation(StoredDeliveryState.covering(state).map { Int64($0.rawValue) })
+            sql.appendLiteral("::int8[])")
+        }
+        if let before {
+            sql.appendLiteral(" AND d.id < ")
+            sql.appendInterpolation(before)
+        }
+        sql.appendLiteral(" ORDER BY d.id DESC LIMIT ")
+        sql.appendInterpolation(limit + 1)
+        let rows = try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger)
+        return Page(rows: try await deliveries(from: rows), limit: limit)
+    }
+
+    public func attempt(id: Int64, applicationID: String) async throws -> (attempt: Attempt, webhookID: String)? {
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.attemptColumns), d.webhook_id FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+            WHERE a.id = \(id) AND d.application_id = \(applicationID)
+            """, logger: logger).collect()
+        guard let row = rows.first else { return nil }
+        let webhookID = try row.makeRandomAccess()["webhook_id"].decode(String.self)
+        return (try Self.attempt(from: row), webhookID)
+    }
+
+    // MARK: Reads by id
+
+    public func event(id: String, applicationID: String) async throws -> Event? {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Self.eventColumns) FROM events WHERE application_id = \(applicationID) AND id = \(id)", logger: logger)
+        for try await row in rows { return try Self.event(from: row) }
+        return nil
+    }
+
+    public func latestEvent(applicationID: String, subject: String, typePrefix: String) async throws -> Event? {
+        // The subject index gives this record's events newest first; the type filter runs on those rows only.
+        // The subject as publish stored it (PostgreSQL text holds no NUL).
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.eventColumns) FROM events
+            WHERE application_id = \(applicationID) AND subject = \(Self.storableText(subject)) AND starts_with(type, \(typePrefix))
+            ORDER BY seq DESC LIMIT 1
+            """, logger: logger)
+        for try await row in rows { return try Self.event(from: row) }
+        return nil
+    }
+
+    public func deliveries(eventID: String, applicationID: String) async throws -> [Delivery] {
+        try await deliveries(from: client.query("""
+            SELECT \(unescaped: Self.deliveryColumns) FROM deliveries d JOIN events e ON e.seq = d.event_seq
+            WHERE e.application_id = \(applicationID) AND e.id = \(eventID) ORDER BY d.id
+            """, logger: logger))
+    }
+
+    public func delivery(id: Int64, applicationID: String) async throws -> Delivery? {
+        try await deliveries(from: client.query("""
+            SELECT \(unescaped: Self.deliveryColumns) FROM deliveries d JOIN events e ON e.seq = d.event_seq
+            WHERE d.id = \(id) AND d.application_id = \(applicationID)
+            """, logger: logger)).first
+    }
+
+    public func attempts(deliveryID: Int64) async throws -> [Attempt] {
+        var attempts: [Attempt] = []
+        for try await row in try await client.query(
+            "SELECT \(unescaped: Self.attemptColumns) FROM attempts a WHERE a.delivery_id = \(deliveryID) ORDER BY a.number, a.id", logger: logger) {
+            attempts.append(try Self.attempt(from: row))
+        }
+        return attempts
+    }
+
+    public func deliveryCounts() async throws -> [DeliveryState: Int] {
+        var counts: [DeliveryState: Int] = [:]
+        for try await (code, count) in try await client.query("SELECT state, count(*) FROM deliveries GROUP BY state", logger: logger)
+            .decode((Int, Int).self) {
+            counts[StoredDeliveryState(code: code).state, default: 0] += count
+        }
+        return counts
+    }
+
+    // MARK: Rows (decoded by position, in the order of their column lists)
+
+    /// An event's columns (table `events`), for `event(from:)`.
+    static let eventColumns = "id, application_id, type, timestamp, timestamp_text, data, created_at"
+
+    static func event(from row: PostgresRow) throws -> Event {
+        let (id, applicationID, type, timestamp, timestampText, data, createdAt) = try row.decode(
+            (String, String, String, Int64, String?, ByteBuffer, Int64).self)
+        return Event(
+            id: id, applicationID: applicationID, type: type, timestamp: Timestamp(milliseconds: timestamp), timestampText: timestampText,
+            data: Array(data.readableBytesView), createdAt: Timestamp(milliseconds: createdAt))
+    }
+
+    /// A delivery's columns (deliveries `d` joined with its event `e`), for `deliveries(from:)`.
+    static let deliveryColumns = """
+        d.id, e.id, d.webhook_id, d.application_id, d.state, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_status,
+        d.created_at, e.type
+        """
+
+    func deliveries(from rows: PostgresRowSequence) async throws -> [Delivery] {
+        var deliveries: [Delivery] = []
+        for try await (id, eventID, webhookID, applicationID, code, attempts, next, last, lastStatus, createdAt, eventType) in rows.decode(
+            (Int64, String, String, String, Int, Int, Int64?, Int64?, Int?, Int64, String).self) {
+            let state = StoredDeliveryState(code: code).state
+            deliveries.append(Delivery(
+                id: id, eventID: eventID, webhookID: webhookID, applicationID: applicationID, state: state, attempts: attempts,
+                nextAttemptAt: state == .pending ? next.map(Timestamp.init(milliseconds:)) : nil, lastAttemptAt: last.map(Timestamp.init(milliseconds:)),
+                lastStatus: lastStatus, createdAt: Timestamp(milliseconds: createdAt), eventType: eventType))
+        }
+        return deliveries
+    }
+
+    /// An attempt's columns (attempts `a`), for `attempt(from:)`.
+    static let attemptColumns = """
+        a.id, a.delivery_id, a.number, a.started_at, a.duration_us, a.status, a.response_excerpt, a.error_kind, a.error_message, a.request_headers
+        """
+
+    static func attempt(from row: PostgresRow) throws -> Attempt {
+        let (id, deliveryID, number, startedAt, duration, status, excerpt, kind, message, headers) = try row.decode(
+            (Int64, Int64, Int, Int64, Int64, Int?, String?, String?, String?, String?).self)
+        return Attempt(
+            deliveryID: deliveryID, number: number, startedAt: Timestamp(milliseconds: startedAt), durationMicroseconds: duration, status: status,
+            responseExcerpt: excerpt, errorKind: kind.flatMap(TransportErrorKind.init(rawValue:)), errorMessage: message, requestHeaders: headers,
+            id: id)
+    }
+}

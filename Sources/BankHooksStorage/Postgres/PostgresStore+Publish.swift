@@ -1,0 +1,170 @@
+import BankHooksCore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Publishing: events and their fan-out to deliveries, in one transaction per batch (the semantics of
+/// `SQLiteStore+Publish.swift`), in five round trips whatever the batch's size: BEGIN; the lock; the
+/// subscribers; all events; all deliveries; COMMIT (and, only when a request repeats an earlier one,
+/// one read of the first results).
+extension PostgresStore {
+    public func publish(_ requests: [PublishRequest], now: Timestamp) async throws -> [PublishResult] {
+        guard !requests.isEmpty else { return [] }
+        let applicationIDs = Array(Set(requests.map(\.applicationID))).sorted()
+        return try await transaction { connection in
+            // 1. One publish at a time per application, held to the commit, so that within an application
+            //    `events.seq` and `deliveries.id` (sequences, taken at insert) are in commit order, and the
+            //    receipt times below are read after every earlier publish committed: the keys of the event
+            //    and delivery lists never gain a row below a key a reader was already given. In sorted
+            //    order, so two batches of the same applications never wait for each other in a circle.
+            //    (`ORDER BY` runs a volatile function of the select list after sorting.)
+            try await connection.run("""
+                SELECT pg_advisory_xact_lock(hashtext('publish:' || a)) FROM unnest(\(applicationIDs)::text[]) AS a ORDER BY a
+                """, logger: logger)
+            // 2. Every webhook of the applications: which of them get a delivery is `FanOut.reaches`, decided
+            //    in Core. `FOR KEY SHARE`: a webhook deleted now waits for this commit, so the deliveries
+            //    below never point at a webhook gone meanwhile (updates, disables included, do not wait).
+            let subscriberRows = try await connection.query("""
+                SELECT application_id, id, is_enabled, event_types, format FROM webhooks
+                WHERE application_id = ANY(\(applicationIDs)) ORDER BY id FOR KEY SHARE
+                """, logger: logger)
+            var subscriptions: [String: [FanOut.Subscriber]] = [:]
+            for try await (applicationID, id, isEnabled, eventTypes, format) in subscriberRows.decode((String, String, Bool, String?, String).self) {
+                let types = eventTypes.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }.map(Set.init)
+                subscriptions[applicationID, default: []].append(FanOut.Subscriber(id: id, isEnabled: isEnabled, eventTypes: types, format: format))
+            }
+            // 3. Every event in one statement. A request whose id or idempotency key an event of its application
+            //    already has (committed, or earlier in this batch) inserts nothing (`ON CONFLICT DO NOTHING`
+            //    covers both unique indexes). Receipt time: never before the application's latest, read after
+            //    the lock (SQLite's clamp, one value per application and batch).
+            let inserted: [Int64?]
+            do {
+                inserted = try await insertEvents(requests, applicationIDs: applicationIDs, now: now, on: connection)
+            } catch let error where Self.isForeignKeyViolation(error) {
+                // The only reference of an event is its application: deleted while the publish was on its way.
+                let named = applicationIDs.count == 1 ? "application \(applicationIDs[0])" : "an application of \(applicationIDs.joined(separator: ", "))"
+                throw StoreError(.notFound, "\(named) no longer exists")
+            }
+            // 4. Every delivery in one statement, then one notification (sent at commit) that wakes the
+            //    dispatcher of every node (PostgresWakeups).
+            var fanOutEvents: [Int64] = [], fanOutWebhooks: [String] = [], fanOutApplications: [String] = []
+            var fanOutDue: [Int64] = [], fanOutOwners: [String?] = []
+            var counts = [Int](repeating: 0, count: requests.count)
+            var targeted: [Int64] = []
+            for (index, request) in requests.enumerated() {
+                guard let seq = inserted[index] else { continue }
+                let fanOut = request.fanOut
+                let dueAt = (request.lease?.until ?? now).milliseconds
+                for subscription in subscriptions[request.applicationID] ?? [] where fanOut.reaches(subscription) {
+                    fanOutEvents.append(seq)
+                    fanOutWebhooks.append(subscription.id)
+                    fanOutApplications.append(request.applicationID)
+                    fanOutDue.append(dueAt)
+                    fanOutOwners.append(request.lease?.owner)
+                    counts[index] += 1
+                }
+                // Ids only for a targeted publish (a test reads its delivery); a fan-out needs the count.
+                if request.onlyWebhookID != nil, counts[index] > 0 { targeted.append(seq) }
+            }
+            var deliveryIDs: [Int64: [Int64]] = [:]
+            if !fanOutEvents.isEmpty {
+                let rows = try await connection.query("""
+                    WITH created AS (
+                        INSERT INTO deliveries (event_seq, webhook_id, application_id, state, attempts, next_attempt_at, created_at, lease_owner)
+                        SELECT f.seq, f.webhook, f.application, \(unescaped: Self.pending), 0, f.due, \(now.milliseconds), f.owner
+                        FROM unnest(\(fanOutEvents)::int8[], \(fanOutWebhooks)::text[], \(fanOutApplications)::text[], \(fanOutDue)::int8[],
+                                    \(PostgresArrayBind(fanOutOwners))::text[]) WITH ORDINALITY AS f(seq, webhook, application, due, owner, ord)
+                        ORDER BY f.ord
+                        RETURNING id, event_seq
+                    )
+                    SELECT ARRAY(SELECT id FROM created WHERE event_seq = ANY(\(targeted)) ORDER BY id),
+                           ARRAY(SELECT event_seq FROM created WHERE event_seq = ANY(\(targeted)) ORDER BY id),
+                           pg_notify('bankhooks_due', '')
+                    """, logger: logger).collect()
+                if let row = rows.first, !targeted.isEmpty {
+                    let (ids, seqs) = try row.decode(([Int64], [Int64]).self)
+                    for (id, seq) in zip(ids, seqs) { deliveryIDs[seq, default: []].append(id) }
+                }
+            }
+            // 5. Repeats: the first result, by idempotency key first, then by id (as SQLite looks them up).
+            var results: [PublishResult?] = requests.indices.map { index in
+                guard let seq = inserted[index] else { return nil }
+                let request = requests[index]
+                return PublishResult(
+                    eventID: request.eventID, type: request.type, timestamp: request.timestamp, deliveryCount: counts[index],
+                    isReplay: false, deliveryIDs: deliveryIDs[seq] ?? [])
+            }
+            let repeats = requests.indices.filter { inserted[$0] == nil }
+            if !repeats.isEmpty {
+                let rows = try await connection.query("""
+                    SELECT r.ord, e.id, e.type, e.timestamp, (SELECT count(*) FROM deliveries d WHERE d.event_seq = e.seq)
+                    FROM unnest(\(repeats.map { Int64($0) })::int8[], \(repeats.map { requests[$0].applicationID })::text[],
+                                \(repeats.map { requests[$0].eventID })::text[], \(PostgresArrayBind(repeats.map { requests[$0].idempotencyKey }))::text[])
+                         AS r(ord, application, id, key)
+                    CROSS JOIN LATERAL (
+                        SELECT seq, id, type, timestamp FROM events
+                        WHERE application_id = r.application AND (idempotency_key = r.key OR id = r.id)
+                        ORDER BY (idempotency_key = r.key) IS TRUE DESC LIMIT 1
+                    ) e
+                    """, logger: logger)
+                for try await (index, eventID, type, timestamp, count) in rows.decode((Int64, String, String, Int64, Int64).self) {
+                    results[Int(index)] = PublishResult(
+                        eventID: eventID, type: type, timestamp: Timestamp(milliseconds: timestamp), deliveryCount: Int(count), isReplay: true)
+                }
+            }
+            return try results.enumerated().map { index, result in
+                guard let result else {
+                    // Nothing was inserted because a row conflicted, so that row exists: only a broken database gets here.
+                    throw StoreError(.stateChanged, "event \(requests[index].eventID) was neither stored nor found")
+                }
+                return result
+            }
+        }
+    }
+
+    /// Inserts the batch's events (step 3 of `publish`) and returns each request's `seq`, nil for one
+    /// that inserted nothing (a repeat).
+    ///
+    /// `RETURNING` gives rows, not requests: the request a row came from is the first one with its
+    /// application, id and idempotency key. (Of requests with equal ones, only the first can have been
+    /// inserted: a later one conflicts with it, or with whatever the first conflicted with.)
+    private func insertEvents(
+        _ requests: [PublishRequest], applicationIDs: [String], now: Timestamp, on connection: PostgresConnection
+    ) async throws -> [Int64?] {
+        let rows = try await connection.query("""
+            WITH received AS (
+                SELECT a, GREATEST(\(now.milliseconds), (SELECT max(created_at) FROM events WHERE application_id = a)) AS created_at
+                FROM unnest(\(applicationIDs)::text[]) AS a
+            )
+            INSERT INTO events (application_id, id, idempotency_key, type, timestamp, data, created_at, timestamp_text, subject)
+            SELECT r.application, r.id, r.key, r.type, r.timestamp, r.data, received.created_at, r.timestamp_text, r.subject
+            FROM unnest(
+                \(requests.map(\.applicationID))::text[], \(requests.map(\.eventID))::text[],
+                \(PostgresArrayBind(requests.map(\.idempotencyKey)))::text[], \(requests.map(\.type))::text[],
+                \(requests.map(\.timestamp.milliseconds))::int8[], \(PostgresArrayBind(requests.map { Optional($0.data) }))::bytea[],
+                \(PostgresArrayBind(requests.map(\.timestampText)))::text[], \(PostgresArrayBind(requests.map { $0.subject.map(Self.storableText) }))::text[]
+            ) WITH ORDINALITY AS r(application, id, key, type, timestamp, data, timestamp_text, subject, ord)
+            JOIN received ON received.a = r.application
+            ORDER BY r.ord
+            ON CONFLICT DO NOTHING
+            RETURNING seq, application_id, id, idempotency_key
+            """, logger: logger)
+        var stored: [StoredEventKey: Int64] = [:]
+        stored.reserveCapacity(requests.count)
+        for try await (seq, applicationID, id, key) in rows.decode((Int64, String, String, String?).self) {
+            stored[StoredEventKey(applicationID: applicationID, id: id, idempotencyKey: key)] = seq
+        }
+        return requests.map { request in
+            // `removeValue`: the first request with these values takes the row; a later equal one is a repeat.
+            stored.removeValue(forKey: StoredEventKey(applicationID: request.applicationID, id: request.eventID, idempotencyKey: request.idempotencyKey))
+        }
+    }
+
+    /// What identifies an inserted event's request (see `insertEvents`).
+    private struct StoredEventKey: Hashable {
+        var applicationID: String
+        var id: String
+        var idempotencyKey: String?
+    }
+}
