@@ -112,7 +112,7 @@ public func buildComponents(
     announce: @Sendable (String) -> Void
 ) async throws -> ServerComponents {
     let sealer = SecretSealer(box: try loadMasterKey(configuration, announce: announce))
-    let storage = try configuration.storage.open(sealer: sealer)
+    let storage = try await configuration.storage.open(sealer: sealer, logger: logger)
     let store = storage.store
     let coordination = storage.makeCoordination(nodeName: configuration.dispatcher.owner)
     try await bootstrap(store: store, adminKey: configuration.adminKey, clock: clock, announce: announce)

@@ -11,15 +11,18 @@ struct BankHooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bankhooks",
         abstract: "Webhook and callback server for open banking.",
-        subcommands: [Serve.self, Bench.self, Verify.self, Demo.self],
+        subcommands: [Serve.self, Migrate.self, Bench.self, Verify.self, Demo.self],
         defaultSubcommand: Serve.self)
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the server on an embedded SQLite database.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server on an embedded SQLite database, or as one of several nodes on one PostgreSQL database.")
 
-    @Option(name: .long, help: "SQLite database file (created if missing).")
-    var database = "bankhooks.sqlite"
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(name: .customLong("no-migrate"), help: "PostgreSQL: do not apply pending migrations at start (run `bankhooks migrate` first); refuse to start on a database that lacks one. SQLite always migrates.")
+    var noMigrate = false
 
     @Option(name: .long, help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -35,13 +38,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Use this operator key instead of generating one (env BANKHOOKS_ADMIN_KEY).")
     var adminKey: String?
 
-    @Option(name: .long, help: "SQLite durability: full (fsync each commit) or normal (survives process crashes only).")
+    @Option(name: .long, help: "SQLite durability: full (fsync each commit) or normal (survives process crashes only); PostgreSQL follows the server's own settings.")
     var durability = "full"
 
     @Option(name: .long, help: "Largest request body in bytes (1 to 67108864).")
     var maxBodySize = 256 * 1024
 
-    @Option(name: .long, help: "File holding the master key (base64 of 32 bytes) that encrypts webhook secrets at rest; created on first start. Default: <database>.key. BANKHOOKS_MASTER_KEY gives the key itself instead.")
+    @Option(name: .long, help: "File holding the master key (base64 of 32 bytes) that encrypts webhook secrets at rest. SQLite: created on first start, default <database>.key. PostgreSQL: required (every node shares it), never created. BANKHOOKS_MASTER_KEY gives the key itself instead.")
     var masterKeyFile: String?
 
     @Option(name: .long, help: "Hours a webhook may fail without a single success before it is disabled (with a webhook.disabled event); more than 0, at most 87600 (10 years).")
@@ -124,10 +127,12 @@ struct Serve: AsyncParsableCommand {
         guard let level = StorageConfiguration.Durability(rawValue: durability) else {
             throw ValidationError("--durability must be full or normal")
         }
-        do {
-            configuration.storage = try StorageConfiguration(database: database, durability: level)
-        } catch {
-            throw ValidationError(error.message)
+        configuration.storage = try database.storage(durability: level)
+        configuration.storage.migrates = !noMigrate
+        if configuration.storage.requiresGivenMasterKey, masterKeyFile == nil, configuration.masterKey == nil {
+            throw ValidationError(
+                "--database \(configuration.storage): a PostgreSQL database is shared by several nodes, so they must share its master key: "
+                    + "give --master-key-file FILE or BANKHOOKS_MASTER_KEY (make one with: openssl rand -base64 32)")
         }
         configuration.allowedDestinations = try allowDestinations.map { text in
             guard let range = AddressRange(text) else { throw ValidationError("--allow-destination \(text) is not an address or CIDR range") }
