@@ -19,6 +19,19 @@ import Testing
             data: try OrderedJSONEncoder.encode(LeanResultsReady(id: tag)))
     }
 
+    /// A fresh SQLite file with a publisher (calling `onCommit`), the event service and a runner on `clock`.
+    private static func pipeline(
+        clock: any WallClock, configuration: SandboxEventRunner.Configuration = .init(), onCommit: @escaping @Sendable () -> Void = {}
+    ) throws -> (TemporaryDirectory, SQLiteStore, Publisher, SandboxEventRunner) {
+        let dir = TemporaryDirectory()
+        let store = try SQLiteStore(path: dir.file("sandbox.sqlite"))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let publisher = Publisher(store: store, clock: clock, logger: logger, onCommit: onCommit)
+        let events = EventService(publisher: publisher, registry: EventTypeRegistry(store: store), clock: clock)
+        return (dir, store, publisher, SandboxEventRunner(store: store, events: events, clock: clock, logger: logger, configuration: configuration))
+    }
+
     // MARK: Finding 4: an event due during a pass
 
     @Test func anEventThatFellDueDuringThePassIsLookedAtAtOnce() async throws {
@@ -63,17 +76,12 @@ import Testing
     }
 
     @Test func eventsFallingDueMillisecondsApartArePublishedOnTimeByTheRealClock() async throws {
-        let dir = TemporaryDirectory()
-        let store = try SQLiteStore(path: dir.file("sandbox.sqlite"))
         let clock = SystemClock()
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let publisher = Publisher(store: store, clock: clock, logger: logger) {}
-        let events = EventService(publisher: publisher, registry: EventTypeRegistry(store: store), clock: clock)
         // A 10 s safety poll: an event left to the poll would be seconds late, far beyond any load.
         var configuration = SandboxEventRunner.Configuration()
         configuration.pollInterval = .seconds(10)
-        let runner = SandboxEventRunner(store: store, events: events, clock: clock, logger: logger, configuration: configuration)
+        let (dir, store, publisher, runner) = try Self.pipeline(clock: clock, configuration: configuration)
+        _ = dir
         try await store.createApplication(Application(id: "app", name: "app", environment: .sandbox, createdAt: clock.now(), webhookLimit: 10))
         // Thirty events 2 ms apart: most fall due while the pass before publishes the one before.
         let start = clock.now().adding(.milliseconds(100))
@@ -145,16 +153,11 @@ import Testing
     }
 
     @Test func aPassQueuesItsEventsTogetherSoTheyShareCommits() async throws {
-        let dir = TemporaryDirectory()
-        let store = try SQLiteStore(path: dir.file("sandbox.sqlite"))
         let clock = ManualClock()
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
         // Called once per commit that created deliveries: every event here reaches the webhook.
         let commits = Locked(0)
-        let publisher = Publisher(store: store, clock: clock, logger: logger) { commits.withLock { $0 += 1 } }
-        let events = EventService(publisher: publisher, registry: EventTypeRegistry(store: store), clock: clock)
-        let runner = SandboxEventRunner(store: store, events: events, clock: clock, logger: logger)
+        let (dir, store, publisher, runner) = try Self.pipeline(clock: clock) { commits.withLock { $0 += 1 } }
+        _ = dir
         let now = clock.now()
         for application in ["app", "app_b"] {
             try await store.createApplication(Application(id: application, name: application, environment: .sandbox, createdAt: now, webhookLimit: 10))
