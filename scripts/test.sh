@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole BankHooks test suite on a fresh Debian machine: installs what the tests need
 # (SQLite headers, curl, Python's `standardwebhooks` for the independent signature check and
-# schemathesis), builds the package with its tests and the `bankhooks` binary the process
-# tests start, runs every test (printing the runner's summary), then schemathesis against a
-# live server. Arguments go to `swift test` (and then skip schemathesis).
+# schemathesis, PostgreSQL's server for the PostgreSQL backend's tests), builds the package with
+# its tests and the `bankhooks` binary the process tests start, starts a throwaway PostgreSQL
+# server (stopped and removed on exit), runs every test (printing the runner's summary), then
+# schemathesis against a live server. Arguments go to `swift test` (and then skip schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,16 @@ if ! python3 -c 'import standardwebhooks' >/dev/null 2>&1; then
 fi
 
 swift build --build-tests
+
+# One throwaway PostgreSQL server for every test process (each test gets a database of its own);
+# scripts/postgres.sh installs Debian's postgresql when initdb is missing. fsync off: these are tests.
+postgres_dir=$(mktemp -d "${TMPDIR:-/tmp}/bankhooks-postgres.XXXXXX")
+chmod 755 "$postgres_dir"
+stop_postgres() { ./scripts/postgres.sh stop "$postgres_dir" || true; rm -rf "$postgres_dir"; }
+trap stop_postgres EXIT
+BANKHOOKS_TEST_POSTGRES_URL=$(BANKHOOKS_POSTGRES_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+  ./scripts/postgres.sh start "$postgres_dir")
+export BANKHOOKS_TEST_POSTGRES_URL
 if [ $# -gt 0 ]; then
   swift test --skip-build "$@"
 else
