@@ -22,15 +22,16 @@ public enum TestPostgres {
     /// be allowed to create databases).
     public static let urlVariable = "BANKHOOKS_TEST_POSTGRES_URL"
 
-    /// The URL of a new, empty database of its own, with every migration applied.
-    public static func freshDatabase() async throws -> String {
+    /// The URL of a new, empty database of its own, with every migration applied (or none, with
+    /// `migrated: false`: a database as an operator creates it).
+    public static func freshDatabase(migrated: Bool = true) async throws -> String {
         let server = try await shared.value
         let name = "bh_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         // The template may still be closing its last connection just after its migration.
         var attempt = 0
         while true {
             do {
-                try await server.admin.query("CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: server.template)", logger: logger)
+                try await server.admin.query("CREATE DATABASE \(unescaped: name) TEMPLATE \(unescaped: migrated ? server.template : "template0")", logger: logger)
                 break
             } catch where PostgresStore.sqlState(of: error) == "55006" && attempt < 50 {
                 attempt += 1

@@ -38,6 +38,26 @@ public final class PostgresStore: Sendable {
 
     deinit { runTask?.cancel() }
 
+    /// Closes the pool the store runs itself (`runsClient: true`) and waits until its connections
+    /// are closed; queries after this fail. Without `runsClient`, stop the `service` instead.
+    public func close() async {
+        runTask?.cancel()
+        await runTask?.value
+    }
+
+    /// For a store that runs its own client: a service that, on graceful shutdown, closes the pool.
+    /// Listed first in a `ServiceGroup`, it is shut down last, after every service that queries.
+    public var closingService: any Service { ClosingService(store: self) }
+
+    private struct ClosingService: Service {
+        let store: PostgresStore
+        func run() async throws {
+            // Cancellation ends the wait as well as a graceful shutdown: either way the pool closes.
+            try? await gracefulShutdown()
+            await store.close()
+        }
+    }
+
     /// The service that runs the connection pool, for a `ServiceGroup` (started before the server's
     /// other services, stopped after them).
     public var service: any Service { client }
