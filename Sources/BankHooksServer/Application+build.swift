@@ -200,7 +200,11 @@ func loadMasterKey(_ configuration: ServerConfiguration, announce: @Sendable (St
         guard let box = SecretBox(base64: text) else { throw ConfigurationError("the master key must be base64 of 32 bytes (openssl rand -base64 32)") }
         return box
     }
-    let path = configuration.masterKeyFile ?? configuration.storage.defaultMasterKeyFile
+    // Several nodes share a PostgreSQL database, so they must share its key: never a default, never made here.
+    let shared = configuration.storage.requiresGivenMasterKey
+    guard let path = configuration.masterKeyFile ?? (shared ? nil : configuration.storage.defaultMasterKeyFile) else {
+        throw ConfigurationError("\(configuration.storage) is shared by several nodes, so they must share its master key: give it (--master-key-file or BANKHOOKS_MASTER_KEY)")
+    }
     if FileManager.default.fileExists(atPath: path) {
         // A key file made readable by others (copied, restored) is made private again.
         var info = stat()
@@ -208,6 +212,9 @@ func loadMasterKey(_ configuration: ServerConfiguration, announce: @Sendable (St
         let text = try String(contentsOfFile: path, encoding: .utf8)
         guard let box = SecretBox(base64: text) else { throw ConfigurationError("\(path) must hold base64 of 32 bytes (the master key)") }
         return box
+    }
+    guard !shared else {
+        throw ConfigurationError("the master key file \(path) does not exist: every node of \(configuration.storage) must read the same key, so make it once (openssl rand -base64 32 > \(path)) and give it to each")
     }
     let key = SecretBox.generateKey()
     // Created private from the start (never readable by others, not even briefly), and never over an existing file.

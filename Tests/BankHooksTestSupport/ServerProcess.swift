@@ -57,8 +57,10 @@ public final class ServerProcess: Sendable {
         var port: Int?
         while port == nil {
             let text = output.text.withLock { $0 }
+            // "… listening on http://host:port (database …)": the port ends the address (the database may hold colons too).
             if let line = text.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
-               let portText = line.split(separator: ":").last?.split(separator: " ").first {
+               let address = line.split(separator: "listening on http://").last?.split(separator: " ").first,
+               let portText = address.split(separator: ":").last {
                 port = Int(portText)
             }
             if port == nil {
