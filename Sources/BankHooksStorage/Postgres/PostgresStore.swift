@@ -134,8 +134,15 @@ public final class PostgresStore: Sendable {
         do {
             return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         } catch let error as PostgresTransactionError {
-            throw Self.unwrapped(error)
+            throw Self.mapped(Self.unwrapped(error))
         }
+    }
+
+    /// The error a caller should see: a text PostgreSQL cannot hold (a NUL character, SQLSTATE
+    /// `22021`; SQLite stores it) becomes `StoreError(.invalidValue)`, anything else is itself.
+    /// `transaction` and the `rows`/`row`/`run` helpers apply it; apply it where you query otherwise.
+    static func mapped(_ error: any Error) -> any Error {
+        sqlState(of: error) == "22021" ? StoreError(.invalidValue, "text may not contain a NUL character") : error
     }
 
     /// The error inside PostgresNIO's transaction wrapper: what the body threw, else what the
@@ -232,7 +239,11 @@ struct StoredRow {
 extension PostgresConnection {
     /// Every row of `query` as `StoredRow`s.
     func rows(_ query: PostgresQuery, logger: Logger) async throws -> [StoredRow] {
-        try await self.query(query, logger: logger).collect().map(StoredRow.init)
+        do {
+            return try await self.query(query, logger: logger).collect().map(StoredRow.init)
+        } catch {
+            throw PostgresStore.mapped(error)
+        }
     }
 
     /// The first row of `query`, if any.
@@ -243,6 +254,10 @@ extension PostgresConnection {
     /// Runs a statement and drains its rows. PostgresNIO does not report a changed-row count: to
     /// learn whether a row changed, add `RETURNING` and use `row(_:logger:)`.
     func run(_ query: PostgresQuery, logger: Logger) async throws {
-        _ = try await self.query(query, logger: logger).collect()
+        do {
+            _ = try await self.query(query, logger: logger).collect()
+        } catch {
+            throw PostgresStore.mapped(error)
+        }
     }
 }

@@ -1,0 +1,32 @@
+import BankHooksCore
+@testable import BankHooksStorage
+import BankHooksTestSupport
+import Testing
+
+/// PostgreSQL text cannot hold a NUL character (SQLite's can): a client's text with one is a
+/// `StoreError(.invalidValue)` from the store, never PostgresNIO's server error.
+@Suite struct PostgresTextTests {
+    let t0 = Timestamp(milliseconds: 1_700_000_000_000)
+
+    @Test func aNULInABoundTextIsAnInvalidValueThroughEveryHelper() async throws {
+        let store = try await TestPostgres.freshStore()
+        let nul = "a\u{0}b"
+        let viaTransaction = await #expect(throws: StoreError.self) {
+            try await store.transaction { connection in
+                try await connection.run("SELECT 1 FROM applications WHERE id = \(nul)", logger: store.logger)
+            }
+        }
+        #expect(viaTransaction?.code == .invalidValue)
+        #expect(viaTransaction?.message == "text may not contain a NUL character")
+        let viaRows = await #expect(throws: StoreError.self) {
+            try await store.client.withConnection { connection in
+                _ = try await connection.rows("SELECT id FROM applications WHERE name = \(nul)", logger: store.logger)
+            }
+        }
+        #expect(viaRows?.code == .invalidValue)
+        // A valid text on the same store still works: nothing was left half done.
+        #expect(try await store.transaction { connection in
+            try await connection.row("SELECT 1 AS one WHERE \("ab") = 'ab'", logger: store.logger)?("one", as: Int.self)
+        } == 1)
+    }
+}
