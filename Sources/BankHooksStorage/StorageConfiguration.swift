@@ -11,6 +11,8 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
     public enum Backend: Sendable, Hashable {
         /// An embedded SQLite file (created if missing).
         case sqlite(path: String)
+        /// A PostgreSQL database that several nodes share: `postgres://user:password@host:port/database`.
+        case postgres(url: String)
     }
 
     /// How hard a commit waits for the disk.
@@ -39,13 +41,24 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
         StorageConfiguration(backend: .sqlite(path: path), durability: durability)
     }
 
-    /// The backend a `--database` value names: a file path (SQLite). A URL with a scheme is
-    /// refused with a clear error until that backend exists.
+    /// A PostgreSQL database (the URL is checked here, so a mistake is a clear error before anything starts).
+    public static func postgres(url: String) throws(StoreError) -> StorageConfiguration {
+        _ = try PostgresStore.configuration(url: url)
+        return StorageConfiguration(backend: .postgres(url: url))
+    }
+
+    /// The backend a `--database` value names: a `postgres://` or `postgresql://` URL (PostgreSQL),
+    /// else a file path or `file://` URL (SQLite). Another scheme is a clear error.
     public init(database: String, durability: Durability = .full) throws(StoreError) {
-        guard !database.isEmpty else { throw StoreError(.invalidValue, "--database must name an SQLite file") }
+        guard !database.isEmpty else { throw StoreError(.invalidValue, "--database must name an SQLite file or a postgres:// URL") }
         if let scheme = database.firstRange(of: "://").map({ database[..<$0.lowerBound].lowercased() }) {
+            if scheme == "postgres" || scheme == "postgresql" {
+                self = try .postgres(url: database)
+                self.durability = durability
+                return
+            }
             guard scheme == "file" else {
-                throw StoreError(.invalidValue, "--database \(scheme):// is not supported: BankHooks stores its data in an SQLite file (give its path)")
+                throw StoreError(.invalidValue, "--database \(scheme):// is not supported: give an SQLite file's path or a postgres:// URL")
             }
             self.init(backend: .sqlite(path: String(database.dropFirst("file://".count))), durability: durability)
             return
@@ -58,13 +71,17 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
     public var requiresGivenMasterKey: Bool {
         switch backend {
         case .sqlite: false
+        case .postgres: true
         }
     }
 
-    /// Where the master key file goes unless one is given: beside an SQLite file.
+    /// Where the master key file goes unless one is given: beside an SQLite file. A PostgreSQL
+    /// database has none (`requiresGivenMasterKey`): `bankhooks.key` in the working directory is
+    /// named only so the value exists; the server refuses to start without a given key first.
     public var defaultMasterKeyFile: String {
         switch backend {
         case .sqlite(let path): path + ".key"
+        case .postgres: "bankhooks.key"
         }
     }
 
@@ -72,6 +89,7 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
     public var description: String {
         switch backend {
         case .sqlite(let path): path
+        case .postgres(let url): PostgresStore.redacted(url: url)
         }
     }
 
@@ -83,6 +101,17 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
         switch backend {
         case .sqlite:
             return try open(sealer: sealer)
+        case .postgres(let url):
+            // The store runs its pool from now on (migrations and the key check need it before the
+            // server's services start); its closing service ends the pool after the others.
+            let store = PostgresStore(configuration: try PostgresStore.configuration(url: url), secretBox: sealer.box, logger: logger, runsClient: true)
+            do {
+                try await store.prepare(migrates: migrates, database: description)
+            } catch {
+                await store.close()
+                throw error
+            }
+            return OpenedStorage(store: store, services: [store.closingService])
         }
     }
 
@@ -93,6 +122,8 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
         case .sqlite(let path):
             let store = try SQLiteStore(path: path, durability: durability == .full ? .full : .normal, secretBox: sealer.box)
             return OpenedStorage(store: store, services: [])
+        case .postgres:
+            throw StoreError(.invalidValue, "\(description): a PostgreSQL database is opened with open(sealer:logger:)")
         }
     }
 
@@ -105,6 +136,16 @@ public struct StorageConfiguration: Sendable, Hashable, CustomStringConvertible 
             // Opening migrates (and makes a new file private first).
             _ = try SQLiteStore(path: path, durability: durability == .full ? .full : .normal, secretBox: nil)
             return SQLiteStore.migrator.migrations.filter { !before.contains($0) }
+        case .postgres(let url):
+            let store = PostgresStore(configuration: try PostgresStore.configuration(url: url), secretBox: nil, logger: logger, runsClient: true)
+            do {
+                let applied = try await store.migrate()
+                await store.close()
+                return applied
+            } catch {
+                await store.close()
+                throw error
+            }
         }
     }
 

@@ -13,6 +13,7 @@ struct Backend: CustomTestStringConvertible, Sendable {
     /// Every backend the contract runs against.
     static let all: [Backend] = [
         Backend(name: "sqlite") { dir in try SQLiteStore(path: dir.file("store.sqlite")) },
+        Backend(name: "postgres") { _ in try await TestPostgres.freshStore() },
     ]
 }
 

@@ -200,6 +200,10 @@ public final class PostgresStore: Sendable {
     static func isCheckViolation(_ error: any Error) -> Bool { sqlState(of: error) == "23514" }
 }
 
+/// Every aggregate's store, each in its own file (`PostgresStore+Tenants.swift`, `+Webhooks`,
+/// `+EventTypes`, `+Recoveries`, `+Publish`/`+Queue`, `+DeliveryLog`, `+Sandbox`), as SQLite's.
+extension PostgresStore: Store {}
+
 // MARK: Rows
 
 /// One result row read by column name, throwing (never trapping, as PostgresNIO's own subscript
