@@ -153,4 +153,56 @@ import Testing
         #expect(try await first.institutionAvailability(applicationID: "app_a") == ["lean-bank": Array("40".utf8)])
         #expect(try await second.dueScheduledEvents(now: t0, limit: 100).count == 40)
     }
+
+    /// A change that another node's `DELETE FROM applications` overtakes: the delete locks the
+    /// application's row first and then its rows (ON DELETE CASCADE). Held here half-way (the
+    /// application row locked) while the change starts, then finished: the change must neither
+    /// deadlock with it (40P01, a server failure) nor fail otherwise; it finds the application gone.
+    @Test(arguments: ["complete", "wrong password", "revoke", "set availability", "update availability"])
+    func aChangeOvertakenByTheApplicationsDeletionNeverDeadlocks(_ change: String) async throws {
+        let (first, second) = try await twoNodes()
+        try await first.createAuthorisation(authorisation("auth_1"))
+        try await first.createAuthorisation(authorisation("auth_2"))
+        #expect(try await first.completeAuthorisation(completion("auth_2"), consents: [consent("auth_2", of: "auth_2")], oneTimeTokens: [], events: []))
+        try await first.setInstitutionAvailability(applicationID: "app_a", institutionID: "lean-bank", document: Array("{}".utf8), events: [])
+        let logger = TestPostgres.logger
+        try await second.client.withConnection { deleting in
+            try await deleting.run("BEGIN", logger: logger)
+            try await deleting.run("SELECT id FROM applications WHERE id = 'app_a' FOR UPDATE", logger: logger)
+            let outcome = Task { () -> String in
+                do {
+                    switch change {
+                    case "complete":
+                        return "\(try await first.completeAuthorisation(completion("auth_1"), consents: [consent("auth_1", of: "auth_1")], oneTimeTokens: [], events: [event("sev_1")]))"
+                    case "wrong password":
+                        return "\(try await first.recordWrongPassword(authorisationID: "auth_1", applicationID: "app_a", at: t0.adding(.seconds(1)), limit: 3, events: [event("sev_1")], lockout: completion("auth_1"), lockoutEvents: []))"
+                    case "revoke":
+                        return "\(try await first.revokeConsent(id: "auth_2", applicationID: "app_a", at: t0.adding(.seconds(20)), events: [event("sev_1")]) as Any)"
+                    case "set availability":
+                        try await first.setInstitutionAvailability(applicationID: "app_a", institutionID: "lean-bank", document: Array("{}".utf8), events: [event("sev_1")])
+                        return "set"
+                    default:
+                        return "\(try await first.updateInstitutionAvailability(applicationID: "app_a", institutionID: "lean-bank") { _ in (Array("{}".utf8), [event("sev_1")]) })"
+                    }
+                } catch let error as StoreError where error.code == .notFound {
+                    return "notFound"
+                }
+            }
+            // Until the change waits for a lock (the application row's, or, wrongly, one it holds the deleter's cascade will need).
+            var waited = 0
+            while try await second.client.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", logger: logger
+            ).collect().first?.decode(Int.self) != 1 {
+                waited += 1
+                try #require(waited < 500, "the change never waited for the deletion")
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await deleting.run("DELETE FROM applications WHERE id = 'app_a'", logger: logger)
+            try await deleting.run("COMMIT", logger: logger)
+            let result = try await outcome.value
+            let expected = ["complete": "false", "wrong password": "notAwaiting", "revoke": "nil", "set availability": "notFound", "update availability": "notFound"]
+            #expect(result == expected[change])
+        }
+        #expect(try await first.dueScheduledEvents(now: t0, limit: 10).isEmpty)
+    }
 }

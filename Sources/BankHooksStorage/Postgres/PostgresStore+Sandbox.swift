@@ -21,12 +21,16 @@ extension PostgresStore: SandboxStore {
     /// The upsert is one statement, so concurrent sets need no lock (the last to commit wins, as on SQLite).
     public func setInstitutionAvailability(applicationID: String, institutionID: String, document: [UInt8], events: [ScheduledEvent]) async throws {
         try await transaction { connection in
+            guard try await Self.lockApplication(applicationID, connection, logger) else {
+                throw StoreError(.notFound, "application \(applicationID) does not exist")
+            }
             try await Self.upsertAvailability(applicationID: applicationID, institutionID: institutionID, document: document, connection, logger)
             try await Self.insert(events, connection, logger)
         }
     }
 
-    /// Guard: a transaction-scoped advisory lock on (application, institution) before the read. A
+    /// Guard: the application row (`lockApplication`), then a transaction-scoped advisory lock on
+    /// (application, institution) before the read. A
     /// row lock (`FOR UPDATE`) cannot guard the first change, when there is no row yet, and it must
     /// be its own statement: at READ COMMITTED the read's snapshot is taken when its statement
     /// starts, so it sees the document the previous holder committed. So no change is lost, and the
@@ -36,15 +40,13 @@ extension PostgresStore: SandboxStore {
         update: @escaping @Sendable (_ current: [UInt8]?) throws -> (document: [UInt8], events: [ScheduledEvent])?
     ) async throws -> (document: [UInt8]?, changed: Bool) {
         try await transaction { connection in
-            try await Self.lock("institution_availability:\(applicationID)/\(institutionID)", on: connection, logger: logger)
-            let current = try await Self.firstRow(connection.query("""
-                SELECT (SELECT document FROM institution_availability WHERE application_id = \(applicationID) AND institution_id = \(institutionID)),
-                    EXISTS (SELECT 1 FROM applications WHERE id = \(applicationID))
-                """, logger: logger)).map { try $0.decode((ByteBuffer?, Bool).self) }
-            let document = current?.0.map { Array($0.readableBytesView) }
-            guard document != nil || current?.1 == true else {
+            guard try await Self.lockApplication(applicationID, connection, logger) else {
                 throw StoreError(.notFound, "application \(applicationID) does not exist")
             }
+            try await Self.lock("institution_availability:\(applicationID)/\(institutionID)", on: connection, logger: logger)
+            let document = try await Self.firstRow(connection.query("""
+                SELECT document FROM institution_availability WHERE application_id = \(applicationID) AND institution_id = \(institutionID)
+                """, logger: logger), as: ByteBuffer.self).map { Array($0.readableBytesView) }
             guard let (updated, events) = try update(document) else { return (document, false) }
             try await Self.upsertAvailability(applicationID: applicationID, institutionID: institutionID, document: updated, connection, logger)
             try await Self.insert(events, connection, logger)
@@ -85,6 +87,7 @@ extension PostgresStore: SandboxStore {
         }
         let consentRows = try consents.map { consent in (consent, try Self.sandboxJSON(consent.permissions)) }
         return try await transaction { connection in
+            guard try await Self.lockApplication(completion.applicationID, connection, logger) else { return false }
             let changed = try await Self.firstRow(connection.query("""
                 UPDATE authorisations SET status = \(completion.status.rawValue), completed_at = \(completedAt.milliseconds),
                     redirect_url = \(completion.redirectURL)
@@ -120,6 +123,7 @@ extension PostgresStore: SandboxStore {
         lockout: Authorisation, lockoutEvents: [ScheduledEvent]
     ) async throws -> WrongPasswordOutcome {
         try await transaction { connection in
+            guard try await Self.lockApplication(applicationID, connection, logger) else { return .notAwaiting }
             let counted = try await Self.firstRow(connection.query("""
                 UPDATE authorisations SET wrong_passwords = wrong_passwords + 1
                 WHERE id = \(authorisationID) AND application_id = \(applicationID) AND status = 'AWAITING_AUTHORIZATION'
@@ -193,6 +197,7 @@ extension PostgresStore: SandboxStore {
     /// consent's unused one-time tokens in the same transaction.
     public func revokeConsent(id: String, applicationID: String, at: Timestamp, events: [ScheduledEvent]) async throws -> Consent? {
         try await transaction { connection in
+            guard try await Self.lockApplication(applicationID, connection, logger) else { return nil }
             let revoked = try await Self.firstRow(connection.query("""
                 UPDATE consents SET status = 'REVOKED', revoked_at = \(at.milliseconds)
                 WHERE id = \(id) AND application_id = \(applicationID) AND status = 'AUTHORIZED'

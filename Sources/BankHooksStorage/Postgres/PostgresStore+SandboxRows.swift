@@ -22,6 +22,17 @@ extension PostgresStore {
         }
     }
 
+    /// Locks the application's row `FOR KEY SHARE`; false when it does not exist (deleted meanwhile
+    /// too). Lock order: a transaction that changes an application's rows and then inserts rows
+    /// referencing the application takes this first. Deleting an application locks its row
+    /// `FOR UPDATE` and then its rows (ON DELETE CASCADE); without this, such a transaction would
+    /// hold a row the cascade waits for while its insert's foreign-key check waits for the
+    /// application row: a deadlock (40P01). With it, one waits for the other. KEY SHARE conflicts
+    /// with nothing else (not with quotas' `FOR NO KEY UPDATE`, nor other inserts' FK checks).
+    static func lockApplication(_ applicationID: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
+        try await firstRow(connection.query("SELECT 1 FROM applications WHERE id = \(applicationID) FOR KEY SHARE", logger: logger)) != nil
+    }
+
     /// Inserts one row that references its application (`referencingApplication`'s errors) with
     /// the events it sets off, in one transaction (one statement, without a transaction, when there are none).
     func insert(
