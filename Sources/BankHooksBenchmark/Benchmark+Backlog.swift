@@ -2,17 +2,23 @@ import BankHooksCore
 import BankHooksServer
 import BankHooksStorage
 import Foundation
+import Logging
 
 extension Benchmark {
     /// Claim latency with an (almost) empty store, then with `backlog` pending deliveries. Each
     /// store is an SQLite file in the run's directory, opened through the storage configuration.
     public func runBacklog(backlog: Int) async throws {
         try await withDirectory("bankhooks-backlog") { dir in
-            let emptyStore = try await loadStore(storage(dir, "empty.sqlite"), deliveries: 1000)
-            let empty = try await claimLatency(store: emptyStore, label: "1,000 pending")
-            try await logPageLatency(store: emptyStore, deliveries: 1000)
+            say("backlog:   " + (options.database == nil ? "SQLite, " : "") + backendName)
+            let empty = try await withStore(dir, "empty.sqlite") { emptyStore in
+                try await loadStore(emptyStore, deliveries: 1000)
+                let empty = try await claimLatency(store: emptyStore, label: "1,000 pending")
+                try await logPageLatency(store: emptyStore, deliveries: 1000)
+                return empty
+            }
+            try await withStore(dir, "backlog.sqlite") { store in
             let start = ContinuousClock.now
-            let store = try await loadStore(storage(dir, "backlog.sqlite"), deliveries: backlog)
+            try await loadStore(store, deliveries: backlog)
             say(String(format: "backlog:   loaded %d pending deliveries in %.1f s; peak RSS %d MB", backlog, (ContinuousClock.now - start).secondsDouble, Quantiles.peakRSSMegabytes()))
             let full = try await claimLatency(store: store, label: "\(backlog) pending")
             say(String(format: "backlog:   claim p50 ratio %.2f (backlog / near-empty); peak RSS %d MB", Double(full) / Double(max(1, empty)), Quantiles.peakRSSMegabytes()))
@@ -28,11 +34,24 @@ extension Benchmark {
             let busy = Set((0..<options.webhooks).map { "wh_\($0)" })
             let behind = try await claimLatency(store: store, label: "\(backlog) pending on busy webhooks, claiming another's", excluding: busy)
             say(String(format: "backlog:   busy-webhook claim p50 ratio %.2f (vs near-empty)", Double(behind) / Double(max(1, empty))))
+            }
         }
     }
 
-    private func loadStore(_ storage: StorageConfiguration, deliveries: Int) async throws -> any Store {
-        let store = try storage.open(sealer: SecretSealer(box: nil)).store
+    /// Opens the run's store `name` and runs `body` with it, its backend's services (a pool) running meanwhile.
+    private func withStore<T: Sendable>(_ directory: String, _ name: String, _ body: @Sendable (any Store) async throws -> T) async throws -> T {
+        try await withStorage(directory, name) { storage in
+            let logger = { var logger = Logger(label: "bench.backlog"); logger.logLevel = .error; return logger }()
+            let opened = try await storage.open(sealer: SecretSealer(box: nil), logger: logger)
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                for service in opened.services { group.addTask { try await service.run(); return nil } }
+                defer { group.cancelAll() }
+                return try await body(opened.store)
+            }
+        }
+    }
+
+    private func loadStore(_ store: any Store, deliveries: Int) async throws {
         let now = SystemClock().now()
         // The webhooks plus the late one measured behind the backlog.
         try await store.createApplication(Application(
@@ -50,7 +69,6 @@ extension Benchmark {
             _ = try await store.publish(batch, now: now)
             published += batch.count
         }
-        return store
     }
 
     /// Delivery-log pages (50 rows) at the newest end and at the middle of the tables: events, a

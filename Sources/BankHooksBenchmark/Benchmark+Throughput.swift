@@ -1,12 +1,16 @@
 import BankHooksCore
 import BankHooksLoopback
 import BankHooksServer
+import BankHooksStorage
 import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
 
 extension Benchmark {
+    /// The master key every node of a run shares.
+    static let benchMasterKey = SecretBox.generateKey()
+
     /// Where the webhooks send to.
     enum Destination: Sendable {
         /// The in-process receiver: each arrival is timed as it comes.
@@ -21,14 +25,14 @@ extension Benchmark {
         try await withDirectory("bankhooks-bench") { dir in
             let logger = { var l = Logger(label: "bench"); l.logLevel = .error; return l }()
             if let url = options.receiverURL {
-                try await withServer(directory: dir, logger: logger) { client in
-                    let rate = try await measure(client: client, to: .external(url))
+                try await withServer(directory: dir, logger: logger) { clients in
+                    let rate = try await measure(clients: clients, to: .external(url))
                     try await bareSender(url: url, deliveryRate: rate)
                 }
             } else {
                 try await LoopbackReceiver.run(mode: .arrivals) { receiver in
-                    try await withServer(directory: dir, logger: logger) { client in
-                        let rate = try await measure(client: client, to: .inProcess(receiver))
+                    try await withServer(directory: dir, logger: logger) { clients in
+                        let rate = try await measure(clients: clients, to: .inProcess(receiver))
                         try await bareSender(url: receiver.url("/bare"), deliveryRate: rate)
                     }
                 }
@@ -36,11 +40,24 @@ extension Benchmark {
         }
     }
 
-    /// Runs the server for the duration of `body`, which gets an API client with the admin key.
-    private func withServer(directory: String, logger: Logger, _ body: @Sendable (APIClient) async throws -> Void) async throws {
+    /// Runs the server (`nodes` of them on one store) for the duration of `body`, which gets an API
+    /// client with the admin key per node.
+    private func withServer(directory: String, logger: Logger, _ body: @Sendable ([APIClient]) async throws -> Void) async throws {
+        try await withStorage(directory, "bench.sqlite") { storage in
+            try await withNodes(storage: storage, logger: logger, started: [], body)
+        }
+    }
+
+    /// Starts node `started.count` and then the rest, each on its own port; runs `body` once all listen.
+    private func withNodes(
+        storage: StorageConfiguration, logger: Logger, started ports: [Int], _ body: @Sendable ([APIClient]) async throws -> Void
+    ) async throws {
         let adminKey = "bhk_bench_" + String(repeating: "b", count: 32)
         var configuration = ServerConfiguration()
-        configuration.storage = storage(directory, "bench.sqlite")
+        configuration.storage = storage
+        // Several nodes share one key, as they would share one database.
+        configuration.masterKey = Self.benchMasterKey
+        configuration.dispatcher.owner = ServerConfiguration.defaultOwner() + "-n\(ports.count)"
         configuration.port = 0
         configuration.adminKey = adminKey
         // The benchmark measures the engine, not the per-key request limit.
@@ -58,9 +75,13 @@ extension Benchmark {
         try await LoopbackService.run(logger: logger, notStarted: ConfigurationError("the server did not start")) { listening in
             try await buildApplication(configuration, logger: logger, announce: { _ in }, onListening: { address in listening(address?.port ?? 0) })
         } _: { serverPort in
+            let ports = ports + [serverPort]
+            guard ports.count == options.nodes else {
+                return try await withNodes(storage: storage, logger: logger, started: ports, body)
+            }
             let http = APIClient.makeHTTPClient(connections: publishers)
             do {
-                try await body(APIClient(baseURL: "http://127.0.0.1:\(serverPort)", key: adminKey, http: http))
+                try await body(ports.map { APIClient(baseURL: "http://127.0.0.1:\($0)", key: adminKey, http: http) })
             } catch {
                 try? await http.shutdown()
                 throw error
@@ -70,7 +91,8 @@ extension Benchmark {
     }
 
     /// Creates the webhooks, publishes every event and waits for every delivery; returns deliveries per second.
-    private func measure(client: APIClient, to destination: Destination) async throws -> Double {
+    private func measure(clients: [APIClient], to destination: Destination) async throws -> Double {
+        let client = clients[0]
         let limit = try await client.call(.PATCH, "/v1/applications/\(defaultApplicationID)", body: #"{"webhook_limit": \#(options.webhooks)}"#)
         guard limit.status == 200 else { throw ConfigurationError("raising the webhook limit failed: \(limit.status) \(limit.text)") }
         var webhookIDs: [String] = []
@@ -89,11 +111,11 @@ extension Benchmark {
         let total = options.events
         let expected = total * options.webhooks
         say("bench: \(total) events x \(options.webhooks) webhooks, \(options.payloadBytes) B payloads, "
-            + (options.rate > 0 ? "\(options.rate) events/s offered" : "as fast as possible") + ", \(options.publishers) publishers, durability \(options.durability.rawValue)")
+            + (options.rate > 0 ? "\(options.rate) events/s offered" : "as fast as possible") + ", \(options.publishers) publishers, \(backendName)")
         if case .inProcess(let receiver) = destination { receiver.reset(expecting: expected) }
         let publishStarts = PublishTimes(count: total)
         let start = ContinuousClock.now
-        let (acks, failures) = await publishAll(client: client, start: start, publishStarts: publishStarts)
+        let (acks, failures) = await publishAll(clients: clients, start: start, publishStarts: publishStarts)
         let publishElapsed = ContinuousClock.now - start
         say(String(format: "publish:   %d acked (%d failed) in %.2f s = %.0f acks/s; ack latency p50 %@ p99 %@ p99.9 %@",
                    acks.count, failures, publishElapsed.secondsDouble, Double(acks.count) / publishElapsed.secondsDouble,
@@ -108,7 +130,8 @@ extension Benchmark {
             (delivered, deliverElapsed) = try await deliveredThroughLog(client: client, webhookIDs: webhookIDs, start: start, timeout: .seconds(600))
         }
         say(String(format: "delivery:  %d of %d delivered in %.2f s = %.0f deliveries/s", delivered, expected,
-                   deliverElapsed.secondsDouble, Double(delivered) / deliverElapsed.secondsDouble))
+                   deliverElapsed.secondsDouble, Double(delivered) / deliverElapsed.secondsDouble)
+            + (clients.count > 1 ? String(format: " (%.0f per node, %d nodes)", Double(delivered) / deliverElapsed.secondsDouble / Double(clients.count), clients.count) : ""))
         switch destination {
         case .inProcess(let receiver):
             var endToEnd: [Int64] = []
@@ -129,7 +152,7 @@ extension Benchmark {
 
     /// The publishing clients: each takes the next event index until all are sent (paced when
     /// `rate` is set); returns the sorted ack latencies in µs and the number of failed publishes.
-    private func publishAll(client: APIClient, start: ContinuousClock.Instant, publishStarts: PublishTimes) async -> ([Int64], Int) {
+    private func publishAll(clients: [APIClient], start: ContinuousClock.Instant, publishStarts: PublishTimes) async -> ([Int64], Int) {
         let filler = String(repeating: "x", count: max(0, options.payloadBytes - 40))
         let total = options.events
         let ackLatencies = Locked([Int64]())
@@ -150,7 +173,8 @@ extension Benchmark {
                         publishStarts.set(index, sent)
                         // A built-in type, so publish pays for validating data against the type's model.
                         let body = #"{"id": "b\#(index)", "type": "results.ready", "data": {"id": "r\#(index)", "pad": "\#(filler)"}}"#
-                        let reply = try? await client.call(.POST, "/v1/events", body: body)
+                        // Round-robin over the nodes.
+                        let reply = try? await clients[index % clients.count].call(.POST, "/v1/events", body: body)
                         if reply?.status == 202 {
                             local.append((ContinuousClock.now - sent).microseconds)
                         } else {

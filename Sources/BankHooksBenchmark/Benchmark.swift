@@ -1,5 +1,6 @@
 import BankHooksStorage
 import Foundation
+import Logging
 
 /// `bankhooks bench`: the whole server in this process (HTTP API, publisher, dispatcher, store),
 /// a receiver on 127.0.0.1 (or one the user runs), and publishing clients, measured end to end.
@@ -22,6 +23,12 @@ public struct Benchmark: Sendable {
         /// Send every webhook to this URL (a receiver the user runs) instead of the in-process
         /// receiver; deliveries are then counted and timed through the delivery log.
         public var receiverURL: String?
+        /// A PostgreSQL server (`postgres://…`) to run on instead of SQLite: each store of a run is a
+        /// new database there, dropped after.
+        public var database: String?
+        /// Server nodes in this process sharing the store (PostgreSQL only), each with its own pool,
+        /// HTTP API, publisher and dispatcher; the publishing clients go round-robin over them.
+        public var nodes = 1
         public init() {}
     }
 
@@ -37,6 +44,23 @@ public struct Benchmark: Sendable {
     /// the embedded store; the backend is chosen through the storage configuration like the server's).
     func storage(_ directory: String, _ name: String) -> StorageConfiguration {
         .sqlite(path: directory + "/" + name, durability: options.durability)
+    }
+
+    /// The store of one run for `body`: an SQLite file `name` in the run's directory, or with
+    /// `database` a new PostgreSQL database on that server, dropped after.
+    func withStorage<T: Sendable>(_ directory: String, _ name: String, _ body: (StorageConfiguration) async throws -> T) async throws -> T {
+        guard let server = options.database else { return try await body(storage(directory, name)) }
+        let logger = { var logger = Logger(label: "bench.postgres"); logger.logLevel = .error; return logger }()
+        let prefix = "bench_" + (name.split(separator: ".").first.map(String.init) ?? "store")
+        return try await PostgresStore.withScratchDatabase(url: server, prefix: prefix, logger: logger) { url in
+            try await body(try StorageConfiguration(database: url))
+        }
+    }
+
+    /// Where the run's store is, for the header line.
+    var backendName: String {
+        options.database.map { "PostgreSQL \(PostgresStore.redacted(url: $0)), \(options.nodes) node\(options.nodes == 1 ? "" : "s")" }
+            ?? "durability \(options.durability.rawValue)"
     }
 
     /// Runs `body` with the run's directory: `--directory`, or a temporary one removed after.

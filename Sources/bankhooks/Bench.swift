@@ -12,6 +12,12 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Events per second offered (0: as fast as possible); with --redirect, consent-form completions per second.") var rate = 0
     @Option(help: "Concurrent publishing clients; with --redirect, concurrent browsers posting the consent form.") var publishers = 32
     @Option(help: "SQLite durability: full or normal.") var durability = "full"
+    @Option(help: ArgumentHelp(
+        "Run on this PostgreSQL server instead of SQLite: postgres://user:password@host:port/database (each store is a new database there, dropped after; the user must be allowed to create databases).",
+        valueName: "url"))
+    var database: String?
+    @Option(help: "Server nodes in this process sharing the PostgreSQL store (1 to 8), each with its own pool, HTTP API, publisher and dispatcher; publishers go round-robin over them.")
+    var nodes = 1
     @Option(help: "Requests for the bare-sender baseline (0 skips it).") var bareRequests = 20_000
     @Option(help: "Dispatcher: most requests in flight.") var maxInFlight = 256
     @Option(help: "Dispatcher: most requests in flight per webhook.") var maxInFlightPerWebhook = 32
@@ -38,6 +44,13 @@ struct Bench: AsyncParsableCommand {
         options.maxInFlightPerWebhook = maxInFlightPerWebhook
         options.directory = directory
         options.receiverURL = receiverURL
+        if let database {
+            do { _ = try PostgresStore.configuration(url: database) } catch { throw ValidationError("--database: \(error.message)") }
+        }
+        guard (1...8).contains(nodes) else { throw ValidationError("--nodes must be 1 to 8, not \(nodes)") }
+        guard nodes == 1 || database != nil else { throw ValidationError("--nodes above 1 needs --database postgres://…: an SQLite file has one node") }
+        options.database = database
+        options.nodes = nodes
         guard let level = StorageConfiguration.Durability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
         options.durability = level
         let benchmark = Benchmark(options: options, say: { say($0) })
