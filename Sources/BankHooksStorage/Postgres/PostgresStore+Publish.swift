@@ -5,8 +5,8 @@ import NIOCore
 import PostgresNIO
 
 /// Publishing: events and their fan-out to deliveries, in one transaction per batch (the semantics of
-/// `SQLiteStore+Publish.swift`), in five round trips whatever the batch's size: BEGIN; the lock; the
-/// subscribers; all events; all deliveries; COMMIT (and, only when a request repeats an earlier one,
+/// `SQLiteStore+Publish.swift`), in seven round trips whatever the batch's size: BEGIN; the lock; the
+/// applications' rows; the subscribers; all events; all deliveries; COMMIT (and, only when a request repeats an earlier one,
 /// one read of the first results).
 extension PostgresStore {
     public func publish(_ requests: [PublishRequest], now: Timestamp) async throws -> [PublishResult] {
@@ -16,11 +16,20 @@ extension PostgresStore {
             // 1. One publish at a time per application, held to the commit, so that within an application
             //    `events.seq` and `deliveries.id` (sequences, taken at insert) are in commit order, and the
             //    receipt times below are read after every earlier publish committed: the keys of the event
-            //    and delivery lists never gain a row below a key a reader was already given. In sorted
-            //    order, so two batches of the same applications never wait for each other in a circle.
-            //    (`ORDER BY` runs a volatile function of the select list after sorting.)
+            //    and delivery lists never gain a row below a key a reader was already given. Each distinct
+            //    key once, in the order of the keys themselves (not of the ids: two ids may share a hash),
+            //    so two batches never wait for each other in a circle. (`ORDER BY` runs a volatile function
+            //    of the select list after sorting.)
             try await connection.run("""
-                SELECT pg_advisory_xact_lock(hashtext('publish:' || a)) FROM unnest(\(applicationIDs)::text[]) AS a ORDER BY a
+                SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext('publish:' || a) AS k FROM unnest(\(applicationIDs)::text[]) AS a) AS keys ORDER BY k
+                """, logger: logger)
+            //    The applications' rows before their webhooks': deleting an application locks its row and
+            //    then cascades to the webhooks, so a publish that took the webhooks first and then met the
+            //    row in its events' foreign key would deadlock with it. `FOR KEY SHARE` is the foreign
+            //    key's own lock, taken earlier: a delete waits for this commit, or this publish waits for
+            //    the delete and then finds the application gone (the foreign key below says so).
+            try await connection.run("""
+                SELECT id FROM applications WHERE id = ANY(\(applicationIDs)) ORDER BY id FOR KEY SHARE
                 """, logger: logger)
             // 2. Every webhook of the applications: which of them get a delivery is `FanOut.reaches`, decided
             //    in Core. `FOR KEY SHARE`: a webhook deleted now waits for this commit, so the deliveries
