@@ -29,4 +29,26 @@ import Testing
             try await connection.row("SELECT 1 AS one WHERE \("ab") = 'ab'", logger: store.logger)?("one", as: Int.self)
         } == 1)
     }
+
+    @Test func anIndexedTextPastABtreeEntryIsAnInvalidValue() async throws {
+        let store = try await TestPostgres.freshStore()
+        // Random hex does not compress: 3,200 bytes are past the 2,704 a btree entry holds.
+        var generator = SystemRandomNumberGenerator()
+        let id = String((0..<3200).map { _ in "0123456789abcdef".randomElement(using: &generator) ?? "0" })
+        let error = await #expect(throws: StoreError.self) {
+            try await store.transaction { connection in
+                try await connection.run("INSERT INTO applications (id, name, environment, created_at) VALUES (\(id), 'A', 'sandbox', 0)", logger: store.logger)
+            }
+        }
+        #expect(error?.code == .invalidValue)
+        #expect(try await store.applications().isEmpty)
+    }
+
+    @Test func aSessionIdleInATransactionIsEndedByTheServer() async throws {
+        let store = try await TestPostgres.freshStore()
+        let setting = try await store.transaction { connection in
+            try await connection.row("SELECT current_setting('idle_in_transaction_session_timeout') AS value", logger: store.logger)?("value", as: String.self)
+        }
+        #expect(setting == "15s", "a node frozen mid-transaction frees its locks within 15 s")
+    }
 }

@@ -266,6 +266,11 @@ extension PostgresStore {
             CREATE INDEX scheduled_events_due ON scheduled_events(due_at, id);
             CREATE INDEX scheduled_events_application ON scheduled_events(application_id);
             """),
+        // A webhook's deliveries in one state, newest first (the delivery log's state filter): SQLite's
+        // (webhook_id, state) index carries the rowid, a PostgreSQL index does not.
+        Migration(name: "v2-deliveries-webhook-state-id", sql: """
+            CREATE INDEX deliveries_webhook_state_id ON deliveries(webhook_id, state, id);
+            """),
     ]
 
     /// Applies the migrations not applied yet, each in its own transaction with its record in

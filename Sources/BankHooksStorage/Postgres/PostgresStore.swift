@@ -111,7 +111,12 @@ public final class PostgresStore: Sendable {
         }
         // An IPv6 literal comes bracketed; the client wants the address itself.
         let address = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        return PostgresClient.Configuration(host: address, port: port, username: user, password: password, database: database, tls: tls)
+        var configuration = PostgresClient.Configuration(host: address, port: port, username: user, password: password, database: database, tls: tls)
+        // A node that stops mid-transaction (frozen, cut off) must not hold its locks (a publish
+        // lock, webhook rows) for the hours the server takes to notice: every transaction here is
+        // short, so the server ends one idle for 15 s and frees what it held.
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "15s")]
+        return configuration
     }
 
     /// The URL without its password (`postgres://user:***@host/db`), for logs and errors.
@@ -139,10 +144,16 @@ public final class PostgresStore: Sendable {
     }
 
     /// The error a caller should see: a text PostgreSQL cannot hold (a NUL character, SQLSTATE
-    /// `22021`; SQLite stores it) becomes `StoreError(.invalidValue)`, anything else is itself.
+    /// `22021`, or an indexed text past a btree entry, `54000`; SQLite stores both) becomes
+    /// `StoreError(.invalidValue)`, anything else is itself.
     /// `transaction` and the `rows`/`row`/`run` helpers apply it; apply it where you query otherwise.
     static func mapped(_ error: any Error) -> any Error {
-        sqlState(of: error) == "22021" ? StoreError(.invalidValue, "text may not contain a NUL character") : error
+        switch sqlState(of: error) {
+        case "22021": StoreError(.invalidValue, "text may not contain a NUL character")
+        // An indexed text longer than a btree entry holds (about 2.7 kB): SQLite takes it.
+        case "54000": StoreError(.invalidValue, "a text is too long to be stored (an indexed value holds at most about 2,700 bytes)")
+        default: error
+        }
     }
 
     /// The error inside PostgresNIO's transaction wrapper: what the body threw, else what the
