@@ -66,6 +66,8 @@ final class PostgresNodeSession: NodeCoordination, Service {
     private let jobSignals: [LeaderJob: Signal]
     /// When the last heartbeat answered, for the dead-connection check.
     private let lastBeat = Mutex(ContinuousClock.now)
+    /// When a clock skew was last logged.
+    private let lastSkewReport = Mutex<ContinuousClock.Instant?>(nil)
 
     init(client: PostgresClient, nodeName: String, logger: Logger) {
         self.client = client
@@ -181,16 +183,28 @@ final class PostgresNodeSession: NodeCoordination, Service {
             }
             group.addTask { try await self.beat(on: connection) }
             group.addTask {
-                // A heartbeat stuck on a dead connection (no answer, no error) ends the session.
+                // A heartbeat stuck on a dead connection (no answer, no error) ends the session:
+                // PostgresNIO's queries wait for a reply or a channel error, so stop leading now and
+                // close the channel, which fails the stuck query and the LISTENs at once.
                 while !Task.isCancelled {
                     try await Task.sleep(for: Self.heartbeat)
                     if ContinuousClock.now - self.lastBeat.withLock({ $0 }) > Self.deadline {
+                        self.loseAll()
+                        try? await connection.close()
                         throw SessionEnded(reason: "no heartbeat answer for \(Self.deadline)")
                     }
                 }
             }
-            defer { group.cancelAll() }
-            try await group.next()
+            do {
+                try await group.next()
+                group.cancelAll()
+            } catch {
+                // Whichever part failed, the others may wait on the connection: end it before the group waits for them.
+                loseAll()
+                group.cancelAll()
+                try? await connection.close()
+                throw error
+            }
         }
     }
 
@@ -224,13 +238,18 @@ final class PostgresNodeSession: NodeCoordination, Service {
                 let (channel, payload) = message(event)
                 try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
             }
+            let asked = Self.wallMilliseconds()
             let rows = try await connection.query("""
-                SELECT count(*)::int4 FROM pg_locks
-                WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = \(unescaped: String(Self.namespace))
-                  AND objid = \(unescaped: String(Self.membership))
-                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                SELECT (SELECT count(*)::int4 FROM pg_locks
+                        WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = \(unescaped: String(Self.namespace))
+                          AND objid = \(unescaped: String(Self.membership))
+                          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
+                       (extract(epoch FROM clock_timestamp()) * 1000)::int8
                 """, logger: logger)
-            for try await count in rows.decode(Int32.self) { nodes.store(Int(count), ordering: .relaxed) }
+            for try await (count, serverTime) in rows.decode((Int32, Int64).self) {
+                nodes.store(Int(count), ordering: .relaxed)
+                checkClock(server: serverTime, asked: asked, answered: Self.wallMilliseconds())
+            }
             lastBeat.withLock { $0 = .now }
             if !caughtUp {
                 // Whatever was announced while this node was away (or before it started).
@@ -247,6 +266,28 @@ final class PostgresNodeSession: NodeCoordination, Service {
             }
         }
     }
+
+    /// Leases compare the clocks of different nodes (a claim's `now` against the expiry another node
+    /// wrote), so a node whose clock is off by more than a second from the database's says so, at
+    /// most once a minute.
+    private func checkClock(server: Int64, asked: Int64, answered: Int64) {
+        let slack = max(0, answered - asked) / 2 + 1000
+        let skew = (asked + answered) / 2 - server
+        guard abs(skew) > slack else { return }
+        let now = ContinuousClock.now
+        let due = lastSkewReport.withLock { last -> Bool in
+            guard last.map({ now - $0 > .seconds(60) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        if due {
+            logger.error("this node's clock differs from the database server's: leases compare clocks, keep every node on NTP", metadata: [
+                "clock.skew_ms": "\(skew)",
+            ])
+        }
+    }
+
+    static func wallMilliseconds() -> Int64 { SystemClock().now().milliseconds }
 
     /// The channel and payload of an announcement: `<node>` or `<node> <webhook id>`.
     private func message(_ event: NodeEvent) -> (String, String) {
