@@ -52,6 +52,9 @@ public final class EventService: Sendable {
         public var result: PublishResult
     }
 
+    /// The longest Okra `record` (the subject `GET /v1/callback?record=` finds events by).
+    public static let maxRecordBytes = 256
+
     public let registry: EventTypeRegistry
     let publisher: Publisher
     let clock: any WallClock
@@ -152,6 +155,10 @@ public final class EventService: Sendable {
             if definition.family == .okra {
                 let members = Self.members(of: draft.data)
                 subject = members.strings["record"]
+                // A record is an Okra id (24 hex digits); the bound keeps the lookup index's rows small.
+                if let record = subject, record.utf8.count > Self.maxRecordBytes || record.utf8.contains(0) {
+                    throw EventError(.invalidField, at: "/data/record", "`record` is at most \(Self.maxRecordBytes) bytes, without NUL characters")
+                }
                 for reserved in ["callback_type", "callback_code"] where members.names.contains(reserved) {
                     throw EventError(.invalidField, at: "/data/\(reserved)", "`\(reserved)` comes from the event type (`\(draft.type)`); leave it out of data")
                 }

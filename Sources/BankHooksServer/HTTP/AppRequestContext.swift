@@ -33,7 +33,8 @@ public struct AppRequestContext: RequestContext {
     func pathParameter(_ name: String) throws -> String {
         let raw = try parameters.require(name)
         guard raw.contains("%") else { return raw }
-        guard let decoded = raw.removingPercentEncoding else {
+        // No id has a NUL character (and PostgreSQL's text cannot hold one).
+        guard let decoded = raw.removingPercentEncoding, !decoded.utf8.contains(0) else {
             throw Problem(.notFound, "not-found", title: "Not found", detail: "`\(raw)` is not a valid path segment", field: "path:\(name)")
         }
         return decoded

@@ -1,5 +1,6 @@
 import BankHooksCore
 import BankHooksDelivery
+import BankHooksStorage
 import Hummingbird
 import Logging
 import NIOCore
@@ -26,6 +27,10 @@ extension Problem {
             var problem = Problem(.tooManyRequests, "webhook-busy", title: "The webhook has no free in-flight slot", detail: "\(error); try again shortly")
             problem.headers[.retryAfter] = "1"
             return problem
+        case let error as StoreError where error.code == .invalidValue:
+            // A value the store cannot keep that no validator caught (a NUL character in a text, which
+            // PostgreSQL's text cannot hold): the client's input, not a server failure.
+            return Problem(.unprocessableContent, "invalid-value", title: "A value cannot be stored", detail: error.message)
         case is PublisherClosedError:
             return Problem(.serviceUnavailable, "shutting-down", title: "Shutting down", detail: "the server is shutting down; retry on another instance")
         case is NIOTooManyBytesError:

@@ -68,6 +68,7 @@ struct ApplicationsController {
 
     static func validate(name: String?) throws {
         if let name, !(1...200).contains(name.utf8.count) { throw Problem.invalidField("/name", "`name` must be 1 to 200 bytes of UTF-8") }
+        if let name, name.utf8.contains(0) { throw Problem.invalidField("/name", "`name` may not contain a NUL character") }
     }
 
     static func validate(limit: Int?) throws {

@@ -70,6 +70,7 @@ extension WebhooksController {
 
     static func validate(name: String?) throws {
         if let name, name.utf8.count > 200 { throw Problem.invalidField("/name", "`name` is at most 200 bytes of UTF-8") }
+        if let name, name.utf8.contains(0) { throw Problem.invalidField("/name", "`name` may not contain a NUL character") }
     }
 
     /// A subscription: 1 to `limit` distinct valid names, or nil for every type.
