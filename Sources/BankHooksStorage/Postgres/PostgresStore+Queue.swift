@@ -181,9 +181,11 @@ extension PostgresStore: DeliveryQueue {
             // 1. The batch's webhooks, locked in id order before any of their deliveries (see the type's
             //    comment): a disable committed meanwhile is then seen by step 2, and a disable or delete
             //    starting now waits for this commit. The webhooks of released deliveries come through them.
+            //    One array of ids, so the primary key finds them (an `OR id IN (…)` was planned as a scan
+            //    of every webhook, per record batch).
             try await connection.run("""
                 SELECT id FROM webhooks
-                WHERE id = ANY(\(Array(webhookIDs))) OR id IN (SELECT webhook_id FROM deliveries WHERE id = ANY(\(releaseIDs)))
+                WHERE id = ANY(ARRAY(SELECT unnest(\(Array(webhookIDs))::text[]) UNION SELECT webhook_id FROM deliveries WHERE id = ANY(\(releaseIDs))))
                 ORDER BY id FOR NO KEY UPDATE
                 """, logger: logger)
             // 2. One statement for the rest. Attempts only for deliveries that still exist (a delivery deleted
