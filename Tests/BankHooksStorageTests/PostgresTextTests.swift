@@ -46,9 +46,12 @@ import Testing
 
     @Test func aSessionIdleInATransactionIsEndedByTheServer() async throws {
         let store = try await TestPostgres.freshStore()
-        let setting = try await store.transaction { connection in
-            try await connection.row("SELECT current_setting('idle_in_transaction_session_timeout') AS value", logger: store.logger)?("value", as: String.self)
+        let settings = try await store.transaction { connection in
+            try await connection.row("""
+                SELECT current_setting('idle_in_transaction_session_timeout') AS idle, current_setting('tcp_keepalives_idle') AS keepalive
+                """, logger: store.logger).map { row in (try row("idle", as: String.self), try row("keepalive", as: String.self)) }
         }
-        #expect(setting == "15s", "a node frozen mid-transaction frees its locks within 15 s")
+        #expect(settings?.0 == "15s", "a node frozen mid-transaction frees its locks within 15 s")
+        #expect(settings?.1 == "10", "a vanished client is found in seconds, not hours")
     }
 }
