@@ -205,4 +205,24 @@ import Testing
         }
         #expect(try await first.dueScheduledEvents(now: t0, limit: 10).isEmpty)
     }
+
+    /// A set on another node while an update is between its read and its write waits for the
+    /// update, so it is not overwritten by a document computed from the one before it.
+    @Test func aSetDuringAnUpdateIsNotLost() async throws {
+        let (first, second) = try await twoNodes()
+        try await first.setInstitutionAvailability(applicationID: "app_a", institutionID: "lean-bank", document: Array("old".utf8), events: [])
+        let (read, reading) = AsyncStream<Void>.makeStream()
+        let update = Task {
+            try await first.updateInstitutionAvailability(applicationID: "app_a", institutionID: "lean-bank") { current in
+                reading.yield()
+                // Long enough for the set to commit if nothing held it back.
+                Thread.sleep(forTimeInterval: 0.3)
+                return ((current ?? []) + Array("+updated".utf8), [])
+            }
+        }
+        for await _ in read { break }
+        try await second.setInstitutionAvailability(applicationID: "app_a", institutionID: "lean-bank", document: Array("set".utf8), events: [])
+        #expect(try await update.value.document == Array("old+updated".utf8))
+        #expect(try await second.institutionAvailability(applicationID: "app_a") == ["lean-bank": Array("set".utf8)])
+    }
 }

@@ -18,23 +18,24 @@ extension PostgresStore: SandboxStore {
     }
 
     /// `updated_at` is informational (the protocol carries no time): the server's clock, in milliseconds.
-    /// The upsert is one statement, so concurrent sets need no lock (the last to commit wins, as on SQLite).
+    /// It takes `updateInstitutionAvailability`'s lock, so a set never falls between an update's read
+    /// and its write (which would overwrite the set with a document computed from the one before it).
     public func setInstitutionAvailability(applicationID: String, institutionID: String, document: [UInt8], events: [ScheduledEvent]) async throws {
         try await transaction { connection in
             guard try await Self.lockApplication(applicationID, connection, logger) else {
                 throw StoreError(.notFound, "application \(applicationID) does not exist")
             }
+            try await Self.lock(Self.availabilityLock(applicationID, institutionID), on: connection, logger: logger)
             try await Self.upsertAvailability(applicationID: applicationID, institutionID: institutionID, document: document, connection, logger)
             try await Self.insert(events, connection, logger)
         }
     }
 
     /// Guard: the application row (`lockApplication`), then a transaction-scoped advisory lock on
-    /// (application, institution) before the read. A
-    /// row lock (`FOR UPDATE`) cannot guard the first change, when there is no row yet, and it must
-    /// be its own statement: at READ COMMITTED the read's snapshot is taken when its statement
-    /// starts, so it sees the document the previous holder committed. So no change is lost, and the
-    /// events follow what is stored.
+    /// (application, institution) before the read. A row lock (`FOR UPDATE`) cannot guard the first
+    /// change, when there is no row yet, and it must be its own statement: at READ COMMITTED the
+    /// read's snapshot is taken when its statement starts, so it sees the document the previous
+    /// holder committed. So no change is lost, and the events follow what is stored.
     public func updateInstitutionAvailability(
         applicationID: String, institutionID: String,
         update: @escaping @Sendable (_ current: [UInt8]?) throws -> (document: [UInt8], events: [ScheduledEvent])?
@@ -43,7 +44,7 @@ extension PostgresStore: SandboxStore {
             guard try await Self.lockApplication(applicationID, connection, logger) else {
                 throw StoreError(.notFound, "application \(applicationID) does not exist")
             }
-            try await Self.lock("institution_availability:\(applicationID)/\(institutionID)", on: connection, logger: logger)
+            try await Self.lock(Self.availabilityLock(applicationID, institutionID), on: connection, logger: logger)
             let document = try await Self.firstRow(connection.query("""
                 SELECT document FROM institution_availability WHERE application_id = \(applicationID) AND institution_id = \(institutionID)
                 """, logger: logger), as: ByteBuffer.self).map { Array($0.readableBytesView) }
@@ -52,6 +53,11 @@ extension PostgresStore: SandboxStore {
             try await Self.insert(events, connection, logger)
             return (updated, true)
         }
+    }
+
+    /// The advisory lock key of one institution's availability document for one application.
+    static func availabilityLock(_ applicationID: String, _ institutionID: String) -> String {
+        "institution_availability:\(applicationID)/\(institutionID)"
     }
 
     // MARK: Authorisations
