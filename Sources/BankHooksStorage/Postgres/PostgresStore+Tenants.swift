@@ -125,6 +125,10 @@ extension PostgresStore: TenantStore {
     /// The rows of one statement run on its own (its own implicit transaction on a pooled connection):
     /// a read, or a write that is one statement.
     func rows(_ query: PostgresQuery) async throws -> [StoredRow] {
-        try await client.query(query, logger: logger).collect().map(StoredRow.init)
+        do {
+            return try await client.query(query, logger: logger).collect().map(StoredRow.init)
+        } catch {
+            throw Self.mapped(error)
+        }
     }
 }
