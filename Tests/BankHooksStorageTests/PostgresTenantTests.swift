@@ -160,6 +160,56 @@ import Testing
         }
     }
 
+    @Test func recoveriesRacingTheirApplicationsDeletionOnTwoNodesAreRefusedOrCommittedNeverDeadlocked() async throws {
+        let nodes = try await twoNodes()
+        _ = try await concurrently(16, on: nodes) { store, _ in _ = try await store.webhooks(applicationID: "app_a") }
+        // Rounds: each a new application with a webhook, four recovery requests and its deletion at once.
+        // A deadlock (40P01) is a PSQLError, not a StoreError: it fails the test.
+        for round in 0..<20 {
+            let app = "app_r\(round)"
+            try await nodes.0.createApplication(Application(id: app, name: app, environment: .sandbox, createdAt: t0))
+            try await nodes.0.createWebhook(webhook("wh_r\(round)", app: app))
+            let deleted = try await withThrowingTaskGroup(of: Bool?.self) { group in
+                for i in 0..<4 {
+                    let store = i.isMultiple(of: 2) ? nodes.0 : nodes.1
+                    group.addTask {
+                        _ = try await store.createRecovery(Recovery(
+                            id: "rcv_\(round)_\(i)", applicationID: app, webhookID: "wh_r\(round)", since: t0, until: nil, createdAt: t0))
+                        return nil
+                    }
+                }
+                group.addTask { try await nodes.1.deleteApplication(id: app) }
+                return try await group.reduce(into: [Bool]()) { all, outcome in if let outcome { all.append(outcome) } }
+            }
+            #expect(deleted == [true])
+            #expect(try await nodes.0.application(id: app) == nil)
+            #expect(try await nodes.0.recovery(id: "rcv_\(round)_0", applicationID: app) == nil, "its recoveries went with it")
+        }
+    }
+
+    @Test func aRecoveryNeverGoesBackNorRunsAgainOnceFinished() async throws {
+        let nodes = try await twoNodes()
+        try await nodes.0.createWebhook(webhook("wh_1"))
+        try await failedDeliveries(nodes.0, count: 3, at: t0)
+        let job = try #require(try await nodes.0.createRecovery(Recovery(
+            id: "rcv", applicationID: "app_a", webhookID: "wh_1", since: t0, until: nil, createdAt: t0.adding(.seconds(1))))).recovery
+        // Two runners of one job: the one ahead writes, the one behind cannot move the cursor back.
+        var ahead = job, behind = job
+        ahead.cursor = job.lastDeliveryID
+        ahead.processed = 3
+        behind.cursor = job.lastDeliveryID - 1
+        behind.processed = 2
+        try await nodes.0.updateRecovery(ahead)
+        try await nodes.1.updateRecovery(behind)
+        #expect(try await nodes.0.recovery(id: "rcv", applicationID: "app_a") == ahead)
+        var finished = ahead
+        finished.state = .completed
+        finished.finishedAt = t0.adding(.seconds(2))
+        try await nodes.1.updateRecovery(finished)
+        try await nodes.0.updateRecovery(ahead)
+        #expect(try await nodes.0.recovery(id: "rcv", applicationID: "app_a") == finished, "a finished job stays finished")
+    }
+
     // MARK: The same answers as SQLite
 
     @Test(arguments: Self.backends)

@@ -6,6 +6,10 @@ import PostgresNIO
 extension PostgresStore: RecoveryStore {
     public func createRecovery(_ recovery: Recovery) async throws -> (recovery: Recovery, created: Bool)? {
         try await transaction { connection in
+            // The application's row first (`FOR KEY SHARE`, the lock the insert's foreign key takes anyway),
+            // as every writer that then locks a child row does: deleting the application locks it first
+            // and cascades into the webhook, so taking the webhook first would deadlock with that delete.
+            guard try await Self.lockApplication(recovery.applicationID, connection, logger) else { return nil }
             // The webhook's row, locked (`FOR NO KEY UPDATE`, which publishes' foreign keys do not wait
             // for): concurrent requests for one webhook, on any node, decide one after the other.
             guard try await connection.row("""
@@ -71,10 +75,12 @@ extension PostgresStore: RecoveryStore {
     }
 
     public func updateRecovery(_ recovery: Recovery) async throws {
+        // Only forward: a finished job stays finished and a cursor never goes back, so a second runner
+        // of the same job (two nodes leading at once for a moment) cannot undo the first one's progress.
         _ = try await rows("""
             UPDATE recoveries SET state = \(recovery.state.rawValue), cursor = \(recovery.cursor), processed = \(recovery.processed),
                 succeeded = \(recovery.succeeded), failed = \(recovery.failed), finished_at = \(recovery.finishedAt?.milliseconds)
-            WHERE id = \(recovery.id)
+            WHERE id = \(recovery.id) AND state = 'running' AND cursor <= \(recovery.cursor)
             """)
     }
 
