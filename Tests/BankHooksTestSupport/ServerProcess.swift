@@ -65,8 +65,15 @@ public final class ServerProcess: Sendable {
             }
             if port == nil {
                 guard process.isRunning else { throw TestFailure("bankhooks serve exited: \(text)") }
-                guard ContinuousClock.now < deadline else { throw TestFailure("bankhooks serve did not start: \(text)") }
-                try await Task.sleep(for: .milliseconds(20))
+                // A server that never said where it listens is not left running (no deinit runs for a failed init).
+                guard ContinuousClock.now < deadline else {
+                    Foundation.kill(process.processIdentifier, SIGKILL)
+                    throw TestFailure("bankhooks serve did not start: \(text)")
+                }
+                do { try await Task.sleep(for: .milliseconds(20)) } catch {
+                    Foundation.kill(process.processIdentifier, SIGKILL)
+                    throw error
+                }
             }
         }
         self.port = port ?? 0
