@@ -54,4 +54,20 @@ import Testing
         #expect(settings?.0 == "15s", "a node frozen mid-transaction frees its locks within 15 s")
         #expect(settings?.1 == "10", "a vanished client is found in seconds, not hours")
     }
+
+    @Test func anApplicationOrWebhookNamedWithANULIsRefusedAndNothingIsStored() async throws {
+        let store = try await TestPostgres.freshStore()
+        let refused = await #expect(throws: StoreError.self) {
+            try await store.createApplication(Application(id: "app", name: "a\u{0}b", environment: .sandbox, createdAt: t0))
+        }
+        #expect(refused?.code == .invalidValue)
+        #expect(try await store.applications().isEmpty)
+        try await store.createApplication(Application(id: "app", name: "A", environment: .sandbox, createdAt: t0))
+        let webhook = await #expect(throws: StoreError.self) {
+            try await store.createWebhook(Webhook(
+                id: "wh", applicationID: "app", url: "http://127.0.0.1:9/", name: "x\u{0}", secret: .generate(), createdAt: t0, updatedAt: t0))
+        }
+        #expect(webhook?.code == .invalidValue)
+        #expect(try await store.webhooks(applicationID: "app").isEmpty)
+    }
 }
