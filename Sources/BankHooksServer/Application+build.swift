@@ -120,7 +120,12 @@ public func buildComponents(
     let sender = Sender(configuration: configuration.sender, destinations: destinations, clock: clock)
     let dispatcher = Dispatcher(
         store: store, sender: sender, clock: clock, configuration: configuration.dispatcher, logger: logger, sealer: sealer, coordination: coordination)
-    let publisher = Publisher(store: store, clock: clock, logger: logger) { dispatcher.wake() }
+    // Work is due here and, on a shared database, at every other node (told after the commit).
+    let workDue: @Sendable () -> Void = {
+        dispatcher.wake()
+        coordination.announce(.due)
+    }
+    let publisher = Publisher(store: store, clock: clock, logger: logger, onCommit: workDue)
     let events = EventService(publisher: publisher, registry: EventTypeRegistry(store: store), clock: clock)
     let recoveries = RecoveryRunner(
         store: store, dispatcher: dispatcher, clock: clock, logger: logger, configuration: configuration.recovery, coordination: coordination)
@@ -138,8 +143,7 @@ public func buildComponents(
     let router = buildRouter(
         store: store, events: events, dispatcher: dispatcher, recoveries: recoveries, clock: clock, maxBodySize: configuration.maxBodySize,
         rateLimiter: RateLimiter(key: configuration.keyRateLimit, application: configuration.applicationRateLimit), quotas: configuration.quotas,
-        sandbox: sandbox
-    ) { dispatcher.wake() }
+        sandbox: sandbox, wakeDispatcher: workDue)
     let watchdog = WebhookWatchdog(
         store: store, events: events, clock: clock, configuration: configuration.watchdog, logger: logger, coordination: coordination,
         onDisable: dispatcher.webhookChanged)

@@ -121,7 +121,7 @@ import Testing
     }
 
     /// A publish on node A is sent by node B within milliseconds: A runs no dispatcher at all, so
-    /// only B's, woken by the publish's NOTIFY (not its 5 s idle re-check), can send it.
+    /// only B's, woken by A's notification after the commit (not its 5 s idle re-check), can send it.
     @Test(.timeLimit(.minutes(3)))
     func aPublishOnOneNodeIsSentByAnotherAtOnce() async throws {
         let url = try await TestPostgres.freshDatabase()

@@ -55,8 +55,9 @@ extension PostgresStore {
                 let named = applicationIDs.count == 1 ? "application \(applicationIDs[0])" : "an application of \(applicationIDs.joined(separator: ", "))"
                 throw StoreError(.notFound, "\(named) no longer exists")
             }
-            // 4. Every delivery in one statement, then one notification (sent at commit) that wakes the
-            //    dispatcher of every node (PostgresWakeups).
+            // 4. Every delivery in one statement. The other nodes' dispatchers are woken after the commit,
+            //    by this node's session (`NodeEvent.due`, PostgresWakeups), not by a `pg_notify` here: that
+            //    would hold PostgreSQL's notification lock from here to the commit, one publish at a time.
             var fanOutEvents: [Int64] = [], fanOutWebhooks: [String] = [], fanOutApplications: [String] = []
             var fanOutDue: [Int64] = [], fanOutOwners: [String?] = []
             var counts = [Int](repeating: 0, count: requests.count)
@@ -88,8 +89,7 @@ extension PostgresStore {
                         RETURNING id, event_seq
                     )
                     SELECT ARRAY(SELECT id FROM created WHERE event_seq = ANY(\(targeted)) ORDER BY id),
-                           ARRAY(SELECT event_seq FROM created WHERE event_seq = ANY(\(targeted)) ORDER BY id),
-                           pg_notify('bankhooks_due', '')
+                           ARRAY(SELECT event_seq FROM created WHERE event_seq = ANY(\(targeted)) ORDER BY id)
                     """, logger: logger).collect()
                 if let row = rows.first, !targeted.isEmpty {
                     let (ids, seqs) = try row.decode(([Int64], [Int64]).self)

@@ -13,8 +13,13 @@ extension PostgresStore: SharedBackend {
 
 /// One node's session with the others on one PostgreSQL database, on one pooled connection it
 /// holds for the node's life:
-/// - it LISTENs on `bankhooks_due` (the publish transaction's `pg_notify`), `bankhooks_recoveries`
-///   and `bankhooks_webhooks` (what other nodes announce), and wakes this node's parts;
+/// - it LISTENs on `bankhooks_due`, `bankhooks_recoveries` and `bankhooks_webhooks` (what other
+///   nodes announce: work due after a publish, a recovery job, a changed webhook), and wakes this
+///   node's parts;
+/// - it sends this node's announcements, outside any other transaction and coalesced (the same
+///   announcement made many times while one is being sent is sent once): a `pg_notify` inside the
+///   publish transaction would take PostgreSQL's one notification lock at every commit, which
+///   serialises the commits of every node;
 /// - it holds a shared advisory lock that says "a node is alive here": the number of holders,
 ///   read from `pg_locks` every heartbeat, is `liveNodes`;
 /// - for each job a local part wants to lead, it tries `pg_try_advisory_lock` every heartbeat;
@@ -212,6 +217,7 @@ final class PostgresNodeSession: NodeCoordination, Service {
     private func beat(on connection: PostgresConnection) async throws {
         try await connection.query("SELECT pg_advisory_lock_shared(\(Self.namespace), \(Self.membership))", logger: logger)
         var caughtUp = false
+        var lastCount: ContinuousClock.Instant?
         while !Task.isCancelled {
             let (wanted, held, outbox) = state.withLock { state in
                 defer { state.outbox.removeAll() }
@@ -238,6 +244,13 @@ final class PostgresNodeSession: NodeCoordination, Service {
                 let (channel, payload) = message(event)
                 try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
             }
+            // Woken for an announcement, the session only sends it: the count and the clock once a heartbeat.
+            let sinceCount = lastCount.map { ContinuousClock.now - $0 } ?? Self.heartbeat
+            guard sinceCount >= Self.heartbeat else {
+                await wait(upTo: Self.heartbeat - sinceCount)
+                continue
+            }
+            lastCount = .now
             let asked = Self.wallMilliseconds()
             let rows = try await connection.query("""
                 SELECT (SELECT count(*)::int4 FROM pg_locks
@@ -258,12 +271,17 @@ final class PostgresNodeSession: NodeCoordination, Service {
                 handlers.due()
                 handlers.recoveries()
             }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: Self.heartbeat) }
-                group.addTask { await self.tick.wait() }
-                await group.next()
-                group.cancelAll()
-            }
+            await wait(upTo: Self.heartbeat)
+        }
+    }
+
+    /// Until the loop is woken (a job wanted or given up, an announcement to send) or `duration` passes.
+    private func wait(upTo duration: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: duration) }
+            group.addTask { await self.tick.wait() }
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -304,7 +322,9 @@ final class PostgresNodeSession: NodeCoordination, Service {
         let sender = payload.prefix { $0 != " " }
         switch channel {
         case Channel.due:
-            handlers.due()
+            // Not this node's own: its dispatcher was woken when the publish committed. (An empty
+            // payload is anybody's, e.g. a node of an earlier version that notified in its publish.)
+            if sender != nodeID { handlers.due() }
         case Channel.recoveries:
             if sender != nodeID { handlers.recoveries() }
         case Channel.webhooks:
