@@ -3,11 +3,15 @@
 # against a fresh `bankhooks serve` and the README's receiver (scripts/receiver.py). Only the
 # ports (8080, 9000) and the operator key are filled in. Exits non-zero when any command fails,
 # or when the walk did not show what the README says it shows.
-#   scripts/readme-walk.sh [BINARY]   (default .build/debug/bankhooks)
+#   scripts/readme-walk.sh [BINARY [DATABASE [SERVE-ARGUMENT...]]]
+# BINARY defaults to .build/debug/bankhooks, DATABASE to an SQLite file in a temporary folder (a
+# postgres:// URL runs the walk on PostgreSQL; give it `--master-key-file FILE` after it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=${1:-.build/debug/bankhooks}
 work=$(mktemp -d)
+database=${2:-$work/walk.sqlite}
+serve_arguments=("${@:3}")
 pids=()
 # SIGKILL: a parent (a test runner) may have left SIGTERM blocked in what it starts.
 cleanup() { exec 2>/dev/null; for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -17,7 +21,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 port=$(free_port)
 receiver_port=$(free_port)
 
-"$binary" serve --database "$work/walk.sqlite" --port "$port" --allow-destination 127.0.0.1/32 --log-level warning > "$work/serve.out" 2>&1 &
+"$binary" serve --database "$database" --port "$port" --allow-destination 127.0.0.1/32 --log-level warning "${serve_arguments[@]}" > "$work/serve.out" 2>&1 &
 pids+=($!)
 python3 scripts/receiver.py "$receiver_port" > "$work/receiver.out" 2>&1 &
 pids+=($!)

@@ -9,7 +9,7 @@ import Logging
 import NIOCore
 import Testing
 
-/// The HTTP API in process, on a real SQLite file.
+/// The HTTP API in process, on a real SQLite file (or a real PostgreSQL database, with `backend`).
 /// Unchecked: the only non-Sendable member, the router, is read once to build the app before
 /// any concurrent use; everything else is Sendable.
 struct APIFixture: @unchecked Sendable {
@@ -19,10 +19,11 @@ struct APIFixture: @unchecked Sendable {
 
     init(
         maxBodySize: Int = 256 * 1024, clock: any WallClock = SystemClock(), keyRateLimit: RateLimiter.Limit? = nil,
-        applicationRateLimit: RateLimiter.Limit? = nil, quotas: TenantQuotas = TenantQuotas()
+        applicationRateLimit: RateLimiter.Limit? = nil, quotas: TenantQuotas = TenantQuotas(), backend: TestBackend = .sqlite
     ) async throws {
         var configuration = ServerConfiguration()
-        configuration.storage = .sqlite(path: dir.file("api.sqlite"))
+        configuration.storage = try await backend.storage(in: dir, name: "api.sqlite")
+        if configuration.storage.requiresGivenMasterKey { configuration.masterKey = SecretBox.generateKey() }
         configuration.adminKey = operatorKey
         configuration.maxBodySize = maxBodySize
         configuration.keyRateLimit = keyRateLimit

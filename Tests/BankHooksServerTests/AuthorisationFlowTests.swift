@@ -75,8 +75,8 @@ import Testing
 
     // MARK: Success
 
-    @Test func aSuccessfulLinkRedirectsWithTheConsentAndTheSeedsParametersInOrder() async throws {
-        try await SandboxServer.run { server in
+    @Test(arguments: TestBackend.all) func aSuccessfulLinkRedirectsWithTheConsentAndTheSeedsParametersInOrder(_ backend: TestBackend) async throws {
+        try await SandboxServer.run(backend: backend) { server in
             let callback = server.callbacks.url("/done")
             let created = try await server.authorise([
                 "institution_id": "leanmb1", "application_user_id": "a@f.com", "user_uuid": Self.userUUID, "callback": callback,
@@ -115,8 +115,8 @@ import Testing
         }
     }
 
-    @Test func aOneTimeTokenIsExchangedOnceForTheConsent() async throws {
-        try await SandboxServer.run { server in
+    @Test(arguments: TestBackend.all) func aOneTimeTokenIsExchangedOnceForTheConsent(_ backend: TestBackend) async throws {
+        try await SandboxServer.run(backend: backend) { server in
             let created = try await server.authorise([
                 "institution_id": "leanmb1", "application_user_id": "user-7", "callback": server.callbacks.url("/ott"), "one_time_token": true,
             ])
@@ -169,8 +169,8 @@ import Testing
 
     /// Each row of the seed's error table (and Deny): the ids, then `error-source`, `error` and
     /// `error-description` (standard base64 of the institution's error, `=` as `%3D`).
-    @Test func eachRowOfTheErrorTableRedirectsWithItsErrorParameters() async throws {
-        try await SandboxServer.run { server in
+    @Test(arguments: TestBackend.all) func eachRowOfTheErrorTableRedirectsWithItsErrorParameters(_ backend: TestBackend) async throws {
+        try await SandboxServer.run(backend: backend) { server in
             let rows = Self.errorTable.map { ($0.login, "approve", $0) } + [("alice", "deny", ("", "user", "access_denied", "access_denied"))]
             for (login, decision, row) in rows {
                 let created = try await server.authorise([
@@ -314,9 +314,9 @@ import Testing
         }
     }
 
-    @Test func aWrongPasswordShowsTheFormAgainAndSendsLeansFailureBody() async throws {
+    @Test(arguments: TestBackend.all) func aWrongPasswordShowsTheFormAgainAndSendsLeansFailureBody(_ backend: TestBackend) async throws {
         try await TestReceiver.run { receiver in
-            try await SandboxServer.run { server in
+            try await SandboxServer.run(backend: backend) { server in
                 let registered = try await server.api.call(.PUT, "/v1/callback-url", body: try jsonText(["url": receiver.url("/lean-callback")]))
                 #expect(registered.status == 201, "\(registered.text)")
                 let created = try await server.authorise(["institution_id": "leanmb1", "application_user_id": "00001", "callback": server.callbacks.url("/cb")])

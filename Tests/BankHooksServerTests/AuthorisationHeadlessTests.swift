@@ -11,8 +11,8 @@ import Testing
 
     /// The headless completion returns exactly what the form's redirect is: byte for byte for a
     /// failure (no token in it), and parameter for parameter with a token of its own for a success.
-    @Test func theHeadlessCompletionReturnsTheURLTheFormGives() async throws {
-        try await SandboxServer.run { server in
+    @Test(arguments: TestBackend.all) func theHeadlessCompletionReturnsTheURLTheFormGives(_ backend: TestBackend) async throws {
+        try await SandboxServer.run(backend: backend) { server in
             let request: [String: Any] = [
                 "institution_id": "bank1-ksa", "application_user_id": "a@f.com", "user_uuid": AuthorisationFlowTests.userUUID,
                 "callback": server.callbacks.url("/cb?x=1"), "forward_parameters": ["k=v"],

@@ -28,8 +28,8 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(5)))
-    func everyEventReachesTheWellBehavedReceiverOnceAndTheChaoticOneAtLeastOnce() async throws {
+    @Test(.timeLimit(.minutes(5)), arguments: TestBackend.all)
+    func everyEventReachesTheWellBehavedReceiverOnceAndTheChaoticOneAtLeastOnce(_ backend: TestBackend) async throws {
         let total = 40
         let deadlineSeconds = 2.0
         let random = Locked(SeededGenerator(state: 20_261_201))
@@ -37,8 +37,8 @@ import Testing
         try await HostileReceiver.run(script: script) { chaotic in try await TestReceiver.run { calm in
             let dir = TemporaryDirectory()
             let server = try await ServerProcess(
-                database: dir.file("chaos.sqlite"),
-                arguments: ["--allow-destination", "127.0.0.1/32", "--request-timeout", "\(Int(deadlineSeconds))"],
+                database: try await backend.database(in: dir, name: "chaos.sqlite"),
+                arguments: ["--allow-destination", "127.0.0.1/32", "--request-timeout", "\(Int(deadlineSeconds))"] + backend.serveArguments(in: dir),
                 logFile: dir.file("serve.log"))
             let key = try #require(server.bootstrapKey)
             let api = API(baseURL: server.baseURL, key: key)

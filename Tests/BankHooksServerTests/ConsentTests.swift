@@ -26,8 +26,8 @@ import Testing
         return try #require(rawParameters(text).first { $0.name == name }?.value.removingPercentEncoding)
     }
 
-    @Test func consentsAreListedNewestFirstFilteredAndPaged() async throws {
-        try await SandboxServer.run { server in
+    @Test(arguments: TestBackend.all) func consentsAreListedNewestFirstFilteredAndPaged(_ backend: TestBackend) async throws {
+        try await SandboxServer.run(backend: backend) { server in
             var ids: [String] = []
             for user in ["u1", "u2", "u1"] { ids.append(try await Self.link(server, applicationUserID: user).id) }
             let multi = try await Self.link(server, applicationUserID: "u3", institution: "modelo-sandbox", login: "multi")
@@ -62,9 +62,9 @@ import Testing
         }
     }
 
-    @Test func aConsentIsReadWithItsTokenAndRevokedOnce() async throws {
+    @Test(arguments: TestBackend.all) func aConsentIsReadWithItsTokenAndRevokedOnce(_ backend: TestBackend) async throws {
         try await TestReceiver.run { receiver in
-            try await SandboxServer.run { server in
+            try await SandboxServer.run(backend: backend) { server in
                 _ = try await server.webhook(["url": receiver.url("/lean"), "format": "lean", "event_types": ["entity.updated"]])
                 let (id, redirect) = try await Self.link(server, applicationUserID: "u1")
                 let token = try Self.parameter("consent", of: redirect)

@@ -87,9 +87,9 @@ enum IndependentSignature {
     /// Publishes the example's event to a webhook of its format and compares what a real receiver
     /// on 127.0.0.1 got with the seed's JSON; then checks the signature independently and with
     /// `BankHooksVerify`, and decodes the typed event.
-    @Test(arguments: GoldenExample.all)
-    func seedExampleComesOutExactly(_ example: GoldenExample) async throws {
-        let f = try await APIFixture()
+    @Test(arguments: TestBackend.all, GoldenExample.all)
+    func seedExampleComesOutExactly(_ backend: TestBackend, _ example: GoldenExample) async throws {
+        let f = try await APIFixture(backend: backend)
         let key = try await f.key(.admin, application: "app_golden")
         let okraToken = "okra-callback-token-1"
         try await TestReceiver.run { receiver in

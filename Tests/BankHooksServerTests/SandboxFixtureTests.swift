@@ -37,13 +37,14 @@ struct SandboxServer: Sendable {
     /// Runs a server (and a callback page) for `body`; the default application is a sandbox one
     /// whose `redirect_callbacks` are `callbacks` (the callback page's URL is `$PAGE`).
     static func run<T: Sendable>(
-        timings: SandboxTimings = .demo, redirectCallbacks: [String] = ["$PAGE/"], publicURL: String? = nil,
+        timings: SandboxTimings = .demo, redirectCallbacks: [String] = ["$PAGE/"], publicURL: String? = nil, backend: TestBackend = .sqlite,
         _ body: @Sendable (SandboxServer) async throws -> T
     ) async throws -> T {
         try await CallbackPage.run { page in
             let dir = TemporaryDirectory()
             var configuration = ServerConfiguration()
-            configuration.storage = .sqlite(path: dir.file("sandbox.sqlite"))
+            configuration.storage = try await backend.storage(in: dir, name: "sandbox.sqlite")
+            if configuration.storage.requiresGivenMasterKey { configuration.masterKey = SecretBox.generateKey() }
             configuration.adminKey = operatorKeyText
             configuration.keyRateLimit = nil
             configuration.applicationRateLimit = nil

@@ -32,9 +32,9 @@ import Testing
         }
     }
 
-    @Test func anAvailabilityChangePublishesLeansEventsAndStopsNewLinks() async throws {
+    @Test(arguments: TestBackend.all) func anAvailabilityChangePublishesLeansEventsAndStopsNewLinks(_ backend: TestBackend) async throws {
         try await TestReceiver.run { receiver in
-            try await SandboxServer.run { server in
+            try await SandboxServer.run(backend: backend) { server in
                 _ = try await server.webhook([
                     "url": receiver.url("/lean"), "format": "lean",
                     "event_types": ["bank.availability.updated", "iban_account_verification.bank.availability.updated"],
@@ -88,8 +88,8 @@ import Testing
     }
 
     /// Concurrent changes of different members both survive (the merge happens in the store's transaction).
-    @Test func concurrentChangesOfDifferentMembersBothSurvive() async throws {
-        try await SandboxServer.run { server in
+    @Test(arguments: TestBackend.all) func concurrentChangesOfDifferentMembersBothSurvive(_ backend: TestBackend) async throws {
+        try await SandboxServer.run(backend: backend) { server in
             for round in 0..<10 {
                 let data = round % 2 == 0, global = round % 2 == 0 ? "disabled" : "enabled"
                 async let a = server.api.call(.PATCH, "/v1/sandbox/institutions/leanmb1", body: #"{"availability": {"active": {"data": \#(data)}}}"#)

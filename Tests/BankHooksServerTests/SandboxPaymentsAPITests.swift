@@ -47,9 +47,12 @@ import Testing
     }
 
     /// The reference chooses the outcome: executed, rejected (Lean FAILED, Bridge RJCT), or pending (no update).
-    @Test func aPaymentReachesTheOutcomeItsReferenceChooses() async throws {
+    @Test(arguments: TestBackend.all) func aPaymentReachesTheOutcomeItsReferenceChooses(_ backend: TestBackend) async throws {
+        // Settling after 2 s, not the demo's 200 ms: the creation's reply must still say pending
+        // when a busy test machine takes a while to answer.
+        let timings = { var timings = SandboxTimings.demo; timings.paymentSettlement = .seconds(2); return timings }()
         try await TestReceiver.run { receiver in
-            try await SandboxServer.run { server in
+            try await SandboxServer.run(timings: timings, backend: backend) { server in
                 _ = try await server.webhook(["url": receiver.url("/lean"), "format": "lean", "event_types": ["payment.created", "payment.updated"]])
                 _ = try await server.webhook(["url": receiver.url("/bridge"), "format": "bridge", "event_types": ["payment.transaction.created", "payment.transaction.updated"]])
                 var ids: [String: String] = [:]

@@ -5,7 +5,8 @@ import Foundation
 import Synchronization
 import Testing
 
-/// `bankhooks serve` run as a user runs it: a child process on an SQLite file.
+/// `bankhooks serve` run as a user runs it: a child process on an SQLite file, or on a PostgreSQL
+/// database (with the master key file nodes sharing it need).
 @Suite(.serialized) struct ServeProcessTests {
     /// Verifies a received request with the Python `standardwebhooks` package (PyPI): an
     /// implementation that shares no code with ours.
@@ -25,10 +26,12 @@ import Testing
         return try runCommand("python3", ["-c", script, bodyFile, headersFile, secret])
     }
 
-    @Test func aWebhookCreatedWithThePrintedKeyReceivesASignatureStandardWebhooksVerifies() async throws {
+    @Test(arguments: TestBackend.all)
+    func aWebhookCreatedWithThePrintedKeyReceivesASignatureStandardWebhooksVerifies(_ backend: TestBackend) async throws {
         try await TestReceiver.run { receiver in
             let dir = TemporaryDirectory()
-            let server = try await ServerProcess(database: dir.file("bankhooks.sqlite"), arguments: ["--allow-destination", "127.0.0.1/32"])
+            let database = try await backend.database(in: dir, name: "bankhooks.sqlite")
+            let server = try await ServerProcess(database: database, arguments: ["--allow-destination", "127.0.0.1/32"] + backend.serveArguments(in: dir))
             let key = try #require(server.bootstrapKey, "serve prints a bootstrap key on first start: \(server.printed)")
             let api = API(baseURL: server.baseURL, key: key)
             let created = try await api.call(.POST, "/v1/webhooks", body: #"{"url": "\#(receiver.url())", "event_types": ["payment.updated"]}"#)
@@ -48,7 +51,7 @@ import Testing
             #expect(wrong.status != 0)
             // A restart on the same database prints no new key and keeps the old one working.
             #expect(server.terminate() == 0)
-            let again = try await ServerProcess(database: dir.file("bankhooks.sqlite"))
+            let again = try await ServerProcess(database: database, arguments: backend.serveArguments(in: dir))
             #expect(again.bootstrapKey == nil)
             #expect(try await API(baseURL: again.baseURL, key: key).call(.GET, "/v1/webhooks").status == 200)
         }
@@ -56,12 +59,13 @@ import Testing
 
     /// Publishes thousands of events, SIGKILLs the server mid-stream, restarts it on the same
     /// database, and checks that every published event reached the receiver at least once.
-    @Test func noPublishedEventIsLostWhenTheServerIsKilled() async throws {
+    @Test(arguments: TestBackend.all)
+    func noPublishedEventIsLostWhenTheServerIsKilled(_ backend: TestBackend) async throws {
         let total = 3000
         try await TestReceiver.run { receiver in
             let dir = TemporaryDirectory()
-            let database = dir.file("crash.sqlite")
-            let arguments = ["--allow-destination", "127.0.0.1/32", "--lease", "2"]
+            let database = try await backend.database(in: dir, name: "crash.sqlite")
+            let arguments = ["--allow-destination", "127.0.0.1/32", "--lease", "2"] + (try backend.serveArguments(in: dir))
             let first = try await ServerProcess(database: database, arguments: arguments, logFile: dir.file("first.log"))
             let key = try #require(first.bootstrapKey)
             let created = try await API(baseURL: first.baseURL, key: key).call(.POST, "/v1/webhooks", body: #"{"url": "\#(receiver.url())"}"#)
@@ -104,7 +108,7 @@ import Testing
             #expect(beforeKill >= total / 2 - 16, "about half were acknowledged before the kill, got \(beforeKill)")
             #expect(!unacknowledged.isEmpty, "the kill happened mid-stream")
 
-            // Restart on the same file; a client retries what was not acknowledged, with the same ids.
+            // Restart on the same database; a client retries what was not acknowledged, with the same ids.
             let second = try await ServerProcess(database: database, arguments: arguments, logFile: dir.file("second.log"))
             let stillFailing = await publish(unacknowledged, to: second.baseURL)
             #expect(stillFailing.isEmpty)
@@ -121,11 +125,12 @@ import Testing
 
     /// SIGTERM while a delivery is stuck on a receiver that sent its head and trickles its body:
     /// the attempt ends at its deadline (the standard format's 15 s), is recorded, and serve exits.
-    @Test func sigtermWithADeliveryStuckOnATricklingReceiverExitsWithinTheDeadline() async throws {
+    @Test(arguments: TestBackend.all)
+    func sigtermWithADeliveryStuckOnATricklingReceiverExitsWithinTheDeadline(_ backend: TestBackend) async throws {
         try await HostileReceiver.run(script: { _ in .trickleBody(every: .milliseconds(200)) }) { receiver in
             let dir = TemporaryDirectory()
-            let database = dir.file("trickle.sqlite")
-            let server = try await ServerProcess(database: database, arguments: ["--allow-destination", "127.0.0.1/32"])
+            let database = try await backend.database(in: dir, name: "trickle.sqlite")
+            let server = try await ServerProcess(database: database, arguments: ["--allow-destination", "127.0.0.1/32"] + backend.serveArguments(in: dir))
             let api = API(baseURL: server.baseURL, key: try #require(server.bootstrapKey))
             #expect(try await api.call(.POST, "/v1/webhooks", body: #"{"url": "\#(receiver.url())"}"#).status == 201)
             #expect(try await api.call(.POST, "/v1/event-types", body: #"{"name": "bank.offline", "description": "A bank went offline."}"#).status == 201)
@@ -133,7 +138,7 @@ import Testing
             try await receiver.waitForRequests(1)
             let started = try #require(receiver.requests.first?.receivedAt)
             // SIGTERM without waiting (terminate() waits, spinning, however long it takes): the
-            // child is found by its database path, which no other process has.
+            // child is found by its database (a path or a new database's URL), which no other process has.
             let found = try runCommand("pgrep", ["-f", database])
             let pid = try #require(found.output.split(separator: "\n").compactMap { Int32($0) }.first, "pgrep: \(found.output)")
             #expect(kill(pid, SIGTERM) == 0)
