@@ -32,11 +32,15 @@ extension PostgresStore {
                 SELECT id FROM applications WHERE id = ANY(\(applicationIDs)) ORDER BY id FOR KEY SHARE
                 """, logger: logger)
             // 2. Every webhook of the applications: which of them get a delivery is `FanOut.reaches`, decided
-            //    in Core. `FOR KEY SHARE`: a webhook deleted now waits for this commit, so the deliveries
-            //    below never point at a webhook gone meanwhile (updates, disables included, do not wait).
+            //    in Core. `FOR SHARE` (publishes share it): a webhook deleted, disabled or changed now waits
+            //    for this commit, and this publish waits for a change being committed and then reads the
+            //    changed row. So, as on SQLite's one writer, a disable either comes first (no delivery) or
+            //    after (it holds the deliveries this publish made): never a pending delivery of a disabled
+            //    webhook, or one fanned out by settings a committed change had replaced. Webhook rows change
+            //    rarely (settings, rotation, a failing streak's start or end), so publishes seldom wait.
             let subscriberRows = try await connection.query("""
                 SELECT application_id, id, is_enabled, event_types, format FROM webhooks
-                WHERE application_id = ANY(\(applicationIDs)) ORDER BY id FOR KEY SHARE
+                WHERE application_id = ANY(\(applicationIDs)) ORDER BY id FOR SHARE
                 """, logger: logger)
             var subscriptions: [String: [FanOut.Subscriber]] = [:]
             for try await (applicationID, id, isEnabled, eventTypes, format) in subscriberRows.decode((String, String, Bool, String?, String).self) {

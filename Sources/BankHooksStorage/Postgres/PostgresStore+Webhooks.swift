@@ -65,7 +65,8 @@ extension PostgresStore: WebhookStore {
         let bearerToken: String?? = try change.bearerToken.map { try sealer.seal($0) }
         return try await transaction { connection in
             // The row is locked for the read-merge-write of the settings (and against a concurrent disable);
-            // NO KEY UPDATE leaves the deliveries' foreign keys (KEY SHARE) free, so publishes go on.
+            // NO KEY UPDATE leaves the deliveries' foreign keys (KEY SHARE) free, but a publish reads the
+            // row FOR SHARE, so publishes in flight commit first and the next ones see this change.
             guard let row = try await connection.row(
                 "SELECT * FROM webhooks WHERE id = \(id) AND application_id = \(applicationID) FOR NO KEY UPDATE", logger: logger),
                 let current = try webhook(from: row)
