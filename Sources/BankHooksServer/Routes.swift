@@ -31,29 +31,49 @@ func buildRouter(
     // Errors under /v1 are problem+json; authentication runs inside, so its refusals are too.
     let v1 = router.group("v1").add(middleware: ProblemMiddleware()).group().add(middleware: AuthenticationMiddleware(
         authenticator: authenticator, rateLimiter: rateLimiter.keyLimit == nil && rateLimiter.applicationLimit == nil ? nil : rateLimiter))
+    // The /v1 controllers, made once: their routes are added to the API's group, which authenticates
+    // first, and to the dashboard's in-process copy, whose requests carry the session's principal.
     let registry = events.registry
-    EventsController(store: store, events: events).addRoutes(to: v1)
-    WebhooksController(
+    let eventsController = EventsController(store: store, events: events)
+    let webhooks = WebhooksController(
         store: store, formats: .builtIn, events: events, dispatcher: dispatcher, clock: clock, wake: wakeDispatcher,
         quotas: quotas
-    ).addRoutes(to: v1)
-    EventTypesController(store: store, registry: registry, clock: clock, quotas: quotas).addRoutes(to: v1)
-    OkraCallbackController(store: store).addRoutes(to: v1)
-    ApplicationsController(store: store, authenticator: authenticator, clock: clock, quotas: quotas) { ids in
+    )
+    let eventTypes = EventTypesController(store: store, registry: registry, clock: clock, quotas: quotas)
+    let okraCallbacks = OkraCallbackController(store: store)
+    let applications = ApplicationsController(store: store, authenticator: authenticator, clock: clock, quotas: quotas) { ids in
         for id in ids { dispatcher.webhookChanged(id: id) }
-    }.addRoutes(to: v1)
-    DeliveryLogController(store: store, dispatcher: dispatcher, recoveries: recoveries, clock: clock).addRoutes(to: v1)
-    // The sandbox bank's API (sandbox applications only): its refusals become problems here.
-    let sandboxV1 = v1.group().add(middleware: SandboxProblemMiddleware())
+    }
+    let deliveryLog = DeliveryLogController(store: store, dispatcher: dispatcher, recoveries: recoveries, clock: clock)
     let access = SandboxAccess(store: store)
-    SandboxInstitutionsController(bank: sandbox.bank, access: access).addRoutes(to: sandboxV1)
-    AuthorisationsController(bank: sandbox.bank, access: access, clock: clock, publicURL: sandbox.publicURL).addRoutes(to: sandboxV1)
-    ConsentsController(bank: sandbox.bank, access: access, clock: clock).addRoutes(to: sandboxV1)
-    SandboxDataController(bank: sandbox.bank, access: access).addRoutes(to: sandboxV1)
-    SandboxPaymentsController(payments: sandbox.payments, access: access, clock: clock).addRoutes(to: sandboxV1)
+    func addV1Routes(to v1: RouterGroup<AppRequestContext>) {
+        eventsController.addRoutes(to: v1)
+        webhooks.addRoutes(to: v1)
+        eventTypes.addRoutes(to: v1)
+        okraCallbacks.addRoutes(to: v1)
+        applications.addRoutes(to: v1)
+        deliveryLog.addRoutes(to: v1)
+        // The sandbox bank's API (sandbox applications only): its refusals become problems here.
+        let sandboxV1 = v1.group().add(middleware: SandboxProblemMiddleware())
+        SandboxInstitutionsController(bank: sandbox.bank, access: access).addRoutes(to: sandboxV1)
+        AuthorisationsController(bank: sandbox.bank, access: access, clock: clock, publicURL: sandbox.publicURL).addRoutes(to: sandboxV1)
+        ConsentsController(bank: sandbox.bank, access: access, clock: clock).addRoutes(to: sandboxV1)
+        SandboxDataController(bank: sandbox.bank, access: access).addRoutes(to: sandboxV1)
+        SandboxPaymentsController(payments: sandbox.payments, access: access, clock: clock).addRoutes(to: sandboxV1)
+    }
+    addV1Routes(to: v1)
     // The bank's consent page: HTML for the end user's browser, outside /v1 (no API key, no
     // problem+json: its errors are pages), CSRF-protected.
     ConsentPageController(bank: sandbox.bank, store: store, csrf: sandbox.csrf, clock: clock).addRoutes(to: router)
+    // The dashboard: HTML pages outside /v1 (signed in with an API key, a session cookie), which
+    // read and change through the same /v1 routes in process, as the session's key.
+    let dashboardAPI = Router(context: AppRequestContext.self)
+    addV1Routes(to: dashboardAPI.group("v1"))
+    DashboardController(
+        api: DashboardAPI(responder: dashboardAPI.buildResponder()),
+        sessions: DashboardSessions(isSecure: sandbox.publicURL?.lowercased().hasPrefix("https://") ?? false),
+        authenticator: authenticator, store: store, clock: clock, publicURL: sandbox.publicURL
+    ).addRoutes(to: router)
     // Router middleware added after every route wraps only the not-found responder (Hummingbird
     // builds each route's chain when it is added, the not-found chain at the end): a path or method
     // no /v1 route has is a problem+json 404 without authentication; elsewhere, Hummingbird's own 404.

@@ -1,0 +1,277 @@
+import BankHooksCore
+import Foundation
+import Hummingbird
+
+/// The webhook pages: the list with each one's last 24 hours, the create form, a webhook with its
+/// actions and deliveries, and the delete confirmation. Each reads and changes through /v1.
+extension DashboardController {
+    // MARK: List
+
+    @Sendable func listWebhooks(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await page(request, context) { visit in
+            let webhooks = try await visit.call(api, .get, "/v1/webhooks").items
+            var rows: [[String: Any]] = []
+            for webhook in webhooks {
+                var row = Self.webhookModel(webhook)
+                let stats = try await recentStats(webhookID: webhook["id"] as? String ?? "", visit: visit)
+                row["successRate"] = stats.successRate
+                row["lastAttempt"] = stats.lastAttempt
+                rows.append(row)
+            }
+            return render("webhooks", title: "Webhooks", ["webhooks": rows, "hasWebhooks": !rows.isEmpty], visit: visit)
+        }
+    }
+
+    /// The deliveries this many newest of a webhook's are read for its 24-hour figures.
+    static let statsWindow = 100
+
+    /// A webhook's success rate and last attempt over the last 24 hours, from its newest
+    /// `statsWindow` deliveries (one page of the API's delivery log; "of the last 100" when there are more).
+    func recentStats(webhookID: String, visit: Visit) async throws -> (successRate: String, lastAttempt: String) {
+        let answer = try await visit.call(api, .get, "/v1/webhooks/\(DashboardURL.segment(webhookID))/deliveries?limit=\(Self.statsWindow)")
+        let since = Timestamp(milliseconds: clock.now().milliseconds - 24 * 3600 * 1000)
+        var attempted = 0, succeeded = 0
+        var lastAttempt: Timestamp?
+        for delivery in answer.items {
+            guard let created = (delivery["created_at"] as? String).flatMap(Timestamp.init(iso8601:)), since <= created else { continue }
+            guard let last = (delivery["last_attempt_at"] as? String).flatMap(Timestamp.init(iso8601:)) else { continue }
+            attempted += 1
+            if delivery["state"] as? String == "succeeded" { succeeded += 1 }
+            lastAttempt = max(lastAttempt ?? last, last)
+        }
+        guard attempted > 0 else { return ("—", "—") }
+        let rate = "\(Int((Double(succeeded) / Double(attempted) * 100).rounded())) %"
+        let isPartial = answer.object["next_cursor"] is String && answer.items.count == Self.statsWindow
+        return (isPartial ? rate + " of the last \(Self.statsWindow)" : rate, lastAttempt.map { DashboardPage.time($0.iso8601) } ?? "—")
+    }
+
+    /// A webhook of the API as the pages show it.
+    static func webhookModel(_ webhook: [String: Any]) -> [String: Any] {
+        let id = webhook["id"] as? String ?? ""
+        let url = webhook["url"] as? String ?? ""
+        let isEnabled = webhook["enabled"] as? Bool ?? false
+        var model: [String: Any] = [
+            "id": id, "idPath": DashboardURL.segment(id), "url": url,
+            "title": (webhook["name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? url,
+            "format": (webhook["format"] as? String ?? "") + (webhook["kind"] as? String == "callback" ? " · Callback URL" : ""),
+            "events": DashboardPage.events(webhook["event_types"]), "enabled": isEnabled,
+            "status": isEnabled ? "enabled" : "disabled", "statusClass": isEnabled ? "enabled" : "disabled",
+            "createdAt": DashboardPage.time(webhook["created_at"]),
+        ]
+        if let reason = webhook["disabled_reason"] as? String { model["disabledReason"] = reason }
+        if let until = webhook["previous_secret_expires_at"] as? String { model["previousSecretExpiresAt"] = DashboardPage.time(until) }
+        return model
+    }
+
+    // MARK: Create
+
+    /// What the create form holds (sent back with the problem when the API refuses it).
+    struct NewWebhookForm {
+        var url = ""
+        var name = ""
+        var format = "standard"
+        var eventTypes: Set<String> = []
+
+        init() {}
+
+        init(_ form: FormBody) {
+            url = (form["url"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            format = form["format"] ?? "standard"
+            eventTypes = Set(form.fields.keys.filter { $0.hasPrefix("event:") }.map { String($0.dropFirst(6)) })
+        }
+
+        /// The body of `POST /v1/webhooks`.
+        var body: [String: Any] {
+            var body: [String: Any] = ["url": url, "format": format]
+            if !name.isEmpty { body["name"] = name }
+            if !eventTypes.isEmpty { body["event_types"] = eventTypes.sorted() }
+            return body
+        }
+    }
+
+    @Sendable func newWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await page(request, context) { visit in
+            _ = try visit.context.require(Roles.managers, to: "create webhooks")
+            return try await formPage(NewWebhookForm(), problem: nil, visit: visit)
+        }
+    }
+
+    @Sendable func createWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await action(request, context, back: Back(href: "/dashboard/webhooks/new", label: "Back to the form")) { visit, body in
+            let form = NewWebhookForm(body)
+            do {
+                let created = try await visit.call(api, .post, "/v1/webhooks", body: form.body).object
+                let id = created["id"] as? String ?? ""
+                sessions.setFlash(.init(kind: .success, message: "Webhook created. “Send a test” shows it working.", secret: created["secret"] as? String), id: visit.session.id)
+                return DashboardPage.redirect(to: "/dashboard/webhooks/\(DashboardURL.segment(id))")
+            } catch let problem as Problem where ![.unauthorized, .forbidden].contains(problem.status) {
+                // The form again, as it was filled in, with what the API said and where.
+                return try await formPage(form, problem: problem, visit: visit)
+            }
+        }
+    }
+
+    /// The create form, filled in with `form`, showing `problem` at its field.
+    func formPage(_ form: NewWebhookForm, problem: Problem?, visit: Visit) async throws -> Response {
+        var families: [(family: String, types: [[String: Any]])] = []
+        for (index, type) in try await eventTypes(visit: visit).enumerated() {
+            let name = type["name"] as? String ?? ""
+            let family = type["family"] as? String ?? "custom"
+            let entry: [String: Any] = [
+                "index": index, "name": name, "checked": form.eventTypes.contains(name),
+                "formats": (type["formats"] as? [String] ?? []).joined(separator: ", "),
+            ]
+            if let i = families.firstIndex(where: { $0.family == family }) { families[i].types.append(entry) } else { families.append((family, [entry])) }
+        }
+        var model: [String: Any] = [
+            "url": form.url, "name": form.name,
+            "formats": WireFormats.builtIn.names.map { ["name": $0, "selected": $0 == form.format] as [String: Any] },
+            "families": families.map { ["family": $0.family, "count": $0.types.count, "types": $0.types] as [String: Any] },
+        ]
+        if let problem {
+            model["problem"] = ["title": problem.title, "detail": Self.sentence(problem.detail)]
+            let field = problem.field ?? ""
+            model["urlInvalid"] = field == "/url"
+            model["nameInvalid"] = field == "/name"
+            model["eventsInvalid"] = field.hasPrefix("/event_types")
+        }
+        return render("newWebhook", title: "New webhook", model, visit: visit, status: problem?.status ?? .ok)
+    }
+
+    /// Every event type the application can subscribe to (the API's list, page by page).
+    func eventTypes(visit: Visit) async throws -> [[String: Any]] {
+        var types: [[String: Any]] = []
+        var cursor: String?
+        for _ in 0..<20 {
+            let answer = try await visit.call(api, .get, "/v1/event-types?limit=100" + (cursor.map { "&cursor=" + DashboardURL.query($0) } ?? ""))
+            types += answer.items
+            guard let next = answer.object["next_cursor"] as? String else { break }
+            cursor = next
+        }
+        return types
+    }
+
+    // MARK: One webhook
+
+    @Sendable func showWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await page(request, context) { visit in
+            let id = try context.pathParameter("id")
+            let path = "/v1/webhooks/\(DashboardURL.segment(id))"
+            var model = Self.webhookModel(try await visit.call(api, .get, path).object)
+            let query = request.uri.queryParameters
+            let status = query.get("status") ?? ""
+            var deliveriesPath = path + "/deliveries?limit=25"
+            if !status.isEmpty { deliveriesPath += "&status=" + DashboardURL.query(status) }
+            if let cursor = query.get("cursor") { deliveriesPath += "&cursor=" + DashboardURL.query(cursor) }
+            let deliveries = try await visit.call(api, .get, deliveriesPath)
+            model["deliveries"] = deliveries.items.map(Self.deliveryRow)
+            model["hasDeliveries"] = !deliveries.items.isEmpty
+            model["filtered"] = !status.isEmpty
+            model["statuses"] = [["value": "", "label": "All", "selected": status.isEmpty] as [String: Any]]
+                + DeliveryState.allCases.map { ["value": $0.rawValue, "label": $0.rawValue.capitalized, "selected": $0.rawValue == status] as [String: Any] }
+            let base = "/dashboard/webhooks/\(DashboardURL.segment(id))" + (status.isEmpty ? "" : "?status=" + DashboardURL.query(status))
+            if query.get("cursor") != nil { model["newest"] = ["href": base] }
+            if let next = deliveries.object["next_cursor"] as? String {
+                model["older"] = ["href": base + (status.isEmpty ? "?" : "&") + "cursor=" + DashboardURL.query(next)]
+            }
+            return render("webhook", title: model["title"] as? String ?? "Webhook", model, visit: visit)
+        }
+    }
+
+    /// A delivery in a webhook's list.
+    static func deliveryRow(_ delivery: [String: Any]) -> [String: Any] {
+        [
+            "id": DashboardController.integer(delivery["id"]).map(String.init) ?? "", "eventType": delivery["event_type"] as? String ?? "",
+            "state": delivery["state"] as? String ?? "", "attemptCount": DashboardController.integer(delivery["attempt_count"]) ?? 0,
+            "lastStatus": DashboardController.integer(delivery["last_status"]).map { "HTTP \($0)" } ?? "—",
+            "lastAttempt": DashboardPage.time(delivery["last_attempt_at"]),
+        ]
+    }
+
+    /// A JSON number as an integer (nil for null or anything else).
+    static func integer(_ value: Any?) -> Int? {
+        if let value = value as? Int { return value }
+        if let value = value as? Double { return Int(exactly: value) }
+        if let value = value as? NSNumber { return value.intValue }
+        return nil
+    }
+
+    /// The webhook page, where each webhook action goes back to.
+    func webhookBack(_ context: AppRequestContext) -> Back {
+        Back(href: "/dashboard/webhooks/\(DashboardURL.segment((try? context.pathParameter("id")) ?? ""))", label: "Back to the webhook")
+    }
+
+    // MARK: Actions
+
+    @Sendable func sendTest(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await action(request, context, back: webhookBack(context)) { visit, _ in
+            let id = try context.pathParameter("id")
+            let sent = try await visit.call(api, .post, "/v1/webhooks/\(DashboardURL.segment(id))/test").object
+            keepSendResult(sent, visit: visit, delivered: "The test event was delivered.", notDelivered: "The test event was not delivered.")
+            return DashboardPage.redirect(to: webhookBack(context).href)
+        }
+    }
+
+    /// Keeps a send's answer for the next page: the result shown inline, in words and in full.
+    func keepSendResult(_ sent: [String: Any], visit: Visit, delivered: String, notDelivered: String) {
+        let outcome = Self.outcome(sent)
+        sessions.setFlash(
+            .init(kind: outcome.succeeded ? .success : .problem, message: outcome.succeeded ? delivered : notDelivered, send: outcome),
+            id: visit.session.id)
+    }
+
+    /// A send's answer (`SendResult` of the API) as a page shows it.
+    static func outcome(_ sent: [String: Any]) -> DashboardSessions.SendOutcome {
+        let error = [sent["error"] as? String, sent["error_message"] as? String].compactMap { $0 }.joined(separator: ": ")
+        return DashboardSessions.SendOutcome(
+            succeeded: sent["succeeded"] as? Bool ?? false, status: integer(sent["status"]), durationMs: sent["duration_ms"] as? Double ?? 0,
+            error: error.isEmpty ? nil : error, responseExcerpt: sent["response_excerpt"] as? String,
+            deliveryID: integer(sent["delivery_id"]).map(Int64.init))
+    }
+
+    @Sendable func enableWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await setEnabled(true, request, context)
+    }
+
+    @Sendable func disableWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await setEnabled(false, request, context)
+    }
+
+    func setEnabled(_ isEnabled: Bool, _ request: Request, _ context: AppRequestContext) async -> Response {
+        await action(request, context, back: webhookBack(context)) { visit, _ in
+            let id = try context.pathParameter("id")
+            _ = try await visit.call(api, .patch, "/v1/webhooks/\(DashboardURL.segment(id))", body: ["enabled": isEnabled])
+            sessions.setFlash(.init(kind: .success, message: isEnabled ? "Webhook enabled: deliveries resume." : "Webhook disabled: deliveries wait until it is enabled again."), id: visit.session.id)
+            return DashboardPage.redirect(to: webhookBack(context).href)
+        }
+    }
+
+    @Sendable func rotateSecret(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await action(request, context, back: webhookBack(context)) { visit, _ in
+            let id = try context.pathParameter("id")
+            let rotated = try await visit.call(api, .post, "/v1/webhooks/\(DashboardURL.segment(id))/rotate-secret").object
+            let until = (rotated["previous_secret_expires_at"] as? String).map { " The previous secret keeps signing until \(DashboardPage.time($0))." } ?? ""
+            sessions.setFlash(.init(kind: .success, message: "Secret rotated." + until, secret: rotated["secret"] as? String), id: visit.session.id)
+            return DashboardPage.redirect(to: webhookBack(context).href)
+        }
+    }
+
+    @Sendable func confirmDelete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await page(request, context, back: webhookBack(context)) { visit in
+            _ = try visit.context.require(Roles.managers, to: "delete webhooks")
+            let id = try context.pathParameter("id")
+            let model = Self.webhookModel(try await visit.call(api, .get, "/v1/webhooks/\(DashboardURL.segment(id))").object)
+            return render("deleteWebhook", title: "Delete \(model["title"] as? String ?? "webhook")", model, visit: visit)
+        }
+    }
+
+    @Sendable func deleteWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await action(request, context, back: webhookBack(context)) { visit, _ in
+            let id = try context.pathParameter("id")
+            _ = try await visit.call(api, .delete, "/v1/webhooks/\(DashboardURL.segment(id))")
+            sessions.setFlash(.init(kind: .success, message: "Webhook deleted."), id: visit.session.id)
+            return DashboardPage.redirect(to: "/dashboard/webhooks")
+        }
+    }
+}

@@ -1,0 +1,254 @@
+import BankHooksCore
+import BankHooksStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The dashboard at `/dashboard`: HTML pages for a browser, signed in with an API key. Each page
+/// reads and changes through the /v1 API in process (`DashboardAPI`), as the session's key, so
+/// roles, validation and every service are the API's own; a refusal is a page saying why, with
+/// the API's status. Every form carries the session's CSRF token and must come from this origin.
+struct DashboardController {
+    let api: DashboardAPI
+    let sessions: DashboardSessions
+    let authenticator: KeyAuthenticator
+    let store: any Store
+    let clock: any WallClock
+    /// Where browsers reach this server (`--public-url`), for the origin check; nil: the Host header.
+    let publicURL: String?
+    var signInCSRF = DashboardSignInCSRF()
+
+    /// The largest form accepted.
+    static let maxFormSize = 64 * 1024
+
+    /// The pages, all under `/dashboard`. They are HTML for browsers, not API operations, so the
+    /// OpenAPI document does not list them (its route scan reads `router.` and `group.` calls only).
+    func addRoutes(to router: Router<AppRequestContext>) {
+        let pages = router.group("dashboard")
+        pages.get("") { _, _ in DashboardPage.redirect(to: "/dashboard/webhooks") }
+        pages.get("style.css") { _, _ in DashboardPage.asset(DashboardAssets.css, contentType: "text/css; charset=utf-8") }
+        pages.get("dashboard.js") { _, _ in DashboardPage.asset(DashboardAssets.script, contentType: "text/javascript; charset=utf-8") }
+        pages.get("sign-in", use: showSignIn)
+        pages.post("sign-in", use: signIn)
+        pages.post("sign-out", use: signOut)
+        pages.get("webhooks", use: listWebhooks)
+        pages.get("webhooks/new", use: newWebhook)
+        pages.post("webhooks", use: createWebhook)
+        pages.get("webhooks/:id", use: showWebhook)
+        pages.post("webhooks/:id/test", use: sendTest)
+        pages.post("webhooks/:id/enable", use: enableWebhook)
+        pages.post("webhooks/:id/disable", use: disableWebhook)
+        pages.post("webhooks/:id/rotate-secret", use: rotateSecret)
+        pages.get("webhooks/:id/delete", use: confirmDelete)
+        pages.post("webhooks/:id/delete", use: deleteWebhook)
+        pages.get("deliveries/:id", use: showDelivery)
+        pages.post("deliveries/:id/resend", use: resend)
+        // Any other dashboard path is an HTML 404, not the API's problem+json.
+        pages.get("**") { _, context in self.errorPage(DashboardError.notFound, context: context, visit: nil) }
+        pages.post("**") { _, context in self.errorPage(DashboardError.notFound, context: context, visit: nil) }
+    }
+
+    // MARK: Sessions
+
+    /// A signed-in request: its session, and the context that acts as the session's key.
+    struct Visit {
+        var session: DashboardSessions.Session
+        var context: AppRequestContext
+        var principal: Principal { session.principal }
+        /// Whether the key may change the application's setup (the API's managers).
+        var canManage: Bool { Roles.managers.contains(principal.role) }
+        /// Whether the key may send deliveries again (the API's publishers).
+        var canResend: Bool { Roles.publishers.contains(principal.role) }
+
+        /// The API called as this visit's key.
+        func call(_ api: DashboardAPI, _ method: HTTPRequest.Method, _ path: String, body: [String: Any]? = nil) async throws -> DashboardAPI.Answer {
+            try await api.call(method, path, body: body, as: principal, context: context)
+        }
+    }
+
+    /// The visit of a request whose cookie names a live session whose key still works; nil otherwise.
+    func visit(_ request: Request, context: AppRequestContext) async throws -> Visit? {
+        guard let session = sessions.session(id: request.cookies[DashboardSessions.cookieName]?.value, now: clock.now()) else { return nil }
+        // A revoked or deleted key ends its sessions at their next request.
+        guard let key = try await store.apiKey(id: session.principal.keyID), key.revokedAt == nil else {
+            sessions.end(id: session.id)
+            return nil
+        }
+        var context = context
+        context.principal = session.principal
+        return Visit(session: session, context: context)
+    }
+
+    /// A page for a signed-in browser (anyone else is sent to sign in); any error is its page.
+    func page(
+        _ request: Request, _ context: AppRequestContext, back: Back? = nil, _ body: (Visit) async throws -> Response
+    ) async -> Response {
+        var visit: Visit?
+        do {
+            visit = try await self.visit(request, context: context)
+            guard let visit else { return DashboardPage.redirect(to: "/dashboard/sign-in") }
+            return try await body(visit)
+        } catch {
+            return errorPage(error, context: context, visit: visit, back: back)
+        }
+    }
+
+    /// A form post: from this origin, with the session's CSRF token, checked before anything is read
+    /// or changed; then `body` with the form's fields.
+    func action(
+        _ request: Request, _ context: AppRequestContext, back: Back? = nil, _ body: (Visit, FormBody) async throws -> Response
+    ) async -> Response {
+        var visit: Visit?
+        do {
+            try checkOrigin(request)
+            let form = try await readForm(request, context: context)
+            visit = try await self.visit(request, context: context)
+            guard let visit else { return DashboardPage.redirect(to: "/dashboard/sign-in") }
+            guard let token = form["csrf"], DashboardSessions.constantTimeEquals(token, visit.session.csrf) else { throw DashboardError.badCSRF }
+            return try await body(visit, form)
+        } catch {
+            return errorPage(error, context: context, visit: visit, back: back)
+        }
+    }
+
+    /// Refuses a post another site made the browser send: `Sec-Fetch-Site` other than same-origin,
+    /// or an `Origin` that is not this server's (the public URL, or the host the request came to).
+    func checkOrigin(_ request: Request) throws {
+        if let site = request.headers[Self.secFetchSite], site != "same-origin", site != "none" { throw DashboardError.foreignOrigin }
+        guard let origin = request.headers[.origin] else { return }
+        if let publicURL, origin.lowercased() == publicURL.lowercased() { return }
+        guard let components = URLComponents(string: origin), let scheme = components.scheme, ["http", "https"].contains(scheme.lowercased()),
+              let host = components.host, !host.isEmpty,
+              let authority = request.head.authority ?? request.headers[Self.host] else { throw DashboardError.foreignOrigin }
+        let originAuthority = host + (components.port.map { ":\($0)" } ?? "")
+        guard originAuthority.lowercased() == authority.lowercased() else { throw DashboardError.foreignOrigin }
+    }
+
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    static let host = HTTPField.Name("Host")!
+
+    /// The body of a form post (`application/x-www-form-urlencoded`, at most `maxFormSize`).
+    func readForm(_ request: Request, context: AppRequestContext) async throws -> FormBody {
+        guard ConsentPageController.isForm(request.headers[.contentType]) else { throw DashboardError.notAForm }
+        var request = request
+        let body = try await request.collectBody(upTo: min(Self.maxFormSize, context.maxUploadSize))
+        return try FormBody(parsing: Array(buffer: body))
+    }
+
+    // MARK: Sign in and out
+
+    @Sendable func showSignIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if (try? await visit(request, context: context)) ?? nil != nil { return DashboardPage.redirect(to: "/dashboard/webhooks") }
+        return signInPage(request, signedOut: request.uri.queryParameters.get("signed-out") != nil)
+    }
+
+    /// The sign-in form, its CSRF field bound to the browser's `bh_signin` cookie (set when missing).
+    func signInPage(_ request: Request, failure: String? = nil, signedOut: Bool = false, status: HTTPResponse.Status = .ok) -> Response {
+        var cookie = request.cookies[DashboardSignInCSRF.cookieName]?.value ?? ""
+        var cookies: [String] = []
+        if !ConsentCSRF.isWellFormed(cookie) {
+            cookie = DashboardSessions.randomToken()
+            cookies.append(signInCSRF.setCookie(cookie, isSecure: sessions.isSecure))
+        }
+        var model: [String: Any] = ["csrf": signInCSRF.token(cookie: cookie), "signedOut": signedOut]
+        if let failure { model["failure"] = failure }
+        return DashboardPage.html(DashboardPage.render("signIn", title: "Sign in", model, chrome: .init()), status: status, cookies: cookies)
+    }
+
+    @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        do {
+            try checkOrigin(request)
+            let form = try await readForm(request, context: context)
+            guard signInCSRF.verify(cookie: request.cookies[DashboardSignInCSRF.cookieName]?.value, token: form["csrf"]) else {
+                throw DashboardError.badCSRF
+            }
+            let key = (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !key.isEmpty else { return signInPage(request, failure: "Enter an API key.", status: .unprocessableContent) }
+            guard let principal = try await authenticator.principal(for: key) else {
+                return signInPage(request, failure: "That key is unknown or revoked. Keys look like bhk_…, and are shown once when they are made.", status: .unauthorized)
+            }
+            let session = sessions.open(for: principal, now: clock.now())
+            return DashboardPage.redirect(to: "/dashboard/webhooks", cookies: [sessions.setCookie(session)])
+        } catch {
+            return errorPage(error, context: context, visit: nil)
+        }
+    }
+
+    @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await action(request, context) { visit, _ in
+            sessions.end(id: visit.session.id)
+            return DashboardPage.redirect(to: "/dashboard/sign-in?signed-out=1", cookies: [sessions.clearCookie])
+        }
+    }
+
+    // MARK: Pages
+
+    /// The layout's parts for a visit: who is signed in and the message kept for this page.
+    func chrome(_ visit: Visit) -> DashboardPage.Chrome {
+        DashboardPage.Chrome(session: visit.session, flash: sessions.takeFlash(id: visit.session.id))
+    }
+
+    /// A page of the dashboard for `visit`.
+    func render(_ template: String, title: String, _ model: [String: Any], visit: Visit, status: HTTPResponse.Status = .ok) -> Response {
+        var model = model
+        model["csrf"] = visit.session.csrf
+        model["canManage"] = visit.canManage
+        model["canResend"] = visit.canResend
+        return DashboardPage.html(DashboardPage.render(template, title: title, model, chrome: chrome(visit)), status: status)
+    }
+
+    /// Where an error page's button leads.
+    struct Back {
+        var href: String
+        var label: String
+    }
+
+    /// Why a page cannot be shown or a form not accepted.
+    enum DashboardError: Error {
+        case notFound, badCSRF, foreignOrigin, notAForm
+    }
+
+    /// The page answering `error`: the API's problem with its status and words, or the dashboard's
+    /// own; an unexpected error is logged and answered 500 without details.
+    func errorPage(_ error: any Error, context: AppRequestContext, visit: Visit?, back: Back? = nil) -> Response {
+        let status: HTTPResponse.Status
+        let heading: String, message: String
+        var field: String?
+        switch error {
+        case DashboardError.notFound:
+            (status, heading, message) = (.notFound, "This page does not exist", "The address is not one the dashboard serves.")
+        case DashboardError.badCSRF:
+            (status, heading, message) = (.forbidden, "This form has expired", "The form was not opened in this session (or the session ended). Open the page again and resend it.")
+        case DashboardError.foreignOrigin:
+            (status, heading, message) = (.forbidden, "This form came from another site", "The dashboard accepts forms from its own pages only.")
+        case DashboardError.notAForm:
+            (status, heading, message) = (.unsupportedMediaType, "This is not a form", "Send dashboard forms as application/x-www-form-urlencoded.")
+        case let error as FormBody.Malformed:
+            (status, heading, message) = (.badRequest, "The form could not be read", error.description)
+        default:
+            guard let problem = Problem.mapping(error, method: .get, path: "", maxUploadSize: Self.maxFormSize) else {
+                context.logger.error("dashboard page failed", metadata: ["error": "\(error)"])
+                (status, heading, message) = (.internalServerError, "Something went wrong", "The server could not show this page; it has been logged. Try again.")
+                break
+            }
+            (status, heading, message) = (problem.status, problem.title, Self.sentence(problem.detail))
+            field = problem.field
+        }
+        var model: [String: Any] = [
+            "heading": heading, "message": message,
+            "back": back?.href ?? (visit == nil ? "/dashboard/sign-in" : "/dashboard/webhooks"),
+            "backLabel": back?.label ?? (visit == nil ? "Sign in" : "Back to webhooks"),
+        ]
+        if let field { model["field"] = field }
+        let chrome = visit.map { self.chrome($0) } ?? .init()
+        return DashboardPage.html(DashboardPage.render("message", title: heading, model, chrome: chrome), status: status)
+    }
+
+    /// An API detail as a sentence: capitalised, with a full stop.
+    static func sentence(_ text: String) -> String {
+        guard let first = text.first else { return text }
+        let capitalised = first.uppercased() + text.dropFirst()
+        return capitalised.hasSuffix(".") ? capitalised : capitalised + "."
+    }
+}
