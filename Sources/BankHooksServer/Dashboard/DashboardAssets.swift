@@ -30,7 +30,7 @@ enum DashboardAssets {
     h3{font-size:15px;margin:0}
     .muted{color:var(--muted)}
     .small{font-size:12.5px}
-    .mono,code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
+    .mono,code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;overflow-wrap:anywhere}
     code{background:#eef1f5;padding:1px 5px;border-radius:4px}
     .page-head,.section-head{display:flex;flex-wrap:wrap;gap:12px;align-items:center;justify-content:space-between}
     .page-head h1{margin:0}
@@ -47,9 +47,9 @@ enum DashboardAssets {
     details{margin:8px 0}
     summary{cursor:pointer;font-weight:600}
     .checks{list-style:none;margin:6px 0 0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:2px 16px}
-    .checks li{display:flex;gap:8px;align-items:flex-start}
+    .checks li{display:flex;gap:8px;align-items:flex-start;min-width:0}
     .checks input{margin-top:5px}
-    .checks label{font-weight:400;margin:2px 0}
+    .checks label{font-weight:400;margin:2px 0;min-width:0;overflow-wrap:anywhere}
     .actions{display:flex;flex-wrap:wrap;gap:10px;margin-top:20px}
     .button{display:inline-flex;align-items:center;justify-content:center;min-height:38px;padding:8px 14px;font:inherit;font-weight:600;
       border:1px solid #c3ccd7;border-radius:8px;background:#fff;color:var(--ink);text-decoration:none;cursor:pointer}
@@ -103,8 +103,8 @@ enum DashboardAssets {
       .who{margin-left:0}
       table.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
       table.stack tr{display:block;border-bottom:1px solid var(--line);padding:8px 0}
-      table.stack td{display:flex;gap:12px;border:0;padding:4px 14px}
-      table.stack td::before{content:attr(data-label);flex:0 0 40%;color:var(--muted);font-size:12.5px}
+      table.stack td{display:block;border:0;padding:4px 14px}
+      table.stack td::before{content:attr(data-label);display:block;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.5px}
       .facts{grid-template-columns:1fr}
       .facts dt{margin-top:6px}
     }
