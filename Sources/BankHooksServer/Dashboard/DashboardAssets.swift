@@ -88,7 +88,7 @@ enum DashboardAssets {
     .send-ok{border-left-color:var(--ok)}
     .send-failed{border-left-color:var(--bad)}
     .copy-row{display:flex;gap:8px}
-    .copy-row input{flex:1}
+    .copy-row input{flex:1;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13.5px}
     .excerpt{background:#0f1723;color:#e8edf4;padding:10px 12px;border-radius:8px;overflow:auto;max-height:260px;white-space:pre-wrap;word-break:break-all}
     .attempt{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:12px 16px;margin:0 0 12px}
     .attempt header{display:flex;flex-wrap:wrap;gap:10px;align-items:center}
