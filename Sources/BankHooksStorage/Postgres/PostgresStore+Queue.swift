@@ -18,7 +18,7 @@ extension PostgresStore: DeliveryQueue {
         guard limit > 0 else { return [] }
         // One statement, so no BEGIN/COMMIT round trips: pick, lock and lease the due rows and read what
         // the send needs. A delivery whose webhook is disabled is leased but not returned, as on SQLite
-        // (a publish or record that raced with the disable can leave one pending): its lease brings it back.
+        // (a record that raced with the disable can leave one pending): its lease brings it back.
         let query: PostgresQuery
         if excludingWebhooks.isEmpty && excludingApplications.isEmpty {
             // Nothing is busy: the earliest due deliveries, straight from the due index.
