@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Runs the whole BankHooks test suite on a fresh Debian machine: installs what the tests need
 # (SQLite headers, curl, Python's `standardwebhooks` for the independent signature check and
-# schemathesis, PostgreSQL's server for the PostgreSQL backend's tests), builds the package with
-# its tests and the `bankhooks` binary the process tests start, starts a throwaway PostgreSQL
-# server (stopped and removed on exit), runs every test (printing the runner's summary), then
-# schemathesis against a live server. Arguments go to `swift test` (and then skip schemathesis).
+# schemathesis, PostgreSQL's server for the PostgreSQL backend's tests, Debian's Chromium and its
+# driver with Selenium for the dashboard's browser test), builds the package with its tests and
+# the `bankhooks` binary the process tests start, starts a throwaway PostgreSQL server (stopped
+# and removed on exit), runs every test (printing the runner's summary), then the dashboard in
+# Chromium and schemathesis against a live server. Arguments go to `swift test` (and then skip
+# the browser test and schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/lib.sh
-ensure_debian_packages libsqlite3-dev curl
+# chromium and chromium-driver: the dashboard's browser test (scripts/dashboard-browser-test.py).
+ensure_debian_packages libsqlite3-dev curl chromium chromium-driver
 if ! python3 -c 'import standardwebhooks' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check standardwebhooks
+fi
+if ! python3 -c 'import selenium' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check selenium
 fi
 
 swift build --build-tests
@@ -38,6 +44,13 @@ else
   swift test --skip-build --skip "$timed|$nodes"
   swift test --skip-build --filter "$timed"
   swift test --skip-build --filter "$nodes"
+fi
+
+# The dashboard in real Chromium (Selenium, headless): sign in, create a webhook, copy its secret,
+# send a test, rotate, resend, sign out, and a viewer refused; a screenshot of each step in
+# .build/dashboard-screenshots.
+if [ $# -eq 0 ]; then
+  python3 scripts/dashboard-browser-test.py --binary .build/debug/bankhooks --screenshots .build/dashboard-screenshots
 fi
 
 # Every operation of the OpenAPI document fuzzed against a live server: no 5xx, and no answer
