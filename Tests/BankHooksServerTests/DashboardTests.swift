@@ -190,14 +190,16 @@ struct DashboardBrowser {
             for action in ["/test", "/disable", "/rotate-secret", "/delete"] {
                 #expect(!detail.text.contains("action=\"/dashboard/webhooks/\(id)\(action)\""), "no \(action) form")
             }
+            #expect(!detail.text.contains("/dashboard/webhooks/\(id)/edit"), "no edit link")
             #expect(!detail.text.contains("Send a test") && !detail.text.contains("Rotate secret"))
             // The admin pages and forms are refused, with the API's words.
             let newForm = try await browser.get("/dashboard/webhooks/new")
             #expect(newForm.status == .forbidden)
             #expect(newForm.text.contains("A viewer key cannot create webhooks."))
             #expect(try await browser.get("/dashboard/webhooks/\(id)/delete").status == .forbidden)
+            #expect(try await browser.get("/dashboard/webhooks/\(id)/edit").status == .forbidden)
             let token = try await browser.sessionCSRF()
-            for action in ["test", "disable", "rotate-secret", "delete"] {
+            for action in ["test", "disable", "rotate-secret", "delete", "edit"] {
                 let response = try await browser.post("/dashboard/webhooks/\(id)/\(action)", csrf: token)
                 #expect(response.status == .forbidden, "\(action): \(response.text)")
             }
@@ -265,6 +267,17 @@ struct DashboardBrowser {
                 // The deliveries filter and its bad input.
                 #expect(try await browser.get("\(location)?status=failed").text.contains("No deliveries in this state yet."))
                 #expect(try await browser.get("\(location)?status=succeeded").text.contains(deliveryPath))
+                // Edit: a new name, and every event type (none picked); a refused URL is the form again, as filled in.
+                let edit = try await browser.get("\(location)/edit")
+                #expect(edit.status == .ok && edit.text.contains(#"value="Orders &lt;prod&gt;""#), "\(edit.text)")
+                #expect(edit.text.contains(#"name="event:entity.created" value="on" checked"#) && !edit.text.contains(#"id="format""#))
+                let refused = try await browser.post("\(location)/edit", [("url", "ftp://example.com/x"), ("name", "Renamed")], csrf: token)
+                #expect(refused.status == .unprocessableContent && refused.text.contains(#"value="Renamed""#) && refused.text.contains(#"id="form-error""#))
+                #expect(try await browser.post("\(location)/edit", [("url", receiver.url()), ("name", "Renamed")], csrf: token).status == .seeOther)
+                let edited = try #require(try await f.components.store.webhook(id: id, applicationID: defaultApplicationID))
+                #expect(edited.name == "Renamed" && edited.eventTypes == nil)
+                let saved = try await browser.get(location)
+                #expect(saved.text.contains("Webhook saved.") && saved.text.contains("All events"))
                 // Delete, after a confirmation page.
                 let confirm = try await browser.get("\(location)/delete")
                 #expect(confirm.status == .ok && confirm.text.contains("Delete webhook"))

@@ -2,8 +2,8 @@ import BankHooksCore
 import Foundation
 import Hummingbird
 
-/// The webhook pages: the list with each one's last 24 hours, the create form, a webhook with its
-/// actions and deliveries, and the delete confirmation. Each reads and changes through /v1.
+/// The webhook pages: the list with each one's last 24 hours, a webhook with its actions and
+/// deliveries, and the delete confirmation. Each reads and changes through /v1.
 extension DashboardController {
     // MARK: List
 
@@ -61,95 +61,6 @@ extension DashboardController {
         if let reason = webhook["disabled_reason"] as? String { model["disabledReason"] = reason }
         if let until = webhook["previous_secret_expires_at"] as? String { model["previousSecretExpiresAt"] = DashboardPage.time(until) }
         return model
-    }
-
-    // MARK: Create
-
-    /// What the create form holds (sent back with the problem when the API refuses it).
-    struct NewWebhookForm {
-        var url = ""
-        var name = ""
-        var format = "standard"
-        var eventTypes: Set<String> = []
-
-        init() {}
-
-        init(_ form: FormBody) {
-            url = (form["url"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            format = form["format"] ?? "standard"
-            eventTypes = Set(form.fields.keys.filter { $0.hasPrefix("event:") }.map { String($0.dropFirst(6)) })
-        }
-
-        /// The body of `POST /v1/webhooks`.
-        var body: [String: Any] {
-            var body: [String: Any] = ["url": url, "format": format]
-            if !name.isEmpty { body["name"] = name }
-            if !eventTypes.isEmpty { body["event_types"] = eventTypes.sorted() }
-            return body
-        }
-    }
-
-    @Sendable func newWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
-        await page(request, context) { visit in
-            _ = try visit.context.require(Roles.managers, to: "create webhooks")
-            return try await formPage(NewWebhookForm(), problem: nil, visit: visit)
-        }
-    }
-
-    @Sendable func createWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
-        await action(request, context, back: Back(href: "/dashboard/webhooks/new", label: "Back to the form")) { visit, body in
-            let form = NewWebhookForm(body)
-            do {
-                let created = try await visit.call(api, .post, "/v1/webhooks", body: form.body).object
-                let id = created["id"] as? String ?? ""
-                sessions.setFlash(.init(kind: .success, message: "Webhook created. “Send a test” shows it working.", secret: created["secret"] as? String), id: visit.session.id)
-                return DashboardPage.redirect(to: "/dashboard/webhooks/\(DashboardURL.segment(id))")
-            } catch let problem as Problem where ![.unauthorized, .forbidden].contains(problem.status) {
-                // The form again, as it was filled in, with what the API said and where.
-                return try await formPage(form, problem: problem, visit: visit)
-            }
-        }
-    }
-
-    /// The create form, filled in with `form`, showing `problem` at its field.
-    func formPage(_ form: NewWebhookForm, problem: Problem?, visit: Visit) async throws -> Response {
-        var families: [(family: String, types: [[String: Any]])] = []
-        for (index, type) in try await eventTypes(visit: visit).enumerated() {
-            let name = type["name"] as? String ?? ""
-            let family = type["family"] as? String ?? "custom"
-            let entry: [String: Any] = [
-                "index": index, "name": name, "checked": form.eventTypes.contains(name),
-                "formats": (type["formats"] as? [String] ?? []).joined(separator: ", "),
-            ]
-            if let i = families.firstIndex(where: { $0.family == family }) { families[i].types.append(entry) } else { families.append((family, [entry])) }
-        }
-        var model: [String: Any] = [
-            "url": form.url, "name": form.name,
-            "formats": WireFormats.builtIn.names.map { ["name": $0, "selected": $0 == form.format] as [String: Any] },
-            "families": families.map { ["family": $0.family, "count": $0.types.count, "types": $0.types] as [String: Any] },
-        ]
-        if let problem {
-            model["problem"] = ["title": problem.title, "detail": Self.sentence(problem.detail)]
-            let field = problem.field ?? ""
-            model["urlInvalid"] = field == "/url"
-            model["nameInvalid"] = field == "/name"
-            model["eventsInvalid"] = field.hasPrefix("/event_types")
-        }
-        return render("newWebhook", title: "New webhook", model, visit: visit, status: problem?.status ?? .ok)
-    }
-
-    /// Every event type the application can subscribe to (the API's list, page by page).
-    func eventTypes(visit: Visit) async throws -> [[String: Any]] {
-        var types: [[String: Any]] = []
-        var cursor: String?
-        for _ in 0..<20 {
-            let answer = try await visit.call(api, .get, "/v1/event-types?limit=100" + (cursor.map { "&cursor=" + DashboardURL.query($0) } ?? ""))
-            types += answer.items
-            guard let next = answer.object["next_cursor"] as? String else { break }
-            cursor = next
-        }
-        return types
     }
 
     // MARK: One webhook

@@ -40,6 +40,8 @@ struct DashboardController {
         pages.post("webhooks/:id/enable", use: enableWebhook)
         pages.post("webhooks/:id/disable", use: disableWebhook)
         pages.post("webhooks/:id/rotate-secret", use: rotateSecret)
+        pages.get("webhooks/:id/edit", use: editWebhook)
+        pages.post("webhooks/:id/edit", use: updateWebhook)
         pages.get("webhooks/:id/delete", use: confirmDelete)
         pages.post("webhooks/:id/delete", use: deleteWebhook)
         pages.get("deliveries/:id", use: showDelivery)

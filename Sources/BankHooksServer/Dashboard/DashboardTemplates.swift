@@ -3,7 +3,7 @@
 /// control has a label; tables become stacked rows on a narrow screen (the stylesheet).
 enum DashboardTemplates {
     static let all: [(String, String)] = [
-        ("layout", layout), ("csrf", csrf), ("signIn", signIn), ("webhooks", webhooks), ("newWebhook", newWebhook),
+        ("layout", layout), ("csrf", csrf), ("signIn", signIn), ("webhooks", webhooks), ("webhookForm", webhookForm),
         ("webhook", webhook), ("deleteWebhook", deleteWebhook), ("delivery", delivery), ("message", message),
     ]
 
@@ -115,21 +115,24 @@ enum DashboardTemplates {
     {{/hasWebhooks}}
     """#
 
-    static let newWebhook = #"""
-    <nav class="crumbs" aria-label="Breadcrumb"><a href="/dashboard/webhooks">Webhooks</a> <span aria-hidden="true">/</span> New</nav>
-    <h1>New webhook</h1>
+    static let webhookForm = #"""
+    <nav class="crumbs" aria-label="Breadcrumb"><a href="/dashboard/webhooks">Webhooks</a> <span aria-hidden="true">/</span> {{#editing}}<a href="/dashboard/webhooks/{{idPath}}">{{title}}</a> <span aria-hidden="true">/</span> Edit{{/editing}}{{^editing}}New{{/editing}}</nav>
+    <h1>{{heading}}</h1>
     {{#problem}}<div class="error" role="alert" id="form-error"><strong>{{title}}.</strong> {{detail}}</div>{{/problem}}
-    <form method="post" action="/dashboard/webhooks" class="card">
+    <form method="post" action="{{action}}" class="card">
       {{> csrf}}
       <label for="url">Endpoint URL</label>
       <input id="url" name="url" type="url" required value="{{url}}" placeholder="https://example.com/webhooks"{{#urlInvalid}} aria-invalid="true" aria-describedby="form-error"{{/urlInvalid}}>
       <label for="name">Name <span class="muted">(optional)</span></label>
       <input id="name" name="name" type="text" value="{{name}}"{{#nameInvalid}} aria-invalid="true" aria-describedby="form-error"{{/nameInvalid}}>
+      {{#isNew}}
       <label for="format">Format</label>
       <select id="format" name="format">
         {{#formats}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/formats}}
       </select>
       <p class="hint">How deliveries are shaped and signed: <code>standard</code> (Standard Webhooks), or as Lean, Okra or Bridge send them.</p>
+      {{/isNew}}
+      {{^isNew}}<p class="hint">Format: <code>{{format}}</code> (a webhook keeps its format; create another for a different one).</p>{{/isNew}}
       <fieldset{{#eventsInvalid}} aria-invalid="true" aria-describedby="form-error"{{/eventsInvalid}}>
         <legend>Events</legend>
         <p class="hint">Pick none to receive every event type. Each type lists the formats that carry it.</p>
@@ -142,7 +145,7 @@ enum DashboardTemplates {
         </details>
         {{/families}}
       </fieldset>
-      <div class="actions"><button class="button primary" type="submit">Create webhook</button> <a class="button" href="/dashboard/webhooks">Cancel</a></div>
+      <div class="actions"><button class="button primary" type="submit">{{#isNew}}Create webhook{{/isNew}}{{^isNew}}Save changes{{/isNew}}</button> <a class="button" href="{{cancel}}">Cancel</a></div>
     </form>
     """#
 
@@ -164,6 +167,7 @@ enum DashboardTemplates {
     {{#canManage}}
     <section class="toolbar" aria-label="Actions">
       <form method="post" action="/dashboard/webhooks/{{idPath}}/test">{{> csrf}}<button class="button primary" type="submit"{{^enabled}} disabled{{/enabled}}>Send a test</button></form>
+      <a class="button" href="/dashboard/webhooks/{{idPath}}/edit">Edit</a>
       {{#enabled}}<form method="post" action="/dashboard/webhooks/{{idPath}}/disable">{{> csrf}}<button class="button" type="submit">Disable</button></form>{{/enabled}}
       {{^enabled}}<form method="post" action="/dashboard/webhooks/{{idPath}}/enable">{{> csrf}}<button class="button" type="submit">Enable</button></form>{{/enabled}}
       <form method="post" action="/dashboard/webhooks/{{idPath}}/rotate-secret">{{> csrf}}<button class="button" type="submit">Rotate secret</button></form>
