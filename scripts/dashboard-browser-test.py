@@ -32,6 +32,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 ADMIN_KEY = "bhk_dashboardop_" + "d" * 32
 
@@ -104,10 +106,21 @@ class Walk:
     def text(self):
         return self.driver.find_element(By.TAG_NAME, "body").text
 
+    def navigates(self, action):
+        """Runs `action` (a click, a key, a submit) and waits for the page it leads to to load."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        action()
+        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 30).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
     def click(self, text):
-        """Clicks the button or link whose text is `text` (by keyboard: focus, then Enter)."""
+        """Follows the link or presses the button whose text is `text` (a link by keyboard: focus, then Enter)."""
         element = self.driver.find_element(By.XPATH, f'//button[normalize-space()="{text}"] | //a[normalize-space()="{text}"]')
-        element.send_keys(Keys.ENTER) if element.tag_name == "a" else element.click()
+        self.navigates(lambda: element.send_keys(Keys.ENTER) if element.tag_name == "a" else element.click())
+
+    def follow(self, link_text):
+        element = self.driver.find_element(By.LINK_TEXT, link_text)
+        self.navigates(element.click)
 
     def has_button(self, text):
         return bool(self.driver.find_elements(By.XPATH, f'//button[normalize-space()="{text}"] | //a[normalize-space()="{text}"]'))
@@ -116,7 +129,7 @@ class Walk:
         self.open("/dashboard")
         field = self.driver.find_element(By.ID, "key")
         field.send_keys(key)
-        field.send_keys(Keys.ENTER)
+        self.navigates(lambda: field.send_keys(Keys.ENTER))
 
 
 def api(base, method, path, key, body=None):
@@ -179,7 +192,10 @@ def walk(w, base, receiver):
     button = driver.find_element(By.CSS_SELECTOR, 'button[data-copy="secret"]')
     w.check(button.is_displayed(), "the copy button is shown")
     button.click()
-    time.sleep(0.3)
+    try:
+        WebDriverWait(driver, 10).until(lambda _: button.text == "Copied")
+    except Exception:
+        pass
     w.check(button.text == "Copied", "the copy button says Copied")
     copied = driver.execute_async_script("const done = arguments[0]; navigator.clipboard.readText().then(done, e => done('error: ' + e));")
     w.check(copied == secret, "the clipboard holds the secret")
@@ -200,7 +216,7 @@ def walk(w, base, receiver):
     w.shot("attempt")
     delivery_url = driver.current_url
 
-    driver.find_element(By.LINK_TEXT, "Orders").click()
+    w.follow("Orders")
     w.click("Rotate secret")
     rotated = driver.find_element(By.ID, "secret").get_attribute("value")
     w.check(rotated.startswith("whsec_") and rotated != secret, "rotated: a new secret, shown once")
@@ -216,7 +232,8 @@ def walk(w, base, receiver):
 
     # A form on another origin (the receiver's port) that posts to the dashboard is refused.
     driver.get(receiver.url.rsplit("/", 1)[0] + "/evil")
-    driver.find_element(By.ID, "go").click()
+    go = driver.find_element(By.ID, "go")
+    w.navigates(go.click)
     w.check("This form came from another site" in w.text(), "a form from another origin is refused")
     after = api(base, "GET", f"/v1/webhooks/{webhook_id}", ADMIN_KEY)
     w.check(after.get("previous_secret_expires_at") is not None and len(receiver.received) == 2, "and nothing happened")
@@ -240,18 +257,17 @@ def walk(w, base, receiver):
     w.sign_in(viewer)
     text = w.text()
     w.check("Orders" in text and "viewer" in text.lower() and not w.has_button("New webhook"), "viewer: the list, no New webhook")
-    driver.find_element(By.LINK_TEXT, "Orders").click()
+    w.follow("Orders")
     w.check(not any(w.has_button(b) for b in ["Send a test", "Rotate secret", "Disable", "Delete…"]), "viewer: no admin action on the webhook")
     w.check("Deliveries" in w.text(), "viewer: reads the deliveries")
     w.shot("viewer-webhook")
     # The form the viewer cannot see, posted anyway with the session's own CSRF token.
     csrf = driver.find_element(By.CSS_SELECTOR, 'input[name="csrf"]').get_attribute("value")
-    driver.execute_script(
+    w.navigates(lambda: driver.execute_script(
         "const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0];"
         "const c = document.createElement('input'); c.type = 'hidden'; c.name = 'csrf'; c.value = arguments[1]; f.appendChild(c);"
         "document.body.appendChild(f); f.submit();",
-        f"/dashboard/webhooks/{webhook_id}/rotate-secret", csrf)
-    time.sleep(0.5)
+        f"/dashboard/webhooks/{webhook_id}/rotate-secret", csrf))
     w.check("cannot rotate webhook secrets" in w.text(), "viewer: a posted admin form is refused with the API's words")
     w.check(api(base, "GET", f"/v1/webhooks/{webhook_id}", ADMIN_KEY).get("previous_secret_expires_at") == after.get("previous_secret_expires_at"),
             "viewer: the secret did not change")
