@@ -72,7 +72,8 @@ func buildRouter(
     DashboardController(
         api: DashboardAPI(responder: dashboardAPI.buildResponder()),
         sessions: DashboardSessions(isSecure: sandbox.publicURL?.lowercased().hasPrefix("https://") ?? false),
-        authenticator: authenticator, store: store, clock: clock, publicURL: sandbox.publicURL
+        authenticator: authenticator, store: store, clock: clock, publicURL: sandbox.publicURL,
+        rateLimiter: rateLimiter.keyLimit == nil && rateLimiter.applicationLimit == nil ? nil : rateLimiter
     ).addRoutes(to: router)
     // Router middleware added after every route wraps only the not-found responder (Hummingbird
     // builds each route's chain when it is added, the not-found chain at the end): a path or method

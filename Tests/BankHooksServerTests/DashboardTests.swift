@@ -326,6 +326,26 @@ struct DashboardBrowser {
         }
     }
 
+    @Test func pagesCountAgainstTheKeysRateLimitAndSayTheirServerTime() async throws {
+        let f = try await APIFixture(keyRateLimit: RateLimiter.Limit(rate: 0.001, burst: 3))
+        let admin = try await f.key(.admin)
+        try await f.test { client in
+            var browser = DashboardBrowser(client: client)
+            let first = try await browser.signIn(admin)
+            #expect(first.status == .ok)
+            #expect(first.headers[ConsentPageController.serverTiming]?.hasPrefix("page;dur=") == true)
+            #expect(try await browser.get("/dashboard/webhooks").status == .ok)
+            #expect(try await browser.get("/dashboard/webhooks").status == .ok)
+            // The key's burst of 3 is spent (the API's bucket: a page is one request, whatever it reads).
+            let limited = try await browser.get("/dashboard/webhooks")
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter] != nil && limited.text.contains("Too many requests"))
+            try await client.execute(uri: "/v1/webhooks", method: .get, headers: auth(admin)) { response in
+                #expect(response.status == .tooManyRequests, "the same bucket as the API's")
+            }
+        }
+    }
+
     @Test func everyTemplateParsesAndTheAssetsAreServed() async throws {
         _ = try DashboardPage.library.get()
         let f = try await APIFixture()

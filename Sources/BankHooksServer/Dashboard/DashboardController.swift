@@ -17,6 +17,8 @@ struct DashboardController {
     let clock: any WallClock
     /// Where browsers reach this server (`--public-url`), for the origin check; nil: the Host header.
     let publicURL: String?
+    /// The API's request limits (shared buckets: a page counts as one request of its key); nil for none.
+    var rateLimiter: RateLimiter?
     var signInCSRF = DashboardSignInCSRF()
 
     /// The largest form accepted.
@@ -77,6 +79,13 @@ struct DashboardController {
             sessions.end(id: session.id)
             return nil
         }
+        if let rateLimiter, let (wait, _) = rateLimiter.take(key: session.principal.keyID, application: session.principal.applicationID) {
+            let seconds = max(1, wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0))
+            var problem = Problem(.tooManyRequests, "rate-limited", title: "Too many requests",
+                                  detail: "this key has made more requests than its limit allows; try again in \(seconds) s")
+            problem.headers[.retryAfter] = String(seconds)
+            throw problem
+        }
         var context = context
         context.principal = session.principal
         return Visit(session: session, context: context)
@@ -86,13 +95,14 @@ struct DashboardController {
     func page(
         _ request: Request, _ context: AppRequestContext, back: Back? = nil, _ body: (Visit) async throws -> Response
     ) async -> Response {
+        let began = ContinuousClock.now
         var visit: Visit?
         do {
             visit = try await self.visit(request, context: context)
             guard let visit else { return DashboardPage.redirect(to: "/dashboard/sign-in") }
-            return try await body(visit)
+            return DashboardPage.timed(try await body(visit), since: began)
         } catch {
-            return errorPage(error, context: context, visit: visit, back: back)
+            return DashboardPage.timed(errorPage(error, context: context, visit: visit, back: back), since: began)
         }
     }
 
@@ -101,6 +111,7 @@ struct DashboardController {
     func action(
         _ request: Request, _ context: AppRequestContext, back: Back? = nil, _ body: (Visit, FormBody) async throws -> Response
     ) async -> Response {
+        let began = ContinuousClock.now
         var visit: Visit?
         do {
             try checkOrigin(request)
@@ -108,9 +119,9 @@ struct DashboardController {
             visit = try await self.visit(request, context: context)
             guard let visit else { return DashboardPage.redirect(to: "/dashboard/sign-in") }
             guard let token = form["csrf"], DashboardSessions.constantTimeEquals(token, visit.session.csrf) else { throw DashboardError.badCSRF }
-            return try await body(visit, form)
+            return DashboardPage.timed(try await body(visit, form), since: began)
         } catch {
-            return errorPage(error, context: context, visit: visit, back: back)
+            return DashboardPage.timed(errorPage(error, context: context, visit: visit, back: back), since: began)
         }
     }
 
@@ -217,6 +228,7 @@ struct DashboardController {
         let status: HTTPResponse.Status
         let heading: String, message: String
         var field: String?
+        var retryAfter: String?
         switch error {
         case DashboardError.notFound:
             (status, heading, message) = (.notFound, "This page does not exist", "The address is not one the dashboard serves.")
@@ -236,6 +248,7 @@ struct DashboardController {
             }
             (status, heading, message) = (problem.status, problem.title, Self.sentence(problem.detail))
             field = problem.field
+            retryAfter = problem.headers[.retryAfter]
         }
         var model: [String: Any] = [
             "heading": heading, "message": message,
@@ -244,7 +257,9 @@ struct DashboardController {
         ]
         if let field { model["field"] = field }
         let chrome = visit.map { self.chrome($0) } ?? .init()
-        return DashboardPage.html(DashboardPage.render("message", title: heading, model, chrome: chrome), status: status)
+        var response = DashboardPage.html(DashboardPage.render("message", title: heading, model, chrome: chrome), status: status)
+        if let retryAfter { response.headers[.retryAfter] = retryAfter }
+        return response
     }
 
     /// An API detail as a sentence: capitalised, with a full stop.
