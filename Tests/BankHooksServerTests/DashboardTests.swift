@@ -102,6 +102,13 @@ struct DashboardBrowser {
             #expect(list.text.contains("No webhooks yet") && list.text.contains("New webhook"))
             // The sign-in page of a signed-in browser leads to the dashboard.
             #expect(try await browser.get("/dashboard/sign-in").status == .seeOther)
+            // Signing in again (another key) makes a new session and ends the one before.
+            let before = try #require(browser.cookies["bh_session"])
+            let again = try await browser.post("/dashboard/sign-in", [("key", try await f.key(.viewer))], csrf: token)
+            #expect(again.status == .seeOther && browser.cookies["bh_session"] != before)
+            #expect(try await browser.get("/dashboard/webhooks").text.contains(">viewer</span>"))
+            browser.cookies["bh_session"] = before
+            #expect(try await browser.get("/dashboard/webhooks").headers[.location] == "/dashboard/sign-in")
         }
     }
 

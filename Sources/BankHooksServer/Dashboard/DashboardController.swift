@@ -181,6 +181,8 @@ struct DashboardController {
             guard let principal = try await authenticator.principal(for: key) else {
                 return signInPage(request, failure: "That key is unknown or revoked. Keys look like bhk_…, and are shown once when they are made.", status: .unauthorized)
             }
+            // A new session id at every sign-in; the browser's previous session (if any) ends.
+            if let previous = request.cookies[DashboardSessions.cookieName]?.value { sessions.end(id: previous) }
             let session = sessions.open(for: principal, now: clock.now())
             return DashboardPage.redirect(to: "/dashboard/webhooks", cookies: [sessions.setCookie(session)])
         } catch {
