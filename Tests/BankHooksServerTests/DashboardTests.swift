@@ -333,6 +333,21 @@ struct DashboardBrowser {
         }
     }
 
+    @Test func theLeanCallbackURLIsListedButNotEditedAsAWebhook() async throws {
+        let f = try await APIFixture()
+        try await f.test { client in
+            let callback: [String: Any] = try await client.execute(
+                uri: "/v1/callback-url", method: .put, headers: auth(f.operatorKey), body: ByteBuffer(string: #"{"url":"https://example.com/cb"}"#)
+            ) { response in response.json ?? [:] }
+            let id = try #require(callback["id"] as? String)
+            var browser = DashboardBrowser(client: client)
+            let list = try await browser.signIn(f.operatorKey)
+            #expect(list.text.contains("Lean Callback URL"), "\(list.text)")
+            let detail = try await browser.get("/dashboard/webhooks/\(id)")
+            #expect(detail.status == .ok && detail.text.contains("Send a test") && !detail.text.contains("/edit\""))
+        }
+    }
+
     @Test func pagesCountAgainstTheKeysRateLimitAndSayTheirServerTime() async throws {
         let f = try await APIFixture(keyRateLimit: RateLimiter.Limit(rate: 0.001, burst: 3))
         let admin = try await f.key(.admin)

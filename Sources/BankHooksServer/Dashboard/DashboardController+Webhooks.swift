@@ -53,10 +53,12 @@ extension DashboardController {
         var model: [String: Any] = [
             "id": id, "idPath": DashboardURL.segment(id), "url": url,
             "title": (webhook["name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? url,
-            "format": (webhook["format"] as? String ?? "") + (webhook["kind"] as? String == "callback" ? " · Callback URL" : ""),
+            "format": (webhook["format"] as? String ?? "") + (webhook["kind"] as? String == "callback_url" ? " · Lean Callback URL" : ""),
             "events": DashboardPage.events(webhook["event_types"]), "enabled": isEnabled,
             "status": isEnabled ? "enabled" : "disabled", "statusClass": isEnabled ? "enabled" : "disabled",
             "createdAt": DashboardPage.time(webhook["created_at"]),
+            // The Lean Callback URL is changed at /v1/callback-url, not as a webhook.
+            "isEditable": webhook["kind"] as? String != "callback_url",
         ]
         if let reason = webhook["disabled_reason"] as? String { model["disabledReason"] = reason }
         if let until = webhook["previous_secret_expires_at"] as? String { model["previousSecretExpiresAt"] = DashboardPage.time(until) }

@@ -167,7 +167,7 @@ enum DashboardTemplates {
     {{#canManage}}
     <section class="toolbar" aria-label="Actions">
       <form method="post" action="/dashboard/webhooks/{{idPath}}/test">{{> csrf}}<button class="button primary" type="submit"{{^enabled}} disabled{{/enabled}}>Send a test</button></form>
-      <a class="button" href="/dashboard/webhooks/{{idPath}}/edit">Edit</a>
+      {{#isEditable}}<a class="button" href="/dashboard/webhooks/{{idPath}}/edit">Edit</a>{{/isEditable}}
       {{#enabled}}<form method="post" action="/dashboard/webhooks/{{idPath}}/disable">{{> csrf}}<button class="button" type="submit">Disable</button></form>{{/enabled}}
       {{^enabled}}<form method="post" action="/dashboard/webhooks/{{idPath}}/enable">{{> csrf}}<button class="button" type="submit">Enable</button></form>{{/enabled}}
       <form method="post" action="/dashboard/webhooks/{{idPath}}/rotate-secret">{{> csrf}}<button class="button" type="submit">Rotate secret</button></form>
