@@ -218,12 +218,20 @@ final class PostgresNodeSession: NodeCoordination, Service {
         try await connection.query("SELECT pg_advisory_lock_shared(\(Self.namespace), \(Self.membership))", logger: logger)
         var caughtUp = false
         var lastCount: ContinuousClock.Instant?
+        var lastWanted: Set<LeaderJob> = []
         while !Task.isCancelled {
             let (wanted, held, outbox) = state.withLock { state in
                 defer { state.outbox.removeAll() }
                 return (state.wanted, Set(state.held.keys), state.outbox)
             }
-            for job in wanted.subtracting(held) {
+            // Woken for an announcement (after every publish), the session only sends it: the leads it
+            // lacks are tried, the nodes counted and the clock checked once a heartbeat (or at once for
+            // a job newly wanted).
+            let sinceCount = lastCount.map { ContinuousClock.now - $0 } ?? Self.heartbeat
+            let beatDue = sinceCount >= Self.heartbeat
+            let tryLeads = beatDue || !wanted.isSubset(of: lastWanted)
+            lastWanted = wanted
+            for job in wanted.subtracting(held) where tryLeads {
                 let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.namespace), \(job.rawValue))", logger: logger)
                 var taken = false
                 for try await value in rows.decode(Bool.self) { taken = value }
@@ -244,9 +252,7 @@ final class PostgresNodeSession: NodeCoordination, Service {
                 let (channel, payload) = message(event)
                 try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
             }
-            // Woken for an announcement, the session only sends it: the count and the clock once a heartbeat.
-            let sinceCount = lastCount.map { ContinuousClock.now - $0 } ?? Self.heartbeat
-            guard sinceCount >= Self.heartbeat else {
+            guard beatDue else {
                 await wait(upTo: Self.heartbeat - sinceCount)
                 continue
             }
