@@ -46,6 +46,7 @@ func buildRouter(
     }
     let deliveryLog = DeliveryLogController(store: store, dispatcher: dispatcher, recoveries: recoveries, clock: clock)
     let access = SandboxAccess(store: store)
+    let yapilyCredentials = YapilyCredentialsController(store: store, clock: clock, publicURL: sandbox.publicURL)
     func addV1Routes(to v1: RouterGroup<AppRequestContext>) {
         eventsController.addRoutes(to: v1)
         webhooks.addRoutes(to: v1)
@@ -53,6 +54,7 @@ func buildRouter(
         okraCallbacks.addRoutes(to: v1)
         applications.addRoutes(to: v1)
         deliveryLog.addRoutes(to: v1)
+        yapilyCredentials.addRoutes(to: v1)
         // The sandbox bank's API (sandbox applications only): its refusals become problems here.
         let sandboxV1 = v1.group().add(middleware: SandboxProblemMiddleware())
         SandboxInstitutionsController(bank: sandbox.bank, access: access).addRoutes(to: sandboxV1)
@@ -75,9 +77,12 @@ func buildRouter(
         authenticator: authenticator, store: store, clock: clock, publicURL: sandbox.publicURL,
         rateLimiter: rateLimiter.keyLimit == nil && rateLimiter.applicationLimit == nil ? nil : rateLimiter
     ).addRoutes(to: router)
+    // Yapily's API shape at /yapily, over the same sandbox bank (HTTP Basic, Yapily's envelopes and errors).
+    YapilyAPI(bank: sandbox.bank, store: store, clock: clock, publicURL: sandbox.publicURL).addRoutes(to: router)
     // Router middleware added after every route wraps only the not-found responder (Hummingbird
     // builds each route's chain when it is added, the not-found chain at the end): a path or method
     // no /v1 route has is a problem+json 404 without authentication; elsewhere, Hummingbird's own 404.
     router.add(middleware: UnmatchedPathProblemMiddleware(prefix: "/v1"))
+    router.add(middleware: YapilyUnmatchedPathMiddleware())
     return router
 }

@@ -287,6 +287,32 @@ extension SQLiteStore {
                 ALTER TABLE authorisations ADD COLUMN wrong_passwords INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v11-yapily") { db in
+            try db.execute(sql: """
+                -- The Yapily facade: one credential per application (only the secret's SHA-256), its users, and the
+                -- kind of the Yapily request behind a sandbox authorisation (none: an account request).
+                CREATE TABLE yapily_credentials (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL UNIQUE REFERENCES applications(id) ON DELETE CASCADE,
+                    secret_hash BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE yapily_users (
+                    uuid TEXT PRIMARY KEY NOT NULL,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    application_user_id TEXT NOT NULL,
+                    reference_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (application_id, application_user_id)
+                );
+                CREATE TABLE yapily_requests (
+                    authorisation_id TEXT PRIMARY KEY NOT NULL REFERENCES authorisations(id) ON DELETE CASCADE,
+                    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL CHECK (kind IN ('account', 'payment'))
+                );
+                CREATE INDEX yapily_requests_application ON yapily_requests(application_id);
+                """)
+        }
         return migrator
     }
 }

@@ -271,6 +271,29 @@ extension PostgresStore {
         Migration(name: "v2-deliveries-webhook-state-id", sql: """
             CREATE INDEX deliveries_webhook_state_id ON deliveries(webhook_id, state, id);
             """),
+        // The Yapily facade (SQLite's v11-yapily).
+        Migration(name: "v3-yapily", sql: """
+            CREATE TABLE yapily_credentials (
+                id TEXT COLLATE "C" PRIMARY KEY,
+                application_id TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES applications(id) ON DELETE CASCADE,
+                secret_hash BYTEA NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE TABLE yapily_users (
+                uuid TEXT COLLATE "C" PRIMARY KEY,
+                application_id TEXT COLLATE "C" NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                application_user_id TEXT COLLATE "C" NOT NULL,
+                reference_id TEXT,
+                created_at BIGINT NOT NULL,
+                UNIQUE (application_id, application_user_id)
+            );
+            CREATE TABLE yapily_requests (
+                authorisation_id TEXT COLLATE "C" PRIMARY KEY REFERENCES authorisations(id) ON DELETE CASCADE,
+                application_id TEXT COLLATE "C" NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+                kind TEXT NOT NULL CHECK (kind IN ('account', 'payment'))
+            );
+            CREATE INDEX yapily_requests_application ON yapily_requests(application_id);
+            """),
     ]
 
     /// Applies the migrations not applied yet, each in its own transaction with its record in

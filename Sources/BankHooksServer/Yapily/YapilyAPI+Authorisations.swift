@@ -1,0 +1,183 @@
+import BankHooksCore
+import BankHooksSandbox
+import BankHooksStorage
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+
+/// `POST /account-auth-requests`, `POST /payment-auth-requests`, `PATCH /account-auth-requests`
+/// and the QR code of an authorisation URL. A request becomes a sandbox authorisation (the same
+/// checks: a registered callback, an available institution, the redirect's length); its user is
+/// the Yapily user it names, or the one with its `applicationUserId` (made when there is none).
+extension YapilyAPI {
+    func addAuthorisationRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.post("account-auth-requests", use: createAccountAuthorisation)
+        api.patch("account-auth-requests", use: reauthoriseAccount)
+        api.post("payment-auth-requests", use: createPaymentAuthorisation)
+    }
+
+    /// `true`, `false`, or (as Yapily's own blog sends it) `"true"` / `"false"`.
+    struct LenientBool: Decodable {
+        var value: Bool
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let value = try? container.decode(Bool.self) {
+                self.value = value
+            } else if let text = try? container.decode(String.self), let value = Bool(text.lowercased()) {
+                self.value = value
+            } else {
+                throw DecodingError.typeMismatch(Bool.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a boolean"))
+            }
+        }
+    }
+
+    /// The members of Yapily's `AccountAuthorisationRequest` and `PaymentAuthorisationRequest`
+    /// that BankHooks reads (`accountRequest` and the like are accepted and not used).
+    struct AuthorisationBody: Decodable {
+        struct Redirect: Decodable { var url: String? }
+        struct PaymentRequest: Decodable {
+            struct Amount: Decodable {
+                var amount: Double?
+                var currency: String?
+            }
+            struct Payee: Decodable { var name: String? }
+            var paymentIdempotencyId: String?
+            var amount: Amount?
+            var payee: Payee?
+            var type: String?
+        }
+        var userUuid: String?
+        var applicationUserId: String?
+        var institutionId: String?
+        var callback: String?
+        var redirect: Redirect?
+        var oneTimeToken: LenientBool?
+        var forwardParameters: [String]?
+        var paymentRequest: PaymentRequest?
+    }
+
+    @Sendable func createAccountAuthorisation(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await createAuthorisation(request, context: context, kind: .account)
+    }
+
+    @Sendable func createPaymentAuthorisation(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await createAuthorisation(request, context: context, kind: .payment)
+    }
+
+    func createAuthorisation(_ request: Request, context: AppRequestContext, kind: YapilyRequestKind) async throws -> Response {
+        let application = try await application(context)
+        let body = try await YapilyJSON.body(AuthorisationBody.self, from: request, context: context)
+        guard let institutionID = body.institutionId else { throw YapilyError.badRequest("institutionId is required") }
+        if kind == .payment { try Self.checkPaymentRequest(body.paymentRequest) }
+        guard body.redirect == nil else {
+            throw YapilyError.badRequest(
+                "redirect (a custom redirect URL) is not emulated: give a callback registered as one of the application's redirect callbacks")
+        }
+        guard let callback = body.callback else {
+            throw YapilyError.badRequest(
+                "callback is required: BankHooks sends the user back to one of the application's registered redirect callbacks")
+        }
+        let oneTimeToken = body.oneTimeToken?.value ?? false
+        let user = try await requestUser(userUUID: body.userUuid, applicationUserID: body.applicationUserId, application: application)
+        // Known before the authorisation exists, so the new institution check and the redirect's bound apply.
+        guard SandboxInstitution.builtIn(id: institutionID) != nil else {
+            throw YapilyError.badRequest("institutionId \(institutionID) is not a sandbox institution (GET /institutions lists them)")
+        }
+        let authorisation = try await bank.createAuthorisation(
+            AuthorisationRequest(
+                institutionID: institutionID, applicationUserID: user.applicationUserID, userUUID: user.uuid, callback: callback,
+                oneTimeToken: oneTimeToken, forwardParameters: body.forwardParameters ?? []),
+            application: application)
+        if kind == .payment {
+            try await store.recordYapilyRequest(authorisationID: authorisation.id, applicationID: application.id, kind: .payment)
+        }
+        let base = try publicBase(request)
+        let view = YapilyConsentView(
+            authorisation, kind: kind, authorisationURL: AuthorisationsController.authorisationURL(base: base, authorisation),
+            qrCodeURL: Self.qrCodeURL(base: base, authorisation))
+        return try YapilyJSON.response(YapilyEnvelope(view), status: .created)
+    }
+
+    /// Re-authorisation: the sandbox's consents need none, so the consent stays AUTHORIZED with the
+    /// same id and token; the answer is Yapily's (`AWAITING_RE_AUTHORIZATION`, the earlier `authorizedAt`).
+    @Sendable func reauthoriseAccount(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let application = try await application(context)
+        let consent = try await consent(fromHeader: request, application: application)
+        let kind = try await kind(consent.authorisationID, applicationID: application.id)
+        guard kind == .account else { throw YapilyError(.forbidden, "The consent is a payment consent; only account consents are re-authorised") }
+        var view = YapilyConsentView(consent, kind: kind, token: nil, state: nil)
+        view.status = "AWAITING_RE_AUTHORIZATION"
+        return try YapilyJSON.response(YapilyEnvelope(view), status: .created)
+    }
+
+    // MARK: Steps
+
+    /// The Yapily user a request is for: the one `userUuid` names (404 when the application has
+    /// none), or the one with `applicationUserId`, made when there is none.
+    func requestUser(userUUID: String?, applicationUserID: String?, application: BankHooksCore.Application) async throws -> YapilyUser {
+        if let userUUID {
+            let user = try await user(userUUID, application: application)
+            if let applicationUserID, applicationUserID != user.applicationUserID {
+                throw YapilyError.badRequest("userUuid \(user.uuid) belongs to applicationUserId \(user.applicationUserID), not \(applicationUserID)")
+            }
+            return user
+        }
+        guard let applicationUserID else { throw YapilyError.badRequest("Either the userUuid or applicationUserId must be provided") }
+        let candidate = YapilyUser(
+            uuid: UUID().uuidString.lowercased(), applicationID: application.id, applicationUserID: try Self.checkedApplicationUserID(applicationUserID),
+            referenceID: nil, createdAt: clock.now())
+        return try await store.yapilyUser(findingOrCreating: candidate, limit: Self.maxUsers)
+    }
+
+    /// The required members of Yapily's `PaymentRequest`.
+    static func checkPaymentRequest(_ payment: AuthorisationBody.PaymentRequest?) throws {
+        guard let payment else { throw YapilyError.badRequest("paymentRequest is required") }
+        guard let id = payment.paymentIdempotencyId, (1...35).contains(id.utf8.count) else {
+            throw YapilyError.badRequest("paymentRequest.paymentIdempotencyId is required (1 to 35 characters)")
+        }
+        guard let amount = payment.amount?.amount, amount > 0, amount.isFinite else {
+            throw YapilyError.badRequest("paymentRequest.amount.amount is required and must be more than 0")
+        }
+        guard let currency = payment.amount?.currency, currency.utf8.count == 3, currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+            throw YapilyError.badRequest("paymentRequest.amount.currency is required (an ISO 4217 code such as GBP)")
+        }
+        guard let name = payment.payee?.name, SandboxInput.text(name) else { throw YapilyError.badRequest("paymentRequest.payee.name is required") }
+        guard let type = payment.type, SandboxInput.text(type) else { throw YapilyError.badRequest("paymentRequest.type is required") }
+    }
+
+    /// The consent the request's `consent` header stands for (400 without one; 403 when it is not
+    /// a token of an authorised consent of this application).
+    func consent(fromHeader request: Request, application: BankHooksCore.Application) async throws -> Consent {
+        guard let token = request.headers[Self.consentHeader], !token.isEmpty else {
+            throw YapilyError.badRequest("Missing request header 'consent' for method parameter of type String")
+        }
+        do {
+            return try await bank.authorisedConsent(token: token, applicationID: application.id)
+        } catch let error as SandboxError where error.code == .consentInvalid {
+            throw YapilyError(.forbidden, "The consent is no longer authorised to access financial data or to make a payment (\(error.message))")
+        }
+    }
+
+    static let consentHeader = HTTPField.Name("consent")!
+
+    // MARK: The QR code
+
+    /// `qrCodeUrl`: the QR code of the authorisation URL, as SVG; its `state` keeps it to whoever was given the URL.
+    static func qrCodeURL(base: String, _ authorisation: Authorisation) -> String {
+        "\(base)/yapily/qr/\(authorisation.id)?state=\(authorisation.state)"
+    }
+
+    @Sendable func qrCode(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try pathParameter("consentId", context)
+        let state = try Self.single(try Self.query(request), "state") ?? ""
+        guard let authorisation = try await bank.authorisation(id: id), ConsentPageController.constantTimeEqual(state, authorisation.state) else {
+            throw YapilyError.notFound("Resource not found")
+        }
+        let url = AuthorisationsController.authorisationURL(base: try publicBase(request), authorisation)
+        let svg = try QRCode(text: url).svg()
+        return Response(
+            status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: svg)))
+    }
+}
