@@ -18,20 +18,24 @@ struct DashboardAPI: Sendable {
         // @unchecked: the JSON is made by JSONSerialization for this answer only and never shared.
         var status: HTTPResponse.Status
         var object: [String: Any]
+        /// The body as sent (for members whose text matters, such as an event's `data`).
+        var bytes: [UInt8] = []
 
         /// `data` of a list answer.
         var items: [[String: Any]] { object["data"] as? [[String: Any]] ?? [] }
     }
 
-    /// Calls `method path` (a /v1 path with its query) with `body` as JSON, as `principal`.
+    /// Calls `method path` (a /v1 path with its query) with `body` as JSON, as `principal`, at
+    /// `authority` (the browser's Host, which links such as an authorisation's URL are built on).
     /// Throws the API's `Problem` for any answer that is not a 2xx (thrown by a handler, or
     /// answered by the router: a path no route has is a 404).
     func call(
-        _ method: HTTPRequest.Method, _ path: String, body: [String: Any]? = nil, as principal: Principal, context: AppRequestContext
+        _ method: HTTPRequest.Method, _ path: String, body: [String: Any]? = nil, as principal: Principal, authority: String? = nil,
+        context: AppRequestContext
     ) async throws -> Answer {
         var context = context
         context.principal = principal
-        var head = HTTPRequest(method: method, scheme: nil, authority: nil, path: path)
+        var head = HTTPRequest(method: method, scheme: nil, authority: authority, path: path)
         var buffer = ByteBuffer()
         if let body {
             head.headerFields[.contentType] = "application/json"
@@ -58,7 +62,7 @@ struct DashboardAPI: Sendable {
             if let retryAfter = response.headers[.retryAfter] { problem.headers[.retryAfter] = retryAfter }
             throw problem
         }
-        return Answer(status: response.status, object: object)
+        return Answer(status: response.status, object: object, bytes: bytes)
     }
 
     /// Collects a response body (the API's answers are single small buffers).

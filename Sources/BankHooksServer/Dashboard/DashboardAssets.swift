@@ -97,6 +97,32 @@ enum DashboardAssets {
     .pager{display:flex;gap:10px;margin-top:14px}
     .notice h1{color:var(--bad)}
     .danger-zone{border-color:#efc3c5}
+    input[type=datetime-local],input[type=search],textarea{width:100%;max-width:560px;padding:8px 11px;font:inherit;border:1px solid #c3ccd7;border-radius:8px;background:#fff;color:var(--ink)}
+    textarea{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
+    textarea:focus-visible{outline:3px solid #7aa2ff;outline-offset:2px}
+    .filters{display:flex;flex-wrap:wrap;gap:4px 16px;align-items:flex-end;margin-bottom:18px}
+    .filters .field{flex:1 1 200px;min-width:0}
+    .filters .actions-end{flex:0 0 auto;display:flex;gap:8px;padding-bottom:1px}
+    .filter input[type=search]{width:auto;min-width:220px}
+    .card.recover{margin:0 0 18px;padding:12px 18px}
+    .inline-form{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-end;margin:0 0 8px}
+    .inline-form label{margin:0;flex-basis:100%}
+    .inline-form select{width:auto;min-width:180px}
+    .switches{display:flex;flex-wrap:wrap;gap:6px}
+    .switches form{margin:0}
+    .switch{font:inherit;font-size:13px;font-weight:600;min-height:32px;padding:4px 12px;border-radius:99px;border:1px solid #e3a5a8;background:var(--bad-bg);color:var(--bad);cursor:pointer}
+    .switch[aria-pressed=true]{border-color:#9fd3b4;background:var(--ok-bg);color:var(--ok)}
+    .switch:focus-visible{outline:3px solid #7aa2ff;outline-offset:2px}
+    .radio{display:flex;gap:8px;align-items:center}
+    .radio label{margin:4px 0;font-weight:400}
+    progress{width:100%;max-width:560px;height:14px;accent-color:var(--brand)}
+    .break{overflow-wrap:anywhere;font-size:20px}
+    .lead{font-size:16px;max-width:760px}
+    .flush{margin-top:0}
+    .spaced{margin-top:14px}
+    .excerpt.code{white-space:pre;word-break:normal;max-height:420px}
+    .excerpt.tall{max-height:640px}
+    .excerpt:focus-visible{outline:3px solid #7aa2ff;outline-offset:2px}
     @media (max-width:680px){
       main{padding:18px 14px}
       .top{padding:10px 14px}

@@ -10,8 +10,6 @@ extension DashboardController {
             let id = try context.pathParameter("id")
             let delivery = try await visit.call(api, .get, "/v1/deliveries/\(DashboardURL.segment(id))").object
             let webhookID = delivery["webhook_id"] as? String ?? ""
-            // The webhook's name for the breadcrumb (the delivery is shown without it if it cannot be read).
-            let webhook = try? await visit.call(api, .get, "/v1/webhooks/\(DashboardURL.segment(webhookID))").object
             var attempts: [[String: Any]] = []
             for attempt in (delivery["attempts"] as? [[String: Any]] ?? []).reversed() {
                 let attemptID = Self.integer(attempt["id"]) ?? 0
@@ -21,9 +19,10 @@ extension DashboardController {
             var model: [String: Any] = [
                 "id": Self.integer(delivery["id"]).map(String.init) ?? id, "state": delivery["state"] as? String ?? "",
                 "eventType": delivery["event_type"] as? String ?? "", "eventID": delivery["event_id"] as? String ?? "",
+                "eventPath": DashboardURL.segment(delivery["event_id"] as? String ?? ""),
                 "attemptCount": Self.integer(delivery["attempt_count"]) ?? 0, "createdAt": DashboardPage.time(delivery["created_at"]),
                 "webhookPath": DashboardURL.segment(webhookID),
-                "webhookTitle": webhook.map { Self.webhookModel($0)["title"] as? String ?? webhookID } ?? webhookID,
+                "webhookTitle": await webhookTitle(webhookID, visit: visit),
                 "attempts": attempts,
             ]
             if delivery["next_attempt_at"] is String { model["nextAttemptAt"] = DashboardPage.time(delivery["next_attempt_at"]) }

@@ -48,6 +48,24 @@ struct DashboardController {
         pages.post("webhooks/:id/delete", use: deleteWebhook)
         pages.get("deliveries/:id", use: showDelivery)
         pages.post("deliveries/:id/resend", use: resend)
+        pages.get("events", use: listEvents)
+        pages.get("events/:id", use: showEvent)
+        pages.post("webhooks/:id/recover", use: recover)
+        pages.get("recoveries/:id", use: showRecovery)
+        pages.get("event-types", use: listEventTypes)
+        pages.get("event-types/:name", use: showEventType)
+        pages.get("sandbox", use: showSandbox)
+        pages.post("sandbox/institutions/:id/availability", use: setAvailability)
+        pages.post("sandbox/authorisations", use: startAuthorisation)
+        pages.get("sandbox/authorisations/:id", use: showAuthorisation)
+        pages.post("sandbox/authorisations/:id/complete", use: completeAuthorisation)
+        pages.get("api-keys", use: listKeys)
+        pages.post("api-keys", use: createKey)
+        pages.post("api-keys/:id/revoke", use: revokeKey)
+        pages.get("applications", use: listApplications)
+        pages.post("applications", use: createApplication)
+        pages.get("applications/:id", use: showApplication)
+        pages.post("applications/:id/api-keys", use: createApplicationKey)
         // Any other dashboard path is an HTML 404, not the API's problem+json.
         pages.get("**") { _, context in self.errorPage(DashboardError.notFound, context: context, visit: nil) }
         pages.post("**") { _, context in self.errorPage(DashboardError.notFound, context: context, visit: nil) }
@@ -59,15 +77,19 @@ struct DashboardController {
     struct Visit {
         var session: DashboardSessions.Session
         var context: AppRequestContext
+        /// The host the browser asked for (its Host header), for the API's links.
+        var authority: String?
         var principal: Principal { session.principal }
         /// Whether the key may change the application's setup (the API's managers).
         var canManage: Bool { Roles.managers.contains(principal.role) }
         /// Whether the key may send deliveries again (the API's publishers).
         var canResend: Bool { Roles.publishers.contains(principal.role) }
+        /// Whether the key is the operator's (applications and their keys).
+        var isOperator: Bool { Roles.operators.contains(principal.role) }
 
         /// The API called as this visit's key.
         func call(_ api: DashboardAPI, _ method: HTTPRequest.Method, _ path: String, body: [String: Any]? = nil) async throws -> DashboardAPI.Answer {
-            try await api.call(method, path, body: body, as: principal, context: context)
+            try await api.call(method, path, body: body, as: principal, authority: authority, context: context)
         }
     }
 
@@ -88,7 +110,7 @@ struct DashboardController {
         }
         var context = context
         context.principal = session.principal
-        return Visit(session: session, context: context)
+        return Visit(session: session, context: context, authority: request.head.authority ?? request.headers[Self.host])
     }
 
     /// A page for a signed-in browser (anyone else is sent to sign in); any error is its page.
@@ -200,17 +222,20 @@ struct DashboardController {
     // MARK: Pages
 
     /// The layout's parts for a visit: who is signed in and the message kept for this page.
-    func chrome(_ visit: Visit) -> DashboardPage.Chrome {
-        DashboardPage.Chrome(session: visit.session, flash: sessions.takeFlash(id: visit.session.id))
+    func chrome(_ visit: Visit, section: String = "webhooks") -> DashboardPage.Chrome {
+        DashboardPage.Chrome(session: visit.session, flash: sessions.takeFlash(id: visit.session.id), section: section)
     }
 
-    /// A page of the dashboard for `visit`.
-    func render(_ template: String, title: String, _ model: [String: Any], visit: Visit, status: HTTPResponse.Status = .ok) -> Response {
+    /// A page of the dashboard for `visit`, in the main navigation's `section`.
+    func render(
+        _ template: String, title: String, _ model: [String: Any], visit: Visit, status: HTTPResponse.Status = .ok, section: String = "webhooks"
+    ) -> Response {
         var model = model
         model["csrf"] = visit.session.csrf
         model["canManage"] = visit.canManage
         model["canResend"] = visit.canResend
-        return DashboardPage.html(DashboardPage.render(template, title: title, model, chrome: chrome(visit)), status: status)
+        model["isOperator"] = visit.isOperator
+        return DashboardPage.html(DashboardPage.render(template, title: title, model, chrome: chrome(visit, section: section)), status: status)
     }
 
     /// Where an error page's button leads.

@@ -12,7 +12,7 @@ enum DashboardPage {
     /// The templates, parsed once (the tests render every one, so a syntax error cannot ship).
     static let library = Result { () throws -> MustacheLibrary in
         var library = MustacheLibrary()
-        for (name, text) in DashboardTemplates.all { try library.register(text, named: name) }
+        for (name, text) in DashboardTemplates.all + DashboardTemplates.more { try library.register(text, named: name) }
         return library
     }
 
@@ -31,9 +31,12 @@ enum DashboardPage {
             return "<!doctype html><title>BankHooks</title><p>The dashboard's page template does not parse.</p>"
         }
         var layout: [String: Any] = ["title": title, "content": content, "nav": [chrome.section: true]]
+        // A page that follows something running reloads itself every `refresh` seconds.
+        if let refresh = model["refresh"] as? Int { layout["refresh"] = String(refresh) }
         if let session = chrome.session {
             layout["session"] = [
                 "role": session.principal.role.rawValue, "applicationID": session.principal.applicationID, "csrf": session.csrf,
+                "canManage": Roles.managers.contains(session.principal.role), "isOperator": Roles.operators.contains(session.principal.role),
             ] as [String: Any]
         }
         if let flash = chrome.flash { layout["flash"] = view(flash) }
@@ -43,7 +46,10 @@ enum DashboardPage {
     /// A one-time message as the layout shows it.
     static func view(_ flash: DashboardSessions.Flash) -> [String: Any] {
         var model: [String: Any] = ["kind": flash.kind.rawValue, "message": flash.message]
-        if let secret = flash.secret { model["secret"] = secret }
+        if let secret = flash.secret {
+            model["secret"] = secret
+            model["secretLabel"] = flash.secretLabel ?? "Signing secret"
+        }
         if let send = flash.send {
             var result: [String: Any] = [
                 "succeeded": send.succeeded, "duration": String(format: "%.1f", send.durationMs),

@@ -29,6 +29,8 @@ final class DashboardSessions: Sendable {
         var secret: String?
         /// A send's result ("Send a test", resend).
         var send: SendOutcome?
+        /// What `secret` is, as its heading says (nil: a webhook's signing secret).
+        var secretLabel: String?
     }
 
     /// What one send got back, as the API answered it.

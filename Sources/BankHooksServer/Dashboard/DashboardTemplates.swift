@@ -14,6 +14,7 @@ enum DashboardTemplates {
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <meta name="referrer" content="same-origin">
+    {{#refresh}}<meta http-equiv="refresh" content="{{refresh}}">{{/refresh}}
     <title>{{title}} · BankHooks</title>
     <link rel="stylesheet" href="/dashboard/style.css">
     <script src="/dashboard/dashboard.js" defer></script>
@@ -23,7 +24,14 @@ enum DashboardTemplates {
     <header class="top">
       <a class="brand" href="/dashboard/webhooks"><span class="mark" aria-hidden="true"></span>BankHooks</a>
       {{#session}}
-      <nav aria-label="Main"><a href="/dashboard/webhooks"{{#nav.webhooks}} aria-current="page"{{/nav.webhooks}}>Webhooks</a></nav>
+      <nav aria-label="Main">
+        <a href="/dashboard/webhooks"{{#nav.webhooks}} aria-current="page"{{/nav.webhooks}}>Webhooks</a>
+        <a href="/dashboard/events"{{#nav.events}} aria-current="page"{{/nav.events}}>Events</a>
+        <a href="/dashboard/event-types"{{#nav.catalog}} aria-current="page"{{/nav.catalog}}>Catalog</a>
+        <a href="/dashboard/sandbox"{{#nav.sandbox}} aria-current="page"{{/nav.sandbox}}>Sandbox</a>
+        {{#canManage}}<a href="/dashboard/api-keys"{{#nav.keys}} aria-current="page"{{/nav.keys}}>API keys</a>{{/canManage}}
+        {{#isOperator}}<a href="/dashboard/applications"{{#nav.applications}} aria-current="page"{{/nav.applications}}>Applications</a>{{/isOperator}}
+      </nav>
       <div class="who">
         <span class="role" title="Your key's role">{{role}}</span>
         <span class="app">{{applicationID}}</span>
@@ -39,10 +47,10 @@ enum DashboardTemplates {
     <div class="flash flash-{{kind}}" role="status">{{message}}</div>
     {{#secret}}
     <section class="secret" aria-labelledby="secret-heading">
-      <h2 id="secret-heading">Signing secret</h2>
+      <h2 id="secret-heading">{{secretLabel}}</h2>
       <p>Copy it now and keep it safe: it is shown only this once.</p>
       <div class="copy-row">
-        <input id="secret" class="mono" type="text" readonly value="{{secret}}" aria-label="Signing secret">
+        <input id="secret" class="mono" type="text" readonly value="{{secret}}" aria-label="{{secretLabel}}">
         <button type="button" class="button" data-copy="secret" hidden>Copy</button>
       </div>
     </section>
@@ -173,6 +181,18 @@ enum DashboardTemplates {
       <form method="post" action="/dashboard/webhooks/{{idPath}}/rotate-secret">{{> csrf}}<button class="button" type="submit">Rotate secret</button></form>
       <a class="button danger" href="/dashboard/webhooks/{{idPath}}/delete">Delete…</a>
     </section>
+    <details class="card recover">
+      <summary>Recover failed deliveries since a time</summary>
+      <form method="post" action="/dashboard/webhooks/{{idPath}}/recover">
+        {{> csrf}}
+        <p class="hint">Each failed delivery to this webhook created in the window gets one more attempt, in the background; the next page shows the progress.</p>
+        <div class="filters">
+          <div class="field"><label for="recover-since">Since <span class="muted">(UTC)</span></label><input id="recover-since" name="since" type="datetime-local" step="1" required></div>
+          <div class="field"><label for="recover-until">Until <span class="muted">(UTC, optional)</span></label><input id="recover-until" name="until" type="datetime-local" step="1"></div>
+          <div class="field actions-end"><button class="button" type="submit">Recover</button></div>
+        </div>
+      </form>
+    </details>
     {{/canManage}}
     <section aria-labelledby="deliveries-heading">
       <div class="section-head">
@@ -230,7 +250,7 @@ enum DashboardTemplates {
       <span class="badge badge-{{state}}">{{state}}</span>
     </div>
     <dl class="facts">
-      <dt>Event</dt><dd><code>{{eventType}}</code> <span class="mono small muted">{{eventID}}</span></dd>
+      <dt>Event</dt><dd><code>{{eventType}}</code> <a class="mono small" href="/dashboard/events/{{eventPath}}">{{eventID}}</a></dd>
       <dt>Attempts</dt><dd>{{attemptCount}}</dd>
       {{#nextAttemptAt}}<dt>Next attempt</dt><dd>{{nextAttemptAt}}</dd>{{/nextAttemptAt}}
       <dt>Created</dt><dd>{{createdAt}}</dd>
