@@ -5,8 +5,11 @@
     python3 scripts/dashboard-browser-test.py [--binary .build/debug/bankhooks] [--screenshots DIR]
 
 It walks what an integrator does: sign in with an admin key -> create a webhook -> copy the
-secret -> "Send a test" -> see the attempt -> rotate the secret -> resend a delivery -> a form
-posted from another origin is refused -> sign out; then a viewer, who sees no admin form and is
+secret -> "Send a test" -> see the attempt -> rotate the secret -> resend a delivery -> the events,
+filtered, and one with its payload -> recover since a time, to the end of its progress -> the
+catalog and a type's example -> a sandbox availability switch -> an authorisation started and
+followed through the bank's consent page -> a new API key -> a new application -> a form posted
+from another origin is refused -> sign out; then a viewer, who sees no admin form and is
 refused when posting one anyway. Each step writes a screenshot (default
 .build/dashboard-screenshots/NN-step.png). Needs Debian's `chromium` and `chromium-driver` and
 `pip install selenium`. Ends with `N passed, N failed`; exits 1 if a check failed.
@@ -230,13 +233,16 @@ def walk(w, base, receiver):
             "the resend is signed with the new secret")
     w.shot("resent")
 
+    step_two(w, base, receiver, webhook_id)
+
     # A form on another origin (the receiver's port) that posts to the dashboard is refused.
+    received = len(receiver.received)
     driver.get(receiver.url.rsplit("/", 1)[0] + "/evil")
     go = driver.find_element(By.ID, "go")
     w.navigates(go.click)
     w.check("This form came from another site" in w.text(), "a form from another origin is refused")
     after = api(base, "GET", f"/v1/webhooks/{webhook_id}", ADMIN_KEY)
-    w.check(after.get("previous_secret_expires_at") is not None and len(receiver.received) == 2, "and nothing happened")
+    w.check(after.get("previous_secret_expires_at") is not None and len(receiver.received) == received, "and nothing happened")
     w.shot("other-origin-refused")
 
     # Narrow screen: the list stacks.
@@ -272,6 +278,97 @@ def walk(w, base, receiver):
     w.check(api(base, "GET", f"/v1/webhooks/{webhook_id}", ADMIN_KEY).get("previous_secret_expires_at") == after.get("previous_secret_expires_at"),
             "viewer: the secret did not change")
     w.shot("viewer-refused")
+    w.open("/dashboard/sandbox")
+    w.check(not driver.find_elements(By.CSS_SELECTOR, "button.switch") and not w.has_button("Start authorisation"),
+            "viewer: the sandbox without switches or the start form")
+    w.check(not w.has_button("API keys") and not w.has_button("Applications"), "viewer: no keys or applications pages in the menu")
+
+
+def set_value(driver, element_id, value):
+    """Sets a field's value as typing would (a datetime-local field's keys depend on the locale)."""
+    driver.execute_script("const e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('input'));",
+                          element_id, value)
+
+
+def step_two(w, base, receiver, webhook_id):
+    driver = w.driver
+    print("admin: events -> an event -> recover -> catalog -> sandbox switch -> authorisation -> keys -> applications")
+    w.follow("Events")
+    w.check("webhook.test" in w.text(), "events: the test event is listed")
+    field = driver.find_element(By.ID, "type")
+    field.send_keys("webhook.test")
+    w.navigates(lambda: field.send_keys(Keys.ENTER))
+    w.check("type=webhook.test" in driver.current_url and "webhook.test" in w.text(), "events: filtered by type")
+    w.shot("events")
+    event_link = driver.find_element(By.CSS_SELECTOR, 'a[href^="/dashboard/events/"]')
+    w.navigates(event_link.click)
+    payload = driver.find_element(By.CSS_SELECTOR, "pre.excerpt").text
+    w.check(payload.startswith("{\n  ") and "Orders" in w.text() and "succeeded" in w.text(), "an event: its payload indented, its deliveries")
+    w.shot("event")
+
+    w.open(f"/dashboard/webhooks/{webhook_id}")
+    driver.find_element(By.XPATH, '//summary[normalize-space()="Recover failed deliveries since a time"]').click()
+    set_value(driver, "recover-since", "2020-01-01T00:00")
+    w.click("Recover")
+    w.check("/dashboard/recoveries/rcv_" in driver.current_url and "Recovery started" in w.text(), "recover: the job's page")
+    deadline = time.monotonic() + 30
+    while "Finished" not in w.text() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    w.check("Finished" in w.text() and driver.find_elements(By.ID, "progress"), "recover: its progress, to the end (the page reloads itself)")
+    w.shot("recovery")
+
+    w.follow("Catalog")
+    w.check("bank.availability.updated" in w.text() and "entity.created" in w.text(), "catalog: every family's types")
+    w.shot("catalog")
+    w.follow("bank.availability.updated")
+    w.check("Example" in w.text() and '"identifier":' in w.text() and "Schema of data" in w.text(), "catalog: a type's example and schema")
+    w.shot("event-type")
+
+    api(base, "PATCH", "/v1/applications/app_default", ADMIN_KEY, {"redirect_callbacks": [receiver.url.rsplit("/", 1)[0] + "/cb"]})
+    w.follow("Sandbox")
+    switch = driver.find_element(By.CSS_SELECTOR, 'button.switch[aria-pressed="true"]')
+    w.navigates(switch.click)
+    w.check("is now off" in w.text(), "sandbox: an availability switch turned off")
+    w.shot("sandbox")
+    switch = driver.find_element(By.CSS_SELECTOR, 'button.switch[aria-pressed="false"]')
+    w.navigates(switch.click)
+    w.check("online for payments is now on" in w.text(), "sandbox: and on again (the first switch off is the one just turned off)")
+    driver.find_element(By.ID, "callback").send_keys(receiver.url.rsplit("/", 1)[0] + "/cb")
+    driver.find_element(By.ID, "application_user_id").send_keys("customer-42")
+    w.click("Start authorisation")
+    w.check("AWAITING_AUTHORIZATION" in w.text(), "sandbox: an authorisation started, awaiting the end user")
+    w.shot("authorisation-waiting")
+    authorisation_page = driver.current_url
+    consent = driver.find_element(By.LINK_TEXT, "Open the consent page").get_attribute("href")
+    driver.get(consent)
+    driver.find_element(By.ID, "username").send_keys("user_good")
+    driver.find_element(By.ID, "password").send_keys("user_good")  # every login's password is the login itself
+    w.shot("consent-page")
+    w.click("Approve")
+    driver.get(authorisation_page)
+    w.check("AUTHORIZED" in w.text() and "none yet" not in w.text(), "sandbox: followed to AUTHORIZED, its consent listed")
+    w.shot("authorisation-done")
+
+    w.follow("API keys")
+    select = driver.find_element(By.ID, "role")
+    select.send_keys("developer")
+    w.click("Create key")
+    key = driver.find_element(By.ID, "secret").get_attribute("value")
+    w.check(key.startswith("bhk_") and "developer" in w.text(), "keys: a new key, shown once, with its copy button")
+    w.shot("api-keys")
+    w.follow("Applications")
+    driver.find_element(By.ID, "app-name").send_keys("Acme")
+    w.click("Create application")
+    w.check("Application created" in w.text() and "No keys yet." in w.text(), "applications: one created")
+    w.shot("application")
+
+    driver.set_window_size(390, 844)
+    w.open("/dashboard/events")
+    w.check("webhook.test" in w.text(), "narrow screen: the events")
+    w.shot("narrow-events")
+    w.open("/dashboard/sandbox")
+    w.shot("narrow-sandbox")
+    driver.set_window_size(1280, 900)
 
 
 def main():
