@@ -56,6 +56,8 @@ import Testing
         #expect(busy.detail.hasPrefix("webhook wh_1 had no free in-flight slot"))
 
         #expect(Self.map(PublisherClosedError())?.status == .serviceUnavailable)
+        let lost = try #require(Self.map(StoreUnavailableError("the database connection was lost")))
+        #expect(lost.status == .serviceUnavailable && lost.slug == "database-unavailable" && lost.headers[.retryAfter] == "1")
         let large = try #require(Self.map(NIOTooManyBytesError(maxBytes: 1024)))
         #expect(large.status == .contentTooLarge && large.detail.contains("1024 bytes"))
 

@@ -31,6 +31,12 @@ extension Problem {
             // A value the store cannot keep that no validator caught (a NUL character in a text, which
             // PostgreSQL's text cannot hold): the client's input, not a server failure.
             return Problem(.unprocessableContent, "invalid-value", title: "A value cannot be stored", detail: error.message)
+        case let error as StoreUnavailableError:
+            // The database went away under this request (a restart, a failover, a lost connection):
+            // nothing it asked for was committed; another try (on this node or another) can succeed.
+            var problem = Problem(.serviceUnavailable, "database-unavailable", title: "The database is unavailable", detail: "\(error); retry shortly")
+            problem.headers[.retryAfter] = "1"
+            return problem
         case is PublisherClosedError:
             return Problem(.serviceUnavailable, "shutting-down", title: "Shutting down", detail: "the server is shutting down; retry on another instance")
         case is NIOTooManyBytesError:

@@ -42,7 +42,7 @@ extension PostgresStore: DeliveryLogStore {
         sql.appendLiteral(" ORDER BY created_at DESC, seq DESC LIMIT ")
         sql.appendInterpolation(limit + 1)
         var rows: [EventSummary] = []
-        for try await (seq, id, type, timestamp, createdAt) in try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger)
+        for (seq, id, type, timestamp, createdAt) in try await client.result(PostgresQuery(stringInterpolation: sql), logger: logger)
             .decode((Int64, String, String, Int64, Int64).self) {
             rows.append(EventSummary(
                 seq: seq, id: id, type: type, timestamp: Timestamp(milliseconds: timestamp), createdAt: Timestamp(milliseconds: createdAt)))
@@ -55,12 +55,12 @@ extension PostgresStore: DeliveryLogStore {
         sql.appendLiteral("SELECT \(Self.deliveryColumns) FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE ")
         switch owner {
         case .webhook(let id):
-            let found = try await client.query("SELECT 1 FROM webhooks WHERE id = \(id) AND application_id = \(applicationID)", logger: logger).collect()
+            let found = try await client.result("SELECT 1 FROM webhooks WHERE id = \(id) AND application_id = \(applicationID)", logger: logger)
             guard !found.isEmpty else { return nil }
             sql.appendLiteral("d.webhook_id = ")
             sql.appendInterpolation(id)
         case .event(let id):
-            let found = try await client.query("SELECT seq FROM events WHERE application_id = \(applicationID) AND id = \(id)", logger: logger).collect()
+            let found = try await client.result("SELECT seq FROM events WHERE application_id = \(applicationID) AND id = \(id)", logger: logger)
             guard let seq = try found.first?.decode(Int64.self) else { return nil }
             sql.appendLiteral("d.event_seq = ")
             sql.appendInterpolation(seq)
@@ -77,15 +77,15 @@ extension PostgresStore: DeliveryLogStore {
         }
         sql.appendLiteral(" ORDER BY d.id DESC LIMIT ")
         sql.appendInterpolation(limit + 1)
-        let rows = try await client.query(PostgresQuery(stringInterpolation: sql), logger: logger)
+        let rows = try await client.result(PostgresQuery(stringInterpolation: sql), logger: logger)
         return Page(rows: try await deliveries(from: rows), limit: limit)
     }
 
     public func attempt(id: Int64, applicationID: String) async throws -> (attempt: Attempt, webhookID: String)? {
-        let rows = try await client.query("""
+        let rows = try await client.result("""
             SELECT \(unescaped: Self.attemptColumns), d.webhook_id FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
             WHERE a.id = \(id) AND d.application_id = \(applicationID)
-            """, logger: logger).collect()
+            """, logger: logger)
         guard let row = rows.first else { return nil }
         let webhookID = try row.makeRandomAccess()["webhook_id"].decode(String.self)
         return (try Self.attempt(from: row), webhookID)
@@ -94,33 +94,33 @@ extension PostgresStore: DeliveryLogStore {
     // MARK: Reads by id
 
     public func event(id: String, applicationID: String) async throws -> Event? {
-        let rows = try await client.query(
+        let rows = try await client.result(
             "SELECT \(unescaped: Self.eventColumns) FROM events WHERE application_id = \(applicationID) AND id = \(id)", logger: logger)
-        for try await row in rows { return try Self.event(from: row) }
+        for row in rows { return try Self.event(from: row) }
         return nil
     }
 
     public func latestEvent(applicationID: String, subject: String, typePrefix: String) async throws -> Event? {
         // The subject index gives this record's events newest first; the type filter runs on those rows only.
         // The subject as publish stored it (PostgreSQL text holds no NUL).
-        let rows = try await client.query("""
+        let rows = try await client.result("""
             SELECT \(unescaped: Self.eventColumns) FROM events
             WHERE application_id = \(applicationID) AND subject = \(Self.storableText(subject)) AND starts_with(type, \(typePrefix))
             ORDER BY seq DESC LIMIT 1
             """, logger: logger)
-        for try await row in rows { return try Self.event(from: row) }
+        for row in rows { return try Self.event(from: row) }
         return nil
     }
 
     public func deliveries(eventID: String, applicationID: String) async throws -> [Delivery] {
-        try await deliveries(from: client.query("""
+        try await deliveries(from: client.result("""
             SELECT \(unescaped: Self.deliveryColumns) FROM deliveries d JOIN events e ON e.seq = d.event_seq
             WHERE e.application_id = \(applicationID) AND e.id = \(eventID) ORDER BY d.id
             """, logger: logger))
     }
 
     public func delivery(id: Int64, applicationID: String) async throws -> Delivery? {
-        try await deliveries(from: client.query("""
+        try await deliveries(from: client.result("""
             SELECT \(unescaped: Self.deliveryColumns) FROM deliveries d JOIN events e ON e.seq = d.event_seq
             WHERE d.id = \(id) AND d.application_id = \(applicationID)
             """, logger: logger)).first
@@ -128,7 +128,7 @@ extension PostgresStore: DeliveryLogStore {
 
     public func attempts(deliveryID: Int64) async throws -> [Attempt] {
         var attempts: [Attempt] = []
-        for try await row in try await client.query(
+        for row in try await client.result(
             "SELECT \(unescaped: Self.attemptColumns) FROM attempts a WHERE a.delivery_id = \(deliveryID) ORDER BY a.number, a.id", logger: logger) {
             attempts.append(try Self.attempt(from: row))
         }
@@ -137,7 +137,7 @@ extension PostgresStore: DeliveryLogStore {
 
     public func deliveryCounts() async throws -> [DeliveryState: Int] {
         var counts: [DeliveryState: Int] = [:]
-        for try await (code, count) in try await client.query("SELECT state, count(*) FROM deliveries GROUP BY state", logger: logger)
+        for (code, count) in try await client.result("SELECT state, count(*) FROM deliveries GROUP BY state", logger: logger)
             .decode((Int, Int).self) {
             counts[StoredDeliveryState(code: code).state, default: 0] += count
         }
@@ -163,9 +163,9 @@ extension PostgresStore: DeliveryLogStore {
         d.created_at, e.type
         """
 
-    func deliveries(from rows: PostgresRowSequence) async throws -> [Delivery] {
+    func deliveries(from rows: [PostgresRow]) throws -> [Delivery] {
         var deliveries: [Delivery] = []
-        for try await (id, eventID, webhookID, applicationID, code, attempts, next, last, lastStatus, createdAt, eventType) in rows.decode(
+        for (id, eventID, webhookID, applicationID, code, attempts, next, last, lastStatus, createdAt, eventType) in try rows.decode(
             (Int64, String, String, String, Int, Int, Int64?, Int64?, Int?, Int64, String).self) {
             let state = StoredDeliveryState(code: code).state
             deliveries.append(Delivery(

@@ -20,9 +20,9 @@ extension PostgresStore {
         guard let box = sealer.box else { return }
         try await sealPlaintextSecrets(box: box)
         // A wrong master key would make every webhook unusable: refuse to start instead.
-        let sample = try await client.query(
+        let sample = try await client.result(
             "SELECT secret FROM webhooks WHERE secret LIKE \(SecretBox.prefix + "%") LIMIT 1", logger: logger
-        ).collect().first.map { try $0.decode(String.self) }
+        ).first.map { try $0.decode(String.self) }
         if let sample {
             do { _ = try box.open(sample) } catch {
                 throw StoreError(.invalidValue, "the master key does not open the webhook secrets stored in \(database): start with the key they were sealed with")
@@ -32,9 +32,9 @@ extension PostgresStore {
 
     /// The names of this binary's migrations the database has not applied, in order.
     func pendingMigrations() async throws -> [String] {
-        let ledger = try await client.query("SELECT to_regclass('bankhooks_migrations') IS NOT NULL", logger: logger).collect()
+        let ledger = try await client.result("SELECT to_regclass('bankhooks_migrations') IS NOT NULL", logger: logger)
         guard try ledger.first?.decode(Bool.self) == true else { return Self.migrations.map(\.name) }
-        let applied = try await client.query("SELECT name FROM bankhooks_migrations", logger: logger).collect()
+        let applied = try await client.result("SELECT name FROM bankhooks_migrations", logger: logger)
         let names = Set(try applied.map { try $0.decode(String.self) })
         return Self.migrations.map(\.name).filter { !names.contains($0) }
     }
@@ -45,11 +45,11 @@ extension PostgresStore {
     func sealPlaintextSecrets(box: SecretBox) async throws {
         let sealed = SecretBox.prefix + "%"
         try await transaction { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.result("""
                 SELECT id, secret, previous_secret, bearer_token FROM webhooks
                 WHERE secret NOT LIKE \(sealed) OR previous_secret NOT LIKE \(sealed) OR bearer_token NOT LIKE \(sealed)
                 ORDER BY id FOR UPDATE
-                """, logger: logger).collect()
+                """, logger: logger)
             for row in rows {
                 let (id, secret, previous, token) = try row.decode((String, String, String?, String?).self)
                 func seal(_ value: String?) throws -> String? {

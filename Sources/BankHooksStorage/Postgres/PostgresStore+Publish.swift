@@ -38,12 +38,12 @@ extension PostgresStore {
             //    after (it holds the deliveries this publish made): never a pending delivery of a disabled
             //    webhook, or one fanned out by settings a committed change had replaced. Webhook rows change
             //    rarely (settings, rotation, a failing streak's start or end), so publishes seldom wait.
-            let subscriberRows = try await connection.query("""
+            let subscriberRows = try await connection.result("""
                 SELECT application_id, id, is_enabled, event_types, format FROM webhooks
                 WHERE application_id = ANY(\(applicationIDs)) ORDER BY id FOR SHARE
                 """, logger: logger)
             var subscriptions: [String: [FanOut.Subscriber]] = [:]
-            for try await (applicationID, id, isEnabled, eventTypes, format) in subscriberRows.decode((String, String, Bool, String?, String).self) {
+            for (applicationID, id, isEnabled, eventTypes, format) in try subscriberRows.decode((String, String, Bool, String?, String).self) {
                 let types = eventTypes.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }.map(Set.init)
                 subscriptions[applicationID, default: []].append(FanOut.Subscriber(id: id, isEnabled: isEnabled, eventTypes: types, format: format))
             }
@@ -83,7 +83,7 @@ extension PostgresStore {
             }
             var deliveryIDs: [Int64: [Int64]] = [:]
             if !fanOutEvents.isEmpty {
-                let rows = try await connection.query("""
+                let rows = try await connection.result("""
                     WITH created AS (
                         INSERT INTO deliveries (event_seq, webhook_id, application_id, state, attempts, next_attempt_at, created_at, lease_owner)
                         SELECT f.seq, f.webhook, f.application, \(unescaped: Self.pending), 0, f.due, \(now.milliseconds), f.owner
@@ -94,7 +94,7 @@ extension PostgresStore {
                     )
                     SELECT ARRAY(SELECT id FROM created WHERE event_seq = ANY(\(targeted)) ORDER BY id),
                            ARRAY(SELECT event_seq FROM created WHERE event_seq = ANY(\(targeted)) ORDER BY id)
-                    """, logger: logger).collect()
+                    """, logger: logger)
                 if let row = rows.first, !targeted.isEmpty {
                     let (ids, seqs) = try row.decode(([Int64], [Int64]).self)
                     for (id, seq) in zip(ids, seqs) { deliveryIDs[seq, default: []].append(id) }
@@ -110,7 +110,7 @@ extension PostgresStore {
             }
             let repeats = requests.indices.filter { inserted[$0] == nil }
             if !repeats.isEmpty {
-                let rows = try await connection.query("""
+                let rows = try await connection.result("""
                     SELECT r.ord, e.id, e.type, e.timestamp, (SELECT count(*) FROM deliveries d WHERE d.event_seq = e.seq)
                     FROM unnest(\(repeats.map { Int64($0) })::int8[], \(repeats.map { requests[$0].applicationID })::text[],
                                 \(repeats.map { requests[$0].eventID })::text[], \(PostgresArrayBind(repeats.map { requests[$0].idempotencyKey }))::text[])
@@ -121,7 +121,7 @@ extension PostgresStore {
                         ORDER BY (idempotency_key = r.key) IS TRUE DESC LIMIT 1
                     ) e
                     """, logger: logger)
-                for try await (index, eventID, type, timestamp, count) in rows.decode((Int64, String, String, Int64, Int64).self) {
+                for (index, eventID, type, timestamp, count) in try rows.decode((Int64, String, String, Int64, Int64).self) {
                     results[Int(index)] = PublishResult(
                         eventID: eventID, type: type, timestamp: Timestamp(milliseconds: timestamp), deliveryCount: Int(count), isReplay: true)
                 }
@@ -145,7 +145,7 @@ extension PostgresStore {
     private func insertEvents(
         _ requests: [PublishRequest], applicationIDs: [String], now: Timestamp, on connection: PostgresConnection
     ) async throws -> [Int64?] {
-        let rows = try await connection.query("""
+        let rows = try await connection.result("""
             WITH received AS (
                 SELECT a, GREATEST(\(now.milliseconds), (SELECT max(created_at) FROM events WHERE application_id = a)) AS created_at
                 FROM unnest(\(applicationIDs)::text[]) AS a
@@ -165,7 +165,7 @@ extension PostgresStore {
             """, logger: logger)
         var stored: [StoredEventKey: Int64] = [:]
         stored.reserveCapacity(requests.count)
-        for try await (seq, applicationID, id, key) in rows.decode((Int64, String, String, String?).self) {
+        for (seq, applicationID, id, key) in try rows.decode((Int64, String, String, String?).self) {
             stored[StoredEventKey(applicationID: applicationID, id: id, idempotencyKey: key)] = seq
         }
         return requests.map { request in

@@ -69,10 +69,10 @@ extension PostgresStore: DeliveryQueue {
                 ), \(unescaped: Self.leaseAndRead)
                 """
         }
-        let rows = try await client.query(query, logger: logger)
+        let rows = try await client.result(query, logger: logger)
         var claimed: [ClaimedDelivery] = []
         claimed.reserveCapacity(limit)
-        for try await row in rows {
+        for row in rows {
             claimed.append(try claimedDelivery(from: row, owner: owner))
         }
         return claimed
@@ -192,7 +192,7 @@ extension PostgresStore: DeliveryQueue {
             //    while in flight, with its webhook, gets none; its webhook row is gone, so none is deleted
             //    now), with ids drawn in the batch's order; each delivery's new state where its lease is
             //    still the record's, held when its webhook is disabled; releases; the failing streaks.
-            let rows = try await connection.query("""
+            let rows = try await connection.result("""
                 WITH r AS (
                     SELECT * FROM unnest(
                         \(deliveryIDs)::int8[], \(numbers)::int8[], \(started)::int8[], \(durations)::int8[],
@@ -230,7 +230,7 @@ extension PostgresStore: DeliveryQueue {
                 SELECT ord, id FROM numbered
                 """, logger: logger)
             var ids = [Int64?](repeating: nil, count: records.count)
-            for try await (ordinal, id) in rows.decode((Int64, Int64).self) {
+            for (ordinal, id) in try rows.decode((Int64, Int64).self) {
                 ids[Int(ordinal) - 1] = id
             }
             // 3. The 410s were decided by the attempt pipeline (`disablesWebhook`); the store carries them out.
@@ -255,16 +255,16 @@ extension PostgresStore: DeliveryQueue {
     }
 
     public func releaseAll(process: String, now: Timestamp) async throws {
-        try await client.query("""
+        try await client.result("""
             UPDATE deliveries SET lease_owner = NULL, next_attempt_at = \(now.milliseconds)
             WHERE state = \(unescaped: Self.pending) AND next_attempt_at > \(now.milliseconds) AND starts_with(lease_owner, \(process + "/"))
-            """, logger: logger).collect()
+            """, logger: logger)
     }
 
     public func nextDueTime() async throws -> Timestamp? {
-        let rows = try await client.query(
+        let rows = try await client.result(
             "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = \(unescaped: Self.pending)", logger: logger)
-        for try await next in rows.decode(Int64?.self) {
+        for next in try rows.decode(Int64?.self) {
             return next.map(Timestamp.init(milliseconds:))
         }
         return nil
@@ -284,12 +284,12 @@ extension PostgresStore: DeliveryQueue {
                 SELECT id FROM webhooks WHERE id = (SELECT webhook_id FROM deliveries WHERE id = \(deliveryID) AND application_id = \(applicationID))
                 FOR SHARE
                 """, logger: logger)
-            let rows = try await connection.query("""
+            let rows = try await connection.result("""
                 SELECT \(unescaped: Self.claimColumns), d.state, d.lease_owner, d.next_attempt_at, d.last_attempt_at, w.is_enabled
                 FROM (SELECT *, COALESCE(next_attempt_at, \(now.milliseconds)) AS due_at FROM deliveries
                       WHERE id = \(deliveryID) AND application_id = \(applicationID) FOR NO KEY UPDATE) d
                 JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.id = d.webhook_id
-                """, logger: logger).collect()
+                """, logger: logger)
             guard let row = rows.first else { return nil }
             var delivery = try claimedDelivery(from: row, owner: owner)
             let extra = row.makeRandomAccess()

@@ -8,10 +8,10 @@ extension PostgresStore: SandboxStore {
     // MARK: Institutions
 
     public func institutionAvailability(applicationID: String) async throws -> [String: [UInt8]] {
-        let rows = try await client.query(
+        let rows = try await client.result(
             "SELECT institution_id, document FROM institution_availability WHERE application_id = \(applicationID)", logger: logger)
         var documents: [String: [UInt8]] = [:]
-        for try await (institutionID, document) in rows.decode((String, ByteBuffer).self) {
+        for (institutionID, document) in try rows.decode((String, ByteBuffer).self) {
             documents[institutionID] = Array(document.readableBytesView)
         }
         return documents
@@ -45,7 +45,7 @@ extension PostgresStore: SandboxStore {
                 throw StoreError(.notFound, "application \(applicationID) does not exist")
             }
             try await Self.lock(Self.availabilityLock(applicationID, institutionID), on: connection, logger: logger)
-            let document = try await Self.firstRow(connection.query("""
+            let document = try await Self.firstRow(connection.result("""
                 SELECT document FROM institution_availability WHERE application_id = \(applicationID) AND institution_id = \(institutionID)
                 """, logger: logger), as: ByteBuffer.self).map { Array($0.readableBytesView) }
             guard let (updated, events) = try update(document) else { return (document, false) }
@@ -75,7 +75,7 @@ extension PostgresStore: SandboxStore {
     }
 
     public func authorisation(id: String) async throws -> Authorisation? {
-        let rows = try await client.query(
+        let rows = try await client.result(
             "SELECT \(unescaped: Self.authorisationColumns) FROM authorisations WHERE id = \(id)", logger: logger)
         return try await Self.firstRow(rows).map(Self.authorisation(from:))
     }
@@ -94,7 +94,7 @@ extension PostgresStore: SandboxStore {
         let consentRows = try consents.map { consent in (consent, try Self.sandboxJSON(consent.permissions)) }
         return try await transaction { connection in
             guard try await Self.lockApplication(completion.applicationID, connection, logger) else { return false }
-            let changed = try await Self.firstRow(connection.query("""
+            let changed = try await Self.firstRow(connection.result("""
                 UPDATE authorisations SET status = \(completion.status.rawValue), completed_at = \(completedAt.milliseconds),
                     redirect_url = \(completion.redirectURL)
                 WHERE id = \(completion.id) AND application_id = \(completion.applicationID) AND status = 'AWAITING_AUTHORIZATION'
@@ -130,7 +130,7 @@ extension PostgresStore: SandboxStore {
     ) async throws -> WrongPasswordOutcome {
         try await transaction { connection in
             guard try await Self.lockApplication(applicationID, connection, logger) else { return .notAwaiting }
-            let counted = try await Self.firstRow(connection.query("""
+            let counted = try await Self.firstRow(connection.result("""
                 UPDATE authorisations SET wrong_passwords = wrong_passwords + 1
                 WHERE id = \(authorisationID) AND application_id = \(applicationID) AND status = 'AWAITING_AUTHORIZATION'
                     AND expires_at > \(at.milliseconds) AND wrong_passwords < \(limit)
@@ -140,7 +140,7 @@ extension PostgresStore: SandboxStore {
                 try await Self.insert(events, connection, logger)
                 return .counted(counted)
             }
-            let lockedOut = try await Self.firstRow(connection.query("""
+            let lockedOut = try await Self.firstRow(connection.result("""
                 UPDATE authorisations SET status = \(lockout.status.rawValue), completed_at = \((lockout.completedAt ?? at).milliseconds),
                     redirect_url = \(lockout.redirectURL), wrong_passwords = wrong_passwords + 1
                 WHERE id = \(authorisationID) AND application_id = \(applicationID) AND status = 'AWAITING_AUTHORIZATION'
@@ -156,7 +156,7 @@ extension PostgresStore: SandboxStore {
     // MARK: Consents and one-time tokens
 
     public func consent(id: String, applicationID: String) async throws -> Consent? {
-        let rows = try await client.query(
+        let rows = try await client.result(
             "SELECT \(unescaped: Self.consentColumns) FROM consents WHERE id = \(id) AND application_id = \(applicationID)", logger: logger)
         return try await Self.firstRow(rows).map(Self.consent(from:))
     }
@@ -175,7 +175,7 @@ extension PostgresStore: SandboxStore {
     ) async throws -> Page<Consent> {
         let limit = max(limit, 0), status = status?.rawValue
         // Statuses as they read at `now`: an authorised consent past its expiry is expired.
-        let rows = try await client.query("""
+        let rows = try await client.result("""
             SELECT \(unescaped: Self.consentColumns) FROM consents
             WHERE application_id = \(applicationID)
                 AND (\(applicationUserID)::text IS NULL OR application_user_id = \(applicationUserID))
@@ -192,7 +192,7 @@ extension PostgresStore: SandboxStore {
             LIMIT \(limit + 1)
             """, logger: logger)
         var consents: [Consent] = []
-        for try await row in rows {
+        for row in rows {
             consents.append(try Self.consent(from: row))
         }
         return Page(rows: consents, limit: limit)
@@ -204,13 +204,13 @@ extension PostgresStore: SandboxStore {
     public func revokeConsent(id: String, applicationID: String, at: Timestamp, events: [ScheduledEvent]) async throws -> Consent? {
         try await transaction { connection in
             guard try await Self.lockApplication(applicationID, connection, logger) else { return nil }
-            let revoked = try await Self.firstRow(connection.query("""
+            let revoked = try await Self.firstRow(connection.result("""
                 UPDATE consents SET status = 'REVOKED', revoked_at = \(at.milliseconds)
                 WHERE id = \(id) AND application_id = \(applicationID) AND status = 'AUTHORIZED'
                 RETURNING \(unescaped: Self.consentColumns)
                 """, logger: logger)).map(Self.consent(from:))
             guard let revoked else {
-                let rows = try await connection.query(
+                let rows = try await connection.result(
                     "SELECT \(unescaped: Self.consentColumns) FROM consents WHERE id = \(id) AND application_id = \(applicationID)",
                     logger: logger)
                 return try await Self.firstRow(rows).map(Self.consent(from:))
@@ -229,7 +229,7 @@ extension PostgresStore: SandboxStore {
     /// (of two concurrent redeems, on one node or several, the second waits for the first's row
     /// lock, re-checks `used_at` and burns nothing), and its consent is read in the same statement.
     public func redeemOneTimeToken(hash: String, applicationID: String, now: Timestamp) async throws -> Consent? {
-        let rows = try await client.query("""
+        let rows = try await client.result("""
             WITH burned AS (
                 UPDATE one_time_tokens SET used_at = \(now.milliseconds)
                 WHERE token_hash = \(hash) AND application_id = \(applicationID) AND used_at IS NULL AND expires_at > \(now.milliseconds)
@@ -252,7 +252,7 @@ extension PostgresStore: SandboxStore {
     }
 
     public func paymentSource(id: String, applicationID: String) async throws -> SandboxPaymentSource? {
-        let rows = try await client.query("""
+        let rows = try await client.result("""
             SELECT \(unescaped: Self.paymentSourceColumns) FROM sandbox_payment_sources WHERE id = \(id) AND application_id = \(applicationID)
             """, logger: logger)
         return try await Self.firstRow(rows).map(Self.paymentSource(from:))
@@ -271,7 +271,7 @@ extension PostgresStore: SandboxStore {
     }
 
     public func payment(id: String, applicationID: String) async throws -> SandboxPayment? {
-        let rows = try await client.query("""
+        let rows = try await client.result("""
             SELECT \(unescaped: Self.paymentColumns) FROM sandbox_payments WHERE id = \(id) AND application_id = \(applicationID)
             """, logger: logger)
         return try await Self.firstRow(rows).map(Self.payment(from:))
@@ -289,24 +289,24 @@ extension PostgresStore: SandboxStore {
     /// second a replay, and deleting an already deleted event is a no-op. So nothing is published
     /// twice and nothing needs a lock.
     public func dueScheduledEvents(now: Timestamp, limit: Int) async throws -> [ScheduledEvent] {
-        let rows = try await client.query("""
+        let rows = try await client.result("""
             SELECT \(unescaped: Self.scheduledEventColumns) FROM scheduled_events
             WHERE due_at <= \(now.milliseconds) ORDER BY due_at, id LIMIT \(max(limit, 0))
             """, logger: logger)
         var events: [ScheduledEvent] = []
-        for try await row in rows {
+        for row in rows {
             events.append(try Self.scheduledEvent(from: row))
         }
         return events
     }
 
     public func nextScheduledEventDue() async throws -> Timestamp? {
-        let rows = try await client.query("SELECT MIN(due_at) FROM scheduled_events", logger: logger)
+        let rows = try await client.result("SELECT MIN(due_at) FROM scheduled_events", logger: logger)
         return try await Self.firstRow(rows, as: Int64?.self).flatMap { $0 }.map(Timestamp.init(milliseconds:))
     }
 
     public func deleteScheduledEvents(ids: [String]) async throws {
         guard !ids.isEmpty else { return }
-        _ = try await client.query("DELETE FROM scheduled_events WHERE id = ANY(\(ids))", logger: logger).collect()
+        try await client.result("DELETE FROM scheduled_events WHERE id = ANY(\(ids))", logger: logger)
     }
 }

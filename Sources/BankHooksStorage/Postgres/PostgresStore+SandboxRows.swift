@@ -30,7 +30,7 @@ extension PostgresStore {
     /// application row: a deadlock (40P01). With it, one waits for the other. KEY SHARE conflicts
     /// with nothing else (not with quotas' `FOR NO KEY UPDATE`, nor other inserts' FK checks).
     static func lockApplication(_ applicationID: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
-        try await firstRow(connection.query("SELECT 1 FROM applications WHERE id = \(applicationID) FOR KEY SHARE", logger: logger)) != nil
+        try await firstRow(connection.result("SELECT 1 FROM applications WHERE id = \(applicationID) FOR KEY SHARE", logger: logger)) != nil
     }
 
     /// Inserts one row that references its application (`referencingApplication`'s errors) with
@@ -40,7 +40,7 @@ extension PostgresStore {
     ) async throws {
         guard !events.isEmpty else {
             return try await Self.referencingApplication(applicationID, conflict: conflict, missing: missing) {
-                _ = try await client.query(row, logger: logger).collect()
+                try await client.result(row, logger: logger)
             }
         }
         try await transaction { connection in
@@ -171,13 +171,13 @@ extension PostgresStore {
     // MARK: Helpers
 
     /// The first row of a result that has at most one.
-    static func firstRow(_ rows: PostgresRowSequence) async throws -> PostgresRow? {
-        try await rows.collect().first
+    static func firstRow(_ rows: [PostgresRow]) -> PostgresRow? {
+        rows.first
     }
 
     /// The first row's only column.
-    static func firstRow<Value: PostgresDecodable>(_ rows: PostgresRowSequence, as type: Value.Type) async throws -> Value? {
-        try await rows.collect().first.map { try $0.decode(Value.self) }
+    static func firstRow<Value: PostgresDecodable>(_ rows: [PostgresRow], as type: Value.Type) throws -> Value? {
+        try rows.first.map { try $0.decode(Value.self) }
     }
 
     static func sandboxJSON(_ values: [String]) throws -> String {

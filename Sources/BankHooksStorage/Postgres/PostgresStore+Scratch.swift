@@ -20,13 +20,13 @@ extension PostgresStore {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            try await client.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+            try await client.result("CREATE DATABASE \(unescaped: name)", logger: logger)
             do {
                 let result = try await body(scratchURL)
-                try await client.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: logger)
+                try await client.result("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: logger)
                 return result
             } catch {
-                _ = try? await client.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: logger)
+                _ = try? await client.result("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: logger)
                 throw error
             }
         }

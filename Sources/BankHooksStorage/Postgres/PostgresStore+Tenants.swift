@@ -126,7 +126,7 @@ extension PostgresStore: TenantStore {
     /// a read, or a write that is one statement.
     func rows(_ query: PostgresQuery) async throws -> [StoredRow] {
         do {
-            return try await client.query(query, logger: logger).collect().map(StoredRow.init)
+            return try await client.result(query, logger: logger).map(StoredRow.init)
         } catch {
             throw Self.mapped(error)
         }

@@ -179,13 +179,13 @@ extension PostgresStore: WebhookStore {
                 disabled_at = \(now.milliseconds), disable_announced = \(!reason.isAnnounced)
             WHERE id = ANY(\(webhookIDs))
             """, logger: logger)
-        let pending = try await connection.query("""
+        let pending = try await connection.result("""
             SELECT id, lease_owner IS NOT NULL, COALESCE(next_attempt_at <= \(now.milliseconds), FALSE) FROM deliveries
             WHERE webhook_id = ANY(\(webhookIDs)) AND state = \(unescaped: Self.pending)
             FOR UPDATE
             """, logger: logger)
         var held: [Int64] = []
-        for try await (id, isLeased, leaseExpired) in pending.decode((Int64, Bool, Bool).self)
+        for (id, isLeased, leaseExpired) in try pending.decode((Int64, Bool, Bool).self)
         where DeliveryPolicy.disableHolds(.pending, isLeased: isLeased, leaseExpired: leaseExpired) {
             held.append(id)
         }

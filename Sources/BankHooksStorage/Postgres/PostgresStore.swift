@@ -137,24 +137,40 @@ public final class PostgresStore: Sendable {
     // MARK: Transactions and queries
 
     /// Runs `body` in one transaction on one pooled connection (committed when it returns, rolled
-    /// back when it throws) and throws what `body` threw, as it threw it: a `StoreError` comes out
-    /// as itself, not inside PostgresNIO's `PostgresTransactionError` wrapper.
+    /// back when it throws) and throws what `body` threw, as it threw it. `BEGIN`, `COMMIT` and
+    /// `ROLLBACK` go through the checked path (`PostgresConnection.result`): on a connection the
+    /// server has ended, each fails at once (`StoreUnavailableError`) rather than waiting for ever,
+    /// and no `ROLLBACK` is sent on a closed one (the server rolled back when it ended the session).
     func transaction<Result: Sendable>(
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        let logger = self.logger
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            throw Self.mapped(Self.unwrapped(error))
+            return try await client.withConnection { connection in
+                try await connection.run("BEGIN", logger: logger)
+                let result: Result
+                do {
+                    result = try await body(connection)
+                } catch {
+                    if !connection.isClosed { _ = try? await connection.result("ROLLBACK", logger: logger) }
+                    throw error
+                }
+                try await connection.run("COMMIT", logger: logger)
+                return result
+            }
+        } catch {
+            throw Self.mapped(error)
         }
     }
 
     /// The error a caller should see: a text PostgreSQL cannot hold (a NUL character, SQLSTATE
     /// `22021`, or an indexed text past a btree entry, `54000`; SQLite stores both) becomes
     /// `StoreError(.invalidValue)`, anything else is itself.
-    /// `transaction` and the `rows`/`row`/`run` helpers apply it; apply it where you query otherwise.
+    /// A lost connection or pool (the server ended the session, restarted, is unreachable) becomes
+    /// `StoreUnavailableError`. `transaction` and the `result`/`rows`/`row`/`run` helpers apply it.
     static func mapped(_ error: any Error) -> any Error {
-        switch sqlState(of: error) {
+        if let lost = StoreUnavailableError(lost: error) { return lost }
+        return switch sqlState(of: error) {
         case "22021": StoreError(.invalidValue, "text may not contain a NUL character")
         // An indexed text longer than a btree entry holds (about 2.7 kB): SQLite takes it.
         case "54000": StoreError(.invalidValue, "a text is too long to be stored (an indexed value holds at most about 2,700 bytes)")
@@ -258,27 +274,56 @@ struct StoredRow {
 }
 
 extension PostgresConnection {
-    /// Every row of `query` as `StoredRow`s.
-    func rows(_ query: PostgresQuery, logger: Logger) async throws -> [StoredRow] {
+    /// Every row of `query`, as PostgresNIO decodes them (positionally, `row.decode(…)`, on the hot
+    /// path). The one way this store sends a statement: it checks that the connection is open and
+    /// hands the statement to it in one step on the connection's event loop. PostgresNIO 1.33's own
+    /// `query` writes without that check, and a statement written after the channel closed (its
+    /// handlers gone) is dropped without its reply ever completing: the caller waits for ever.
+    func result(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        let future = eventLoop.flatSubmit { () -> EventLoopFuture<PostgresQueryResult> in
+            guard !self.isClosed else { return self.eventLoop.makeFailedFuture(StoreUnavailableError.connectionClosed) }
+            return self.query(query, logger: logger)
+        }
         do {
-            return try await self.query(query, logger: logger).collect().map(StoredRow.init)
+            return try await future.get().rows
         } catch {
             throw PostgresStore.mapped(error)
         }
+    }
+
+    /// Every row of `query` as `StoredRow`s.
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> [StoredRow] {
+        try await result(query, logger: logger).map(StoredRow.init)
     }
 
     /// The first row of `query`, if any.
     func row(_ query: PostgresQuery, logger: Logger) async throws -> StoredRow? {
-        try await rows(query, logger: logger).first
+        try await result(query, logger: logger).first.map(StoredRow.init)
     }
 
-    /// Runs a statement and drains its rows. PostgresNIO does not report a changed-row count: to
+    /// Runs a statement and drops its rows. PostgresNIO does not report a changed-row count here: to
     /// learn whether a row changed, add `RETURNING` and use `row(_:logger:)`.
     func run(_ query: PostgresQuery, logger: Logger) async throws {
+        _ = try await result(query, logger: logger)
+    }
+}
+
+extension PostgresClient {
+    /// Every row of `query`, on a connection the pool lends for it, through the checked path
+    /// (`PostgresConnection.result`); a lost connection or a closed pool is `StoreUnavailableError`.
+    @discardableResult
+    func result(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
         do {
-            _ = try await self.query(query, logger: logger).collect()
+            return try await withConnection { connection in try await connection.result(query, logger: logger) }
         } catch {
             throw PostgresStore.mapped(error)
         }
+    }
+}
+
+extension [PostgresRow] {
+    /// Every row decoded positionally, as `PostgresRowSequence.decode` does.
+    func decode<each Column: PostgresDecodable>(_ columns: (repeat each Column).Type) throws -> [(repeat each Column)] {
+        try map { try $0.decode(columns) }
     }
 }

@@ -215,7 +215,7 @@ final class PostgresNodeSession: NodeCoordination, Service {
 
     /// Every `heartbeat` (or when woken): take or give back leads, count the nodes, send announcements.
     private func beat(on connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_advisory_lock_shared(\(Self.namespace), \(Self.membership))", logger: logger)
+        try await connection.run("SELECT pg_advisory_lock_shared(\(Self.namespace), \(Self.membership))", logger: logger)
         var caughtUp = false
         var lastCount: ContinuousClock.Instant?
         var lastWanted: Set<LeaderJob> = []
@@ -232,9 +232,9 @@ final class PostgresNodeSession: NodeCoordination, Service {
             let tryLeads = beatDue || !wanted.isSubset(of: lastWanted)
             lastWanted = wanted
             for job in wanted.subtracting(held) where tryLeads {
-                let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.namespace), \(job.rawValue))", logger: logger)
+                let rows = try await connection.result("SELECT pg_try_advisory_lock(\(Self.namespace), \(job.rawValue))", logger: logger)
                 var taken = false
-                for try await value in rows.decode(Bool.self) { taken = value }
+                for value in try rows.decode(Bool.self) { taken = value }
                 if taken {
                     // Should the part have stopped wanting it meanwhile, the next look gives it back.
                     state.withLock { state in
@@ -246,11 +246,11 @@ final class PostgresNodeSession: NodeCoordination, Service {
             }
             for job in held.subtracting(wanted) {
                 state.withLock { _ = $0.held.removeValue(forKey: job) }
-                try await connection.query("SELECT pg_advisory_unlock(\(Self.namespace), \(job.rawValue))", logger: logger)
+                try await connection.run("SELECT pg_advisory_unlock(\(Self.namespace), \(job.rawValue))", logger: logger)
             }
             for event in outbox {
                 let (channel, payload) = message(event)
-                try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
+                try await connection.run("SELECT pg_notify(\(channel), \(payload))", logger: logger)
             }
             guard beatDue else {
                 await wait(upTo: Self.heartbeat - sinceCount)
@@ -258,14 +258,14 @@ final class PostgresNodeSession: NodeCoordination, Service {
             }
             lastCount = .now
             let asked = Self.wallMilliseconds()
-            let rows = try await connection.query("""
+            let rows = try await connection.result("""
                 SELECT (SELECT count(*)::int4 FROM pg_locks
                         WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = \(unescaped: String(Self.namespace))
                           AND objid = \(unescaped: String(Self.membership))
                           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
                        (extract(epoch FROM clock_timestamp()) * 1000)::int8
                 """, logger: logger)
-            for try await (count, serverTime) in rows.decode((Int32, Int64).self) {
+            for (count, serverTime) in try rows.decode((Int32, Int64).self) {
                 nodes.store(Int(count), ordering: .relaxed)
                 checkClock(server: serverTime, asked: asked, answered: Self.wallMilliseconds())
             }
