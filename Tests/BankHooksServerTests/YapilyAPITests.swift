@@ -5,6 +5,7 @@ import BankHooksServer
 import BankHooksStorage
 import BankHooksTestSupport
 import Foundation
+import NIOHTTP1
 import Testing
 
 /// The facade's door and its plain resources: credentials issued once and stored hashed, HTTP
@@ -71,6 +72,10 @@ import Testing
                 client.expectError(reply, 404, "NOT_FOUND")
                 #expect(reply.headers.first(name: "Content-Type") == "application/json;charset=UTF-8")
                 tracingIDs.insert(try #require((reply.json?["error"] as? [String: Any])?["tracingId"] as? String))
+            }
+            // What the facade does not emulate is not there: Yapily's 404, not a native problem.
+            for (method, path) in [(HTTPMethod.POST, "/payments"), (.PUT, "/account-auth-requests"), (.POST, "/webhook/events")] {
+                client.expectError(try await client.call(method, path, template: nil, body: "{}"), 404, "NOT_FOUND")
             }
             // Without credentials too: the path is unknown whoever asks.
             client.expectError(try await client.call(.GET, "/nope", template: nil, authorization: nil), 404, "NOT_FOUND")

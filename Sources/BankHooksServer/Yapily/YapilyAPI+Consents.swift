@@ -103,13 +103,9 @@ extension YapilyAPI {
             guard let authorisation = try await bank.authorisation(id: id), authorisation.applicationID == application.id else {
                 throw YapilyError.notFound("Consent \(id) not found")
             }
+            // Yapily's `Consent` has no authorisationUrl nor qrCodeUrl (the Java SDK would refuse them).
             let kind = try await kind(authorisation.id, applicationID: application.id)
-            let awaiting = authorisation.status == .awaitingAuthorization
-            let base = try publicBase(request)
-            let view = YapilyConsentView(
-                authorisation, kind: kind, authorisationURL: awaiting ? AuthorisationsController.authorisationURL(base: base, authorisation) : nil,
-                qrCodeURL: awaiting ? Self.qrCodeURL(base: base, authorisation) : nil)
-            return try YapilyJSON.response(YapilyEnvelope(view))
+            return try YapilyJSON.response(YapilyEnvelope(YapilyConsentView(authorisation, kind: kind, authorisationURL: nil, qrCodeURL: nil)))
         }
     }
 
