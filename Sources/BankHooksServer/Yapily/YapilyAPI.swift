@@ -42,12 +42,6 @@ struct YapilyAPI: Sendable {
         return application
     }
 
-    /// The caller's application id (authenticated by the middleware).
-    func applicationID(_ context: AppRequestContext) throws -> String {
-        guard let principal = context.principal else { throw YapilyError.unauthorised }
-        return principal.applicationID
-    }
-
     /// The Yapily Application ID the request signed in with (`applicationUuid`).
     func applicationUUID(_ context: AppRequestContext) -> String {
         context.principal?.keyID.replacingOccurrences(of: "yapily:", with: "") ?? ""

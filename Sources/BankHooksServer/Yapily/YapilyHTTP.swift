@@ -208,12 +208,12 @@ enum YapilyJSON {
 }
 
 /// `{meta: {tracingId}, data}`: Yapily's `ApiResponseOf…`.
-struct YapilyEnvelope<Data: Encodable>: Encodable {
+struct YapilyEnvelope<Payload: Encodable>: Encodable {
     struct Meta: Encodable { var tracingId: String }
     var meta: Meta
-    var data: Data
+    var data: Payload
 
-    init(_ data: Data) {
+    init(_ data: Payload) {
         meta = Meta(tracingId: YapilyTracing.id)
         self.data = data
     }
