@@ -83,6 +83,7 @@ func buildRouter(
     // builds each route's chain when it is added, the not-found chain at the end): a path or method
     // no /v1 route has is a problem+json 404 without authentication; elsewhere, Hummingbird's own 404.
     router.add(middleware: UnmatchedPathProblemMiddleware(prefix: "/v1"))
+    router.add(middleware: DashboardController.MethodNotAllowed())
     router.add(middleware: YapilyUnmatchedPathMiddleware())
     return router
 }

@@ -308,4 +308,31 @@ import Testing
             #expect(try await f.components.store.applications().count == 1, "no application was created")
         }
     }
+
+    @Test func signInsOfOneKeyAreLimitedAndOtherMethodsAre405Pages() async throws {
+        let f = try await APIFixture()
+        let viewer = try await f.key(.viewer)
+        try await f.test { client in
+            var browser = DashboardBrowser(client: client)
+            let form = try await browser.get("/dashboard/sign-in")
+            let token = try #require(DashboardBrowser.csrf(in: form.text))
+            // Guessing one key's secret: five tries, then a 429 page, whatever is sent, even the right secret.
+            let guess = "bhk_operator1_" + String(repeating: "z", count: 32)
+            for _ in 0..<5 {
+                #expect(try await browser.post("/dashboard/sign-in", [("key", guess)], csrf: token).status == .unauthorized)
+            }
+            let limited = try await browser.post("/dashboard/sign-in", [("key", f.operatorKey)], csrf: token)
+            #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil && limited.text.contains("Too many sign-ins with this key"))
+            #expect(browser.cookies["bh_session"] == nil)
+            // Another key is not held back.
+            #expect(try await browser.post("/dashboard/sign-in", [("key", viewer)], csrf: token).status == .seeOther)
+            // A method the dashboard does not take: an HTML 405 naming the ones it does.
+            for method: HTTPRequest.Method in [.delete, .put, .patch] {
+                let response = try await browser.send("/dashboard/webhooks", method: method, headers: [:], body: nil)
+                #expect(response.status == .methodNotAllowed, "\(method)")
+                #expect(response.headers[.allow] == "GET, HEAD, POST" && response.text.contains("changed with forms"), "\(method)")
+            }
+            #expect(try await browser.send("/dashboard/webhooks/wh_x", method: .delete, headers: [:], body: nil).status == .methodNotAllowed)
+        }
+    }
 }

@@ -20,6 +20,9 @@ struct DashboardController {
     /// The API's request limits (shared buckets: a page counts as one request of its key); nil for none.
     var rateLimiter: RateLimiter?
     var signInCSRF = DashboardSignInCSRF()
+    /// Sign-ins per key id (the `<id>` of `bhk_<id>_<secret>`, whatever the secret): 5 at once, then
+    /// one every 12 seconds, so a key's secret cannot be guessed at speed; over it, a 429 page.
+    var signInLimiter = RateLimiter(key: .init(rate: 5.0 / 60, burst: 5), application: nil)
 
     /// The largest form accepted.
     static let maxFormSize = 64 * 1024
@@ -66,7 +69,8 @@ struct DashboardController {
         pages.post("applications", use: createApplication)
         pages.get("applications/:id", use: showApplication)
         pages.post("applications/:id/api-keys", use: createApplicationKey)
-        // Any other dashboard path is an HTML 404, not the API's problem+json.
+        // Any other dashboard path is an HTML 404, not the API's problem+json (any other method:
+        // `MethodNotAllowed`, which the route table adds after every route).
         pages.get("**") { _, context in self.errorPage(DashboardError.notFound, context: context, visit: nil) }
         pages.post("**") { _, context in self.errorPage(DashboardError.notFound, context: context, visit: nil) }
     }
@@ -200,6 +204,14 @@ struct DashboardController {
             }
             let key = (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard !key.isEmpty else { return signInPage(request, failure: "Enter an API key.", status: .unprocessableContent) }
+            // Counted before the key is checked: a refused sign-in learns nothing about the key.
+            if let (wait, _) = signInLimiter.take(key: Self.keyID(of: key), application: "") {
+                let seconds = max(1, wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0))
+                var response = signInPage(
+                    request, failure: "Too many sign-ins with this key. Try again in \(seconds) s.", status: .tooManyRequests)
+                response.headers[.retryAfter] = String(seconds)
+                return response
+            }
             guard let principal = try await authenticator.principal(for: key) else {
                 return signInPage(request, failure: "That key is unknown or revoked. Keys look like bhk_…, and are shown once when they are made.", status: .unauthorized)
             }
@@ -210,6 +222,13 @@ struct DashboardController {
         } catch {
             return errorPage(error, context: context, visit: nil)
         }
+    }
+
+    /// The id part of a key's text (`bhk_<id>_<secret>`), which the sign-in limit counts by; any other text counts as one.
+    static func keyID(of key: String) -> String {
+        let parts = key.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "bhk", !parts[1].isEmpty, parts[1].utf8.count <= 64 else { return "?" }
+        return String(parts[1])
     }
 
     @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -294,5 +313,28 @@ struct DashboardController {
         guard let first = text.first else { return text }
         let capitalised = first.uppercased() + text.dropFirst()
         return capitalised.hasSuffix(".") ? capitalised : capitalised + "."
+    }
+}
+
+extension DashboardController {
+    /// A dashboard path asked for with a method other than GET, HEAD or POST: an HTML 405 with
+    /// `Allow`, not Hummingbird's plain 404. Added to the router after every route, so it wraps
+    /// only what no route answered (a route's path with another method is such a request).
+    struct MethodNotAllowed: RouterMiddleware {
+        typealias Context = AppRequestContext
+
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            let path = request.uri.path
+            guard path == "/dashboard" || path.hasPrefix("/dashboard/"), ![.get, .head, .post].contains(request.method) else {
+                return try await next(request, context)
+            }
+            let model: [String: Any] = [
+                "heading": "This is not how pages are asked for", "message": "Dashboard pages are read with GET and changed with forms (POST).",
+                "back": "/dashboard/webhooks", "backLabel": "Back to webhooks",
+            ]
+            var response = DashboardPage.html(DashboardPage.render("message", title: "Method not allowed", model, chrome: .init()), status: .methodNotAllowed)
+            response.headers[.allow] = "GET, HEAD, POST"
+            return response
+        }
     }
 }
