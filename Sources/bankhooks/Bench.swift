@@ -26,6 +26,7 @@ struct Bench: AsyncParsableCommand {
         "Instead of the throughput run: create this many sandbox authorisations, then complete them through the consent form and time each POST -> 302.",
         discussion: "Uses --publishers concurrent clients, --rate completions per second (0: as fast as they go) and --durability."))
     var redirect: Int?
+    @Option(help: "Instead of the throughput run: load this many attempted deliveries (over --webhooks), then time every dashboard page.") var dashboard: Int?
     @Option(help: "Keep the databases in this directory (default: a temporary one, removed after).") var directory: String?
     @Option(help: ArgumentHelp(
         "Send the webhooks to this receiver (one you run, e.g. scripts/receiver.py) instead of the in-process one.",
@@ -54,7 +55,10 @@ struct Bench: AsyncParsableCommand {
         guard let level = StorageConfiguration.Durability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
         options.durability = level
         let benchmark = Benchmark(options: options, say: { say($0) })
-        if let redirect {
+        if let dashboard {
+            guard dashboard > 0, webhooks > 0 else { throw ValidationError("--dashboard and --webhooks must be more than 0") }
+            try await benchmark.runDashboard(deliveries: dashboard)
+        } else if let redirect {
             guard redirect > 0, publishers > 0 else { throw ValidationError("--redirect and --publishers must be more than 0") }
             try await benchmark.runRedirect(authorisations: redirect)
         } else if let backlog {
