@@ -85,6 +85,10 @@ import Testing
                 let reply = try await client.call(.POST, "/consent-one-time-token", template: "/consent-one-time-token", body: body)
                 client.expectError(reply, 400, "BAD_REQUEST")
             }
+            // Past the body limit: Yapily's envelope, 413.
+            let huge = try jsonText(["oneTimeToken": String(repeating: "x", count: 300 * 1024)])
+            client.expectError(
+                try await client.call(.POST, "/consent-one-time-token", template: "/consent-one-time-token", body: huge), 413, "PAYLOAD_TOO_LARGE")
             let missing = try await client.call(.POST, "/consent-one-time-token", template: "/consent-one-time-token", body: "{}")
             #expect((missing.json?["error"] as? [String: Any])?["message"] as? String == "oneTimeToken is required")
         }
@@ -122,6 +126,26 @@ import Testing
             let other = try await YapilyClient.make(server, application: "app_other")
             let none = try await other.call(.GET, "/users", template: "/users")
             #expect((try JSONSerialization.jsonObject(with: none.body) as? [Any])?.isEmpty == true)
+        }
+    }
+
+    /// Requests racing for a new applicationUserId make one user between them, on both backends.
+    @Test(arguments: TestBackend.all) func concurrentRequestsForANewApplicationUserMakeOneUser(_ backend: TestBackend) async throws {
+        try await SandboxServer.run(backend: backend) { server in
+            let client = try await YapilyClient.make(server)
+            let body = try jsonText(["applicationUserId": "racer", "institutionId": "modelo-sandbox", "callback": server.callbacks.url("/cb")])
+            let users = try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let reply = try await client.call(.POST, "/account-auth-requests", template: "/account-auth-requests", body: body)
+                        return (reply.json?["data"] as? [String: Any])?["userUuid"] as? String
+                    }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
+            }
+            #expect(users.count == 8 && Set(users).count == 1 && users[0] != nil)
+            let list = try await client.call(.GET, "/users", template: "/users")
+            #expect((try JSONSerialization.jsonObject(with: list.body) as? [[String: Any]])?.compactMap { $0["uuid"] as? String } == [users[0]!])
         }
     }
 
