@@ -304,8 +304,8 @@ extension PostgresStore {
     public func migrate() async throws -> [String] {
         do {
             return try await applyMigrations()
-        } catch let error as PostgresTransactionError {
-            throw Self.unwrapped(error)
+        } catch {
+            throw Self.mapped(error)
         }
     }
 
@@ -313,12 +313,12 @@ extension PostgresStore {
         try await client.withConnection { connection in
             var applied: [String] = []
             // IF NOT EXISTS is not atomic between sessions: create the ledger under the same lock.
-            try await connection.withTransaction(logger: logger) { connection in
+            try await connection.transaction(logger: logger) { connection in
                 try await Self.lock("bankhooks:migrations", on: connection, logger: logger)
                 try await connection.run("CREATE TABLE IF NOT EXISTS bankhooks_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: logger)
             }
             for migration in Self.migrations {
-                let applies = try await connection.withTransaction(logger: logger) { connection in
+                let applies = try await connection.transaction(logger: logger) { connection in
                     try await Self.lock("bankhooks:migrations", on: connection, logger: logger)
                     let recorded = try await connection.row("SELECT 1 AS applied FROM bankhooks_migrations WHERE name = \(migration.name)", logger: logger)
                     guard recorded == nil else { return false }

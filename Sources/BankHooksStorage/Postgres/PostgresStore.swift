@@ -146,18 +146,7 @@ public final class PostgresStore: Sendable {
     ) async throws -> Result {
         let logger = self.logger
         do {
-            return try await client.withConnection { connection in
-                try await connection.run("BEGIN", logger: logger)
-                let result: Result
-                do {
-                    result = try await body(connection)
-                } catch {
-                    if !connection.isClosed { _ = try? await connection.result("ROLLBACK", logger: logger) }
-                    throw error
-                }
-                try await connection.run("COMMIT", logger: logger)
-                return result
-            }
+            return try await client.withConnection { connection in try await connection.transaction(logger: logger, body) }
         } catch {
             throw Self.mapped(error)
         }
@@ -299,6 +288,24 @@ extension PostgresConnection {
     /// The first row of `query`, if any.
     func row(_ query: PostgresQuery, logger: Logger) async throws -> StoredRow? {
         try await result(query, logger: logger).first.map(StoredRow.init)
+    }
+
+    /// Runs `body` in one transaction on this connection (committed when it returns, rolled back when
+    /// it throws), its `BEGIN`, `COMMIT` and `ROLLBACK` through `result`; no `ROLLBACK` is sent on a
+    /// closed connection (the server rolled back when the session ended).
+    func transaction<Result: Sendable>(
+        logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await run("BEGIN", logger: logger)
+        let result: Result
+        do {
+            result = try await body(self)
+        } catch {
+            if !isClosed { _ = try? await self.result("ROLLBACK", logger: logger) }
+            throw error
+        }
+        try await run("COMMIT", logger: logger)
+        return result
     }
 
     /// Runs a statement and drops its rows. PostgresNIO does not report a changed-row count here: to
