@@ -1,4 +1,5 @@
 import BankHooksCore
+import BankHooksVerify
 import Foundation
 import Hummingbird
 
@@ -21,7 +22,7 @@ extension DashboardController {
             if let cursor = query.get("cursor") { path += "&cursor=" + DashboardURL.query(cursor) }
             var model: [String: Any] = [
                 "type": type, "since": since, "until": until, "filtered": !filters.isEmpty,
-                "types": try await eventTypes(visit: visit).map { ["name": $0["name"] as? String ?? ""] },
+                "types": try await eventTypeNames(visit: visit).map { ["name": $0] },
             ]
             do {
                 let answer = try await visit.call(api, .get, path)
@@ -52,6 +53,13 @@ extension DashboardController {
             }
             return render("events", title: "Events", model, visit: visit, section: "events")
         }
+    }
+
+    /// The type filter's suggestions: the built-in catalog's names (fixed in the binary) and the
+    /// first page of the application's own types (the full listing compacts every schema: 40 ms).
+    func eventTypeNames(visit: Visit) async throws -> [String] {
+        let custom = try await visit.call(api, .get, "/v1/event-types?family=custom&limit=100").items.compactMap { $0["name"] as? String }
+        return EventCatalog.builtIn.definitions.map(\.name) + custom
     }
 
     /// A time from a form's `datetime-local` field (`2026-12-03T09:30`, read as UTC) as the API

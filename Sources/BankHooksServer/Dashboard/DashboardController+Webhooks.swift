@@ -1,4 +1,5 @@
 import BankHooksCore
+import BankHooksStorage
 import Foundation
 import Hummingbird
 
@@ -26,22 +27,25 @@ extension DashboardController {
     static let statsWindow = 100
 
     /// A webhook's success rate and last attempt over the last 24 hours, from its newest
-    /// `statsWindow` deliveries (one page of the API's delivery log; "of the last 100" when there are more).
+    /// `statsWindow` deliveries ("of the last 100" when there are more). Read from the store as the
+    /// delivery log's route reads them (the same query, for the visit's application), without the
+    /// JSON round trip: ten webhooks' hundred rows each cost the page 100 ms in JSON alone.
     func recentStats(webhookID: String, visit: Visit) async throws -> (successRate: String, lastAttempt: String) {
-        let answer = try await visit.call(api, .get, "/v1/webhooks/\(DashboardURL.segment(webhookID))/deliveries?limit=\(Self.statsWindow)")
+        _ = try visit.context.require(Roles.readers, to: "read deliveries")
+        guard let page = try await store.deliveries(
+            applicationID: visit.principal.applicationID, of: .webhook(webhookID), state: nil, before: nil, limit: Self.statsWindow) else { return ("—", "—") }
         let since = Timestamp(milliseconds: clock.now().milliseconds - 24 * 3600 * 1000)
         var attempted = 0, succeeded = 0
         var lastAttempt: Timestamp?
-        for delivery in answer.items {
-            guard let created = (delivery["created_at"] as? String).flatMap(Timestamp.init(iso8601:)), since <= created else { continue }
-            guard let last = (delivery["last_attempt_at"] as? String).flatMap(Timestamp.init(iso8601:)) else { continue }
+        for delivery in page.items where since <= delivery.createdAt {
+            guard let last = delivery.lastAttemptAt else { continue }
             attempted += 1
-            if delivery["state"] as? String == "succeeded" { succeeded += 1 }
+            if delivery.state == .succeeded { succeeded += 1 }
             lastAttempt = max(lastAttempt ?? last, last)
         }
         guard attempted > 0 else { return ("—", "—") }
         let rate = "\(Int((Double(succeeded) / Double(attempted) * 100).rounded())) %"
-        let isPartial = answer.object["next_cursor"] is String && answer.items.count == Self.statsWindow
+        let isPartial = page.hasMore && page.items.count == Self.statsWindow
         return (isPartial ? rate + " of the last \(Self.statsWindow)" : rate, lastAttempt.map { DashboardPage.time($0.iso8601) } ?? "—")
     }
 
