@@ -31,6 +31,7 @@ import time
 import traceback
 import urllib.request
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -113,8 +114,23 @@ class Walk:
         """Runs `action` (a click, a key, a submit) and waits for the page it leads to to load."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         action()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 30).until(lambda driver: self.gone(old))
         WebDriverWait(self.driver, 30).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+    @staticmethod
+    def gone(element):
+        """Whether `element` left the document: Selenium's `staleness_of`, except that Chromium may
+        answer a node of the page being replaced with "Node with given id does not belong to the
+        document" (a plain WebDriverException) instead of a stale reference; that is gone too."""
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
 
     def click(self, text):
         """Follows the link or presses the button whose text is `text` (a link by keyboard: focus, then Enter)."""
