@@ -9,6 +9,16 @@ import Testing
 @Suite struct SandboxPaymentsAPITests {
     static let iban = "SA0380000000608010167519"
 
+    /// The Lean events the receiver got at `path`: each one's type and `timestamp` (ISO 8601 in one
+    /// fixed format, so the strings sort as the instants do).
+    static func events(_ receiver: TestReceiver, path: String) -> [(type: String, timestamp: String)] {
+        receiver.requests.filter { $0.path == path }.compactMap { request in
+            guard let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any],
+                  let type = body["type"] as? String, let timestamp = body["timestamp"] as? String else { return nil }
+            return (type, timestamp)
+        }
+    }
+
     /// The event types the receiver got at `path`, in order.
     static func types(_ receiver: TestReceiver, path: String, key: String) -> [String] {
         receiver.requests.filter { $0.path == path }.compactMap { request in
@@ -31,8 +41,10 @@ import Testing
                 #expect(source["customer_id"] as? String == "6f1d3b5e-4c8a-4e0b-9d57-2a1f0c9e8b7d")
                 #expect((source["beneficiary"] as? [String: Any])?["status"] as? String == "AWAITING_BENEFICIARY_COOL_OFF")
                 _ = try await receiver.waitForRequests(3)
-                // The first two are due together (sent concurrently, in either order); the update after the cool-off.
-                let types = Self.types(receiver, path: "/lean", key: "type")
+                // The first two happen together; the update after the cool-off. By the events' own
+                // timestamps, not by arrival: webhooks promise no order, and on a loaded machine the
+                // creation's first attempt can reach the receiver after the update's.
+                let types = Self.events(receiver, path: "/lean").sorted { $0.timestamp < $1.timestamp }.map(\.type)
                 #expect(Set(types.prefix(2)) == ["payment_source.created", "payment_source.beneficiary.created"], "\(types)")
                 #expect(types.last == "payment_source.beneficiary.updated", "\(types)")
                 let active = try await server.call(.GET, "/v1/sandbox/payment-sources/\(id)", template: "/v1/sandbox/payment-sources/{id}")
