@@ -24,11 +24,13 @@ swift build --build-tests
 
 # One throwaway PostgreSQL server for every test process (each test gets a database of its own);
 # scripts/postgres.sh installs Debian's postgresql when initdb is missing. fsync off: these are tests.
+# 1,000 connections: the suites run in parallel, each test with pools of its own (up to 8 connections
+# each, several nodes in a test), and a fresh-clone run once met "too many clients" at 300.
 postgres_dir=$(mktemp -d "${TMPDIR:-/tmp}/bankhooks-postgres.XXXXXX")
 chmod 755 "$postgres_dir"
 stop_postgres() { ./scripts/postgres.sh stop "$postgres_dir" || true; rm -rf "$postgres_dir"; }
 trap stop_postgres EXIT
-BANKHOOKS_TEST_POSTGRES_URL=$(BANKHOOKS_POSTGRES_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+BANKHOOKS_TEST_POSTGRES_URL=$(BANKHOOKS_POSTGRES_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000" \
   ./scripts/postgres.sh start "$postgres_dir")
 export BANKHOOKS_TEST_POSTGRES_URL
 if [ $# -gt 0 ]; then

@@ -104,7 +104,7 @@ public enum TestPostgres {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/postgres.sh").path
         var environment = ProcessInfo.processInfo.environment
-        environment["BANKHOOKS_POSTGRES_OPTIONS"] = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        environment["BANKHOOKS_POSTGRES_OPTIONS"] = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000"
         let output = try run(script, ["start", directory], environment: environment)
         throwawayDirectory = directory
         atexit {
