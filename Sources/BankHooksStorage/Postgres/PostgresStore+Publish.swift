@@ -14,8 +14,11 @@ extension PostgresStore {
         let applicationIDs = Array(Set(requests.map(\.applicationID))).sorted()
         return try await transaction { connection in
             // 1. The locks, then every webhook of the applications, in one statement whose parts run in
-            //    this order because each needs the one before (an aggregate over the lock calls; the
-            //    applications joined to it; the webhooks' `ANY(ARRAY(…))`, evaluated before their scan):
+            //    this order because each needs the one before: the applications' scan and the webhooks'
+            //    are each gated by an uncommon-looking `(SELECT …) >= 0`, a one-time filter PostgreSQL
+            //    evaluates before the scan's first row, even when the table has none (a plain reference
+            //    in a filter or join would be evaluated at the first row only, and never on an empty
+            //    table, and the lock would not be taken):
             //  - One publish at a time per application, held to the commit, so that within an application
             //    `events.seq` and `deliveries.id` (sequences, taken at insert) are in commit order, and the
             //    receipt times below are read after every earlier publish committed: the keys of the event
@@ -42,10 +45,10 @@ extension PostgresStore {
                         SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext('publish:' || a) AS k FROM unnest(\(applicationIDs)::text[]) AS a) AS keys ORDER BY k
                     ) AS taken
                 ), present AS MATERIALIZED (
-                    SELECT a.id FROM applications a CROSS JOIN locked WHERE a.id = ANY(\(applicationIDs)) AND locked.n >= 0 ORDER BY a.id FOR KEY SHARE OF a
+                    SELECT id FROM applications WHERE (SELECT n FROM locked) >= 0 AND id = ANY(\(applicationIDs)) ORDER BY id FOR KEY SHARE
                 )
                 SELECT application_id, id, is_enabled, event_types, format FROM webhooks
-                WHERE application_id = ANY(ARRAY(SELECT id FROM present)) ORDER BY id FOR SHARE OF webhooks
+                WHERE (SELECT count(*) FROM present) >= 0 AND application_id = ANY(ARRAY(SELECT id FROM present)) ORDER BY id FOR SHARE OF webhooks
                 """, logger: logger)
             var subscriptions: [String: [FanOut.Subscriber]] = [:]
             for (applicationID, id, isEnabled, eventTypes, format) in try subscriberRows.decode((String, String, Bool, String?, String).self) {
