@@ -313,6 +313,30 @@ extension SQLiteStore {
                 CREATE INDEX yapily_requests_application ON yapily_requests(application_id);
                 """)
         }
+        migrator.registerMigration("v12-attempt-hours") { db in
+            try db.execute(sql: """
+                -- Each webhook's attempts per UTC hour, for the dashboard's 24-hour figures: kept by the record path in
+                -- the transaction that stores the attempts. hour: the hour's start (ms, a multiple of 3,600,000);
+                -- succeeded: attempts whose answer was a success in the webhook's format (a 2xx; 200 for lean).
+                CREATE TABLE webhook_attempt_hours (
+                    webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+                    hour INTEGER NOT NULL,
+                    succeeded INTEGER NOT NULL DEFAULT 0,
+                    failed INTEGER NOT NULL DEFAULT 0,
+                    last_attempt_at INTEGER NOT NULL,
+                    PRIMARY KEY (webhook_id, hour)
+                ) WITHOUT ROWID;
+                -- The last 25 hours from the attempts already stored, so the figures are true from the upgrade on.
+                INSERT INTO webhook_attempt_hours (webhook_id, hour, succeeded, failed, last_attempt_at)
+                SELECT d.webhook_id, a.started_at - a.started_at % 3600000,
+                       sum(CASE WHEN a.status BETWEEN 200 AND 299 AND (w.format <> 'lean' OR a.status = 200) THEN 1 ELSE 0 END),
+                       sum(CASE WHEN a.status BETWEEN 200 AND 299 AND (w.format <> 'lean' OR a.status = 200) THEN 0 ELSE 1 END),
+                       max(a.started_at)
+                FROM attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN webhooks w ON w.id = d.webhook_id
+                WHERE a.started_at >= (CAST(strftime('%s', 'now') AS INTEGER) - 25 * 3600) * 1000
+                GROUP BY 1, 2;
+                """)
+        }
         return migrator
     }
 }

@@ -294,6 +294,26 @@ extension PostgresStore {
             );
             CREATE INDEX yapily_requests_application ON yapily_requests(application_id);
             """),
+        // Each webhook's attempts per UTC hour, for the dashboard's 24-hour figures (SQLite's v12-attempt-hours),
+        // with the last 25 hours from the attempts already stored.
+        Migration(name: "v4-attempt-hours", sql: """
+            CREATE TABLE webhook_attempt_hours (
+                webhook_id TEXT COLLATE "C" NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+                hour BIGINT NOT NULL,
+                succeeded BIGINT NOT NULL DEFAULT 0,
+                failed BIGINT NOT NULL DEFAULT 0,
+                last_attempt_at BIGINT NOT NULL,
+                PRIMARY KEY (webhook_id, hour)
+            );
+            INSERT INTO webhook_attempt_hours (webhook_id, hour, succeeded, failed, last_attempt_at)
+            SELECT d.webhook_id, a.started_at - a.started_at % 3600000,
+                   count(*) FILTER (WHERE a.status BETWEEN 200 AND 299 AND (w.format <> 'lean' OR a.status = 200)),
+                   count(*) FILTER (WHERE NOT coalesce(a.status BETWEEN 200 AND 299 AND (w.format <> 'lean' OR a.status = 200), false)),
+                   max(a.started_at)
+            FROM attempts a JOIN deliveries d ON d.id = a.delivery_id JOIN webhooks w ON w.id = d.webhook_id
+            WHERE a.started_at >= (extract(epoch FROM now())::bigint - 25 * 3600) * 1000
+            GROUP BY 1, 2;
+            """),
     ]
 
     /// Applies the migrations not applied yet, each in its own transaction with its record in
