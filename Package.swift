@@ -71,6 +71,8 @@ let package = Package(
                 "BankHooksCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 postgresNIO,
+                // PostgresNIO's pool, for its `ConnectionPoolError` (a tripped connection circuit breaker).
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 logging,
                 serviceLifecycle,
             ]

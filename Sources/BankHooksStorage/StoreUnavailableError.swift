@@ -1,4 +1,5 @@
 import PostgresNIO
+import _ConnectionPoolModule
 
 /// The database cannot be reached for this call: the connection was lost (the server ended the
 /// session, restarted or failed over, or the network dropped it) or the pool is closed. Nothing
@@ -12,9 +13,18 @@ public struct StoreUnavailableError: Error, Sendable, CustomStringConvertible {
     /// A statement found its connection already closed.
     static let connectionClosed = StoreUnavailableError("the database connection was closed before the statement was sent")
 
-    /// `error` as unavailability when it is one: PostgresNIO's lost-connection and closed-pool errors.
+    /// `error` as unavailability when it is one: PostgresNIO's lost-connection and closed-pool errors,
+    /// and its pool's: no connection could be made for a while (the server is down or unreachable, or
+    /// refuses connections, such as at `max_connections`), so the pool's circuit breaker fails each
+    /// request at once until a connection is made again.
     init?(lost error: any Error) {
         if let error = error as? StoreUnavailableError { self = error; return }
+        if let error = error as? ConnectionPoolError {
+            self.init(error == .connectionCreationCircuitBreakerTripped
+                ? "no database connection could be made for a while (the server is down, unreachable or refusing connections)"
+                : "the database connection pool refused the request (\(error))")
+            return
+        }
         guard let error = error as? PSQLError else { return nil }
         switch error.code {
         case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed:

@@ -59,6 +59,22 @@ import Testing
         }
     }
 
+    /// A database no connection can be made to (down, unreachable, refusing): PostgresNIO's pool
+    /// keeps each request waiting while it retries, and after about a minute its circuit breaker
+    /// fails them; the store says so as `StoreUnavailableError` (the API's 503), not as an
+    /// unknown error (a 500), and fails the next call at once.
+    @Test func aDatabaseNoConnectionCanBeMadeToIsUnavailableWithinTheCircuitBreaker() async throws {
+        // Port 1 (tcpmux): nothing listens there, so every connection is refused.
+        let store = try TestPostgres.store(url: "postgres://bankhooks@127.0.0.1:1/none?sslmode=disable")
+        let first = try #require(await Self.outcome(within: .seconds(120)) { try await store.application(id: "app") },
+                                 "the first call returned within 120 s")
+        #expect(throws: StoreUnavailableError.self) { try first.get() }
+        let started = ContinuousClock.now
+        let second = try #require(await Self.outcome(within: .seconds(10)) { try await store.application(id: "app") })
+        #expect(throws: StoreUnavailableError.self) { try second.get() }
+        #expect(ContinuousClock.now - started < .seconds(5), "once the breaker is open a call fails at once")
+    }
+
     /// The result of `body`, or nil when it has not returned within `limit` (it is left running:
     /// a statement PostgresNIO never completes cannot be cancelled).
     static func outcome<T: Sendable>(within limit: Duration, _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error>? {
