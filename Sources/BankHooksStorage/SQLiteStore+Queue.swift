@@ -135,13 +135,16 @@ extension SQLiteStore {
             let failed = try db.cachedStatement(sql: "UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
             var disabled: Set<String> = []
             var streaks = FailingStreaks()
+            var hours = AttemptHours.Batch()
             for record in records {
                 let a = record.attempt
                 try insertAttempt.execute(arguments: [
                     a.deliveryID, a.number, a.startedAt.milliseconds, a.durationMicroseconds, a.status,
                     a.responseExcerpt, a.errorKind?.rawValue, a.errorMessage, a.requestHeaders,
                 ])
-                ids.append(db.changesCount > 0 ? db.lastInsertedRowID : nil)
+                let isStored = db.changesCount > 0
+                ids.append(isStored ? db.lastInsertedRowID : nil)
+                if isStored { hours.add(webhookID: record.webhookID, startedAt: a.startedAt, succeeded: record.outcome == .succeeded) }
                 let next: Int64? = if case .retry(let at) = record.outcome { at.milliseconds } else { nil }
                 let state = DeliveryPolicy.waitingState(
                     record.outcome.storedState, webhookEnabled: !ofDisabledWebhooks.contains(a.deliveryID))
@@ -151,6 +154,7 @@ extension SQLiteStore {
                 streaks.note(webhookID: record.webhookID, succeeded: record.outcome == .succeeded, at: a.startedAt)
                 if record.disablesWebhook { disabled.insert(record.webhookID) }
             }
+            try Self.addAttemptHours(hours, db: db)
             for (webhookID, change) in streaks.changes {
                 switch change {
                 case .cleared: try succeeded.execute(arguments: [webhookID])

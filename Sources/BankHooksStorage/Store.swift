@@ -41,5 +41,5 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// The storage seam: every aggregate's store in one, so a caller that needs several holds one value.
 /// A backend implements each small protocol (in its own files) and conforms to this one.
-public protocol Store: TenantStore, WebhookStore, EventTypeStore, DeliveryQueue, DeliveryLogStore, RecoveryStore, SandboxStore,
+public protocol Store: TenantStore, WebhookStore, EventTypeStore, DeliveryQueue, DeliveryLogStore, AttemptHoursStore, RecoveryStore, SandboxStore,
     YapilyStore {}

@@ -3,7 +3,7 @@ import BankHooksStorage
 import Foundation
 import Hummingbird
 
-/// The webhook pages: the list with each one's last 24 hours, a webhook with its actions and
+/// The webhook pages: the list with each one's last 24 hours (to the hour), a webhook with its actions and
 /// deliveries, and the delete confirmation. Each reads and changes through /v1.
 extension DashboardController {
     // MARK: List
@@ -11,42 +11,49 @@ extension DashboardController {
     @Sendable func listWebhooks(_ request: Request, context: AppRequestContext) async throws -> Response {
         await page(request, context) { visit in
             let webhooks = try await visit.call(api, .get, "/v1/webhooks").items
-            var rows: [[String: Any]] = []
-            for webhook in webhooks {
+            let tallies = try await recentTallies(visit: visit)
+            let rows: [[String: Any]] = webhooks.map { webhook in
                 var row = Self.webhookModel(webhook)
-                let stats = try await recentStats(webhookID: webhook["id"] as? String ?? "", visit: visit)
-                row["successRate"] = stats.successRate
-                row["lastAttempt"] = stats.lastAttempt
-                rows.append(row)
+                let figures = Self.figures(tallies[webhook["id"] as? String ?? ""])
+                row["successRate"] = figures.successRate
+                row["attempts"] = figures.attempts
+                row["lastAttempt"] = figures.lastAttempt
+                return row
             }
             return render("webhooks", title: "Webhooks", ["webhooks": rows, "hasWebhooks": !rows.isEmpty], visit: visit)
         }
     }
 
-    /// The deliveries this many newest of a webhook's are read for its 24-hour figures.
-    static let statsWindow = 100
+    /// The hours the list's figures cover: the current UTC hour and the 23 before it.
+    static let statsHours = 24
 
-    /// A webhook's success rate and last attempt over the last 24 hours, from its newest
-    /// `statsWindow` deliveries ("of the last 100" when there are more). Read from the store as the
-    /// delivery log's route reads them (the same query, for the visit's application), without the
-    /// JSON round trip: ten webhooks' hundred rows each cost the page 100 ms in JSON alone.
-    func recentStats(webhookID: String, visit: Visit) async throws -> (successRate: String, lastAttempt: String) {
+    /// Each of the application's webhooks' attempts over the last `statsHours` hours, from their hourly
+    /// counters (one query for the whole list, whatever the number of deliveries), for a key that may read deliveries.
+    func recentTallies(visit: Visit) async throws -> [String: AttemptTally] {
         _ = try visit.context.require(Roles.readers, to: "read deliveries")
-        guard let page = try await store.deliveries(
-            applicationID: visit.principal.applicationID, of: .webhook(webhookID), state: nil, before: nil, limit: Self.statsWindow) else { return ("—", "—") }
-        let since = Timestamp(milliseconds: clock.now().milliseconds - 24 * 3600 * 1000)
-        var attempted = 0, succeeded = 0
-        var lastAttempt: Timestamp?
-        for delivery in page.items where since <= delivery.createdAt {
-            guard let last = delivery.lastAttemptAt else { continue }
-            attempted += 1
-            if delivery.state == .succeeded { succeeded += 1 }
-            lastAttempt = max(lastAttempt ?? last, last)
+        return try await store.attemptTallies(
+            applicationID: visit.principal.applicationID, since: AttemptHours.windowStart(now: clock.now(), hours: Self.statsHours))
+    }
+
+    /// A webhook's list figures: its success rate (whole per cent; "—" without attempts), how many
+    /// attempts it is of, and its last attempt's time.
+    static func figures(_ tally: AttemptTally?) -> (successRate: String, attempts: String, lastAttempt: String) {
+        guard let tally, tally.attempts > 0 else { return ("—", "no attempts", "—") }
+        // Rounded down, so any failure keeps it below 100 %.
+        let rate = tally.succeeded * 100 / tally.attempts
+        let attempts = tally.attempts == 1 ? "of 1 attempt" : "of \(grouped(tally.attempts)) attempts"
+        return ("\(rate) %", attempts, DashboardPage.time(tally.lastAttemptAt.iso8601))
+    }
+
+    /// A count with its thousands apart (12,345), whatever the server's locale.
+    static func grouped(_ count: Int) -> String {
+        var digits = String(count)
+        var index = digits.endIndex
+        while digits.distance(from: digits.startIndex, to: index) > 3 {
+            index = digits.index(index, offsetBy: -3)
+            digits.insert(",", at: index)
         }
-        guard attempted > 0 else { return ("—", "—") }
-        let rate = "\(Int((Double(succeeded) / Double(attempted) * 100).rounded())) %"
-        let isPartial = page.hasMore && page.items.count == Self.statsWindow
-        return (isPartial ? rate + " of the last \(Self.statsWindow)" : rate, lastAttempt.map { DashboardPage.time($0.iso8601) } ?? "—")
+        return digits
     }
 
     /// A webhook of the API as the pages show it.

@@ -97,7 +97,7 @@ enum DashboardTemplates {
     {{#hasWebhooks}}
     <div class="table-wrap">
     <table class="stack">
-      <caption class="sr-only">The application's webhooks, with their last 24 hours</caption>
+      <caption class="sr-only">The application's webhooks, with their attempts over the last 24 hours, to the hour</caption>
       <thead><tr><th scope="col">Webhook</th><th scope="col">Status</th><th scope="col">Format</th><th scope="col">Events</th><th scope="col">Success, 24 h</th><th scope="col">Last attempt</th></tr></thead>
       <tbody>
       {{#webhooks}}
@@ -106,13 +106,14 @@ enum DashboardTemplates {
         <td data-label="Status"><span class="badge badge-{{statusClass}}">{{status}}</span></td>
         <td data-label="Format">{{format}}</td>
         <td data-label="Events">{{events}}</td>
-        <td data-label="Success, 24 h">{{successRate}}</td>
+        <td data-label="Success, 24 h">{{successRate}}<div class="muted small">{{attempts}}</div></td>
         <td data-label="Last attempt">{{lastAttempt}}</td>
       </tr>
       {{/webhooks}}
       </tbody>
     </table>
     </div>
+    <p class="muted small">Success and last attempt count every attempt (tests, resends and recoveries too) in the current hour and the 23 before it, in UTC. An attempt succeeds when the answer is a success in the webhook's format.</p>
     {{/hasWebhooks}}
     {{^hasWebhooks}}
     <div class="empty">

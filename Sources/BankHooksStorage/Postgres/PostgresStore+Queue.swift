@@ -135,6 +135,7 @@ extension PostgresStore: DeliveryQueue {
         var deliveryIDs: [Int64] = [], numbers: [Int64] = [], started: [Int64] = [], durations: [Int64] = []
         var statuses: [Int64?] = [], excerpts: [String?] = [], kinds: [String?] = [], messages: [String?] = [], headers: [String?] = []
         var owners: [String] = [], ifEnabled: [Int64] = [], ifDisabled: [Int64] = [], nexts: [Int64?] = [], applies: [Bool] = []
+        var attemptWebhooks: [String] = [], successes: [Bool] = []
         deliveryIDs.reserveCapacity(records.count)
         // Only the first record of a (delivery, lease) changes the delivery, as on SQLite, where it clears the
         // lease the next one would need; in one UPDATE two rows for one delivery would apply in no set order.
@@ -160,6 +161,8 @@ extension PostgresStore: DeliveryQueue {
             applies.append(leases.insert(ReleasedKey(id: a.deliveryID, owner: record.leaseOwner)).inserted)
             streaks.note(webhookID: record.webhookID, succeeded: record.outcome == .succeeded, at: a.startedAt)
             webhookIDs.insert(record.webhookID)
+            attemptWebhooks.append(record.webhookID)
+            successes.append(record.outcome == .succeeded)
             if record.disablesWebhook { gone.insert(record.webhookID) }
         }
         // A release of a lease a record in this batch ends is moot (on SQLite the record cleared it first).
@@ -191,16 +194,18 @@ extension PostgresStore: DeliveryQueue {
             // 2. One statement for the rest. Attempts only for deliveries that still exist (a delivery deleted
             //    while in flight, with its webhook, gets none; its webhook row is gone, so none is deleted
             //    now), with ids drawn in the batch's order; each delivery's new state where its lease is
-            //    still the record's, held when its webhook is disabled; releases; the failing streaks.
+            //    still the record's, held when its webhook is disabled; the stored attempts' hourly counts;
+            //    releases; the failing streaks.
             let rows = try await connection.result("""
                 WITH r AS (
                     SELECT * FROM unnest(
                         \(deliveryIDs)::int8[], \(numbers)::int8[], \(started)::int8[], \(durations)::int8[],
                         \(PostgresArrayBind(statuses))::int8[], \(PostgresArrayBind(excerpts))::text[], \(PostgresArrayBind(kinds))::text[],
                         \(PostgresArrayBind(messages))::text[], \(PostgresArrayBind(headers))::text[], \(owners)::text[],
-                        \(ifEnabled)::int8[], \(ifDisabled)::int8[], \(PostgresArrayBind(nexts))::int8[], \(applies)::bool[]
+                        \(ifEnabled)::int8[], \(ifDisabled)::int8[], \(PostgresArrayBind(nexts))::int8[], \(applies)::bool[],
+                        \(attemptWebhooks)::text[], \(successes)::bool[]
                     ) WITH ORDINALITY AS r(delivery_id, number, started_at, duration_us, status, excerpt, kind, message, headers,
-                                           owner, if_enabled, if_disabled, next, applies, ord)
+                                           owner, if_enabled, if_disabled, next, applies, webhook_id, succeeded, ord)
                 ), numbered AS MATERIALIZED (
                     SELECT r.ord, nextval(pg_get_serial_sequence('attempts', 'id')) AS id FROM r
                     WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.delivery_id)
@@ -209,7 +214,7 @@ extension PostgresStore: DeliveryQueue {
                     INSERT INTO attempts (id, delivery_id, number, started_at, duration_us, status, response_excerpt, error_kind, error_message, request_headers)
                     SELECT n.id, r.delivery_id, r.number, r.started_at, r.duration_us, r.status, r.excerpt, r.kind, r.message, r.headers
                     FROM numbered n JOIN r ON r.ord = n.ord
-                ), updated AS (
+                ), \(unescaped: Self.addAttemptHours), updated AS (
                     UPDATE deliveries d
                     SET state = CASE WHEN w.is_enabled THEN r.if_enabled ELSE r.if_disabled END, attempts = r.number,
                         next_attempt_at = r.next, lease_owner = NULL, last_attempt_at = r.started_at, last_status = r.status
