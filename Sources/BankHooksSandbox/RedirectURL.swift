@@ -11,9 +11,24 @@ public enum CallbackRegistration {
     /// their own fallback URL to any site: never a callback, even if registered.
     public static let refusedSchemes: Set<String> = ["javascript", "data", "vbscript", "file", "blob", "about", "intent"]
 
-    /// Whether `callback` matches one of `entries`.
+    /// The callbacks of BankHooks' own provider facades (the Yapily facade's result page and its
+    /// custom redirects): `urn:bankhooks:facade:<name>:<registered URL or nothing>`. Only a facade
+    /// creating an authorisation in process may use one (`createAuthorisation(_:application:facade:)`);
+    /// `/v1` refuses them, and no application entry matches them.
+    public static let facadePrefix = "urn:bankhooks:facade:"
+
+    /// The URL a facade callback stands for (after its name), nil when `callback` is not one; "" for none.
+    public static func facadeTarget(_ callback: String) -> String? {
+        guard callback.hasPrefix(facadePrefix) else { return nil }
+        let rest = callback.dropFirst(facadePrefix.count)
+        guard let colon = rest.firstIndex(of: ":") else { return "" }
+        return String(rest[rest.index(after: colon)...])
+    }
+
+    /// Whether `callback` matches one of `entries`; a facade callback, whether the URL it stands for does (none: always).
     public static func matches(_ callback: String, entries: [String]) -> Bool {
-        entries.contains { entry in
+        if let target = facadeTarget(callback) { return target.isEmpty || matches(target, entries: entries) }
+        return entries.contains { entry in
             if callback == entry { return true }
             return allowsPrefixMatch(entry) && callback.hasPrefix(entry)
         }
@@ -42,7 +57,16 @@ public enum CallbackRegistration {
 
     /// The callback if it may be used by an application with these entries; otherwise the
     /// `invalidField` error at `/callback` that names it.
-    public static func validate(_ callback: String, entries: [String]) throws(SandboxError) {
+    /// `facade`: the request comes from a facade in process, whose callback is a facade one (the URL it stands for is checked as a callback).
+    public static func validate(_ callback: String, entries: [String], facade: Bool = false) throws(SandboxError) {
+        if let target = facadeTarget(callback) {
+            guard facade else {
+                throw SandboxError(.invalidField, at: "/callback", "callbacks starting with \(facadePrefix) are BankHooks' own; give a URL")
+            }
+            if !target.isEmpty { try validate(target, entries: entries) }
+            return
+        }
+        guard !facade else { throw SandboxError(.invalidField, at: "/callback", "a facade's callback starts with \(facadePrefix)") }
         guard !callback.isEmpty else { throw SandboxError(.invalidField, at: "/callback", "callback must not be empty") }
         guard callback.utf8.count <= maxLength else {
             throw SandboxError(.invalidField, at: "/callback", "callback is longer than \(maxLength) bytes")

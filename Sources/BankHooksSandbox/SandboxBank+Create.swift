@@ -56,14 +56,15 @@ extension SandboxBank {
     /// (`invalidField` at its pointer), that the callback is registered (no open redirect), and
     /// that the institution's data product is up (`institutionUnavailable`); then stores it,
     /// awaiting, with a fresh id and `state`, for `SandboxTimings.authorisationLifetime`.
-    public func createAuthorisation(_ request: AuthorisationRequest, application: Application) async throws -> Authorisation {
+    /// `facade`: made in process by a provider facade, whose callback is a `CallbackRegistration.facadePrefix` one.
+    public func createAuthorisation(_ request: AuthorisationRequest, application: Application, facade: Bool = false) async throws -> Authorisation {
         try Self.requireSandbox(application)
         guard SandboxInstitution.builtIn(id: request.institutionID) != nil else {
             throw SandboxError(.invalidField, at: "/institution_id", "`\(request.institutionID)` is not a sandbox institution")
         }
         let applicationUserID = try Self.checkedApplicationUserID(request.applicationUserID)
         let userUUID = try Self.checkedUserUUID(request.userUUID, applicationUserID: applicationUserID)
-        try CallbackRegistration.validate(request.callback, entries: application.redirectCallbacks)
+        try CallbackRegistration.validate(request.callback, entries: application.redirectCallbacks, facade: facade)
         let permissions = try Self.checkedPermissions(request.permissions)
         try Self.checkForwardParameters(request.forwardParameters)
         let institution = try await resolvedInstitution(id: request.institutionID, applicationID: application.id)

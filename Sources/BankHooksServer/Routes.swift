@@ -66,7 +66,10 @@ func buildRouter(
     addV1Routes(to: v1)
     // The bank's consent page: HTML for the end user's browser, outside /v1 (no API key, no
     // problem+json: its errors are pages), CSRF-protected.
-    ConsentPageController(bank: sandbox.bank, store: store, csrf: sandbox.csrf, clock: clock).addRoutes(to: router)
+    let yapily = YapilyAPI(bank: sandbox.bank, store: store, clock: clock, publicURL: sandbox.publicURL, hopKey: sandbox.csrf)
+    var consentPage = ConsentPageController(bank: sandbox.bank, store: store, csrf: sandbox.csrf, clock: clock)
+    consentPage.location = { completion, request in try await yapily.location(after: completion, request: request) }
+    consentPage.addRoutes(to: router)
     // The dashboard: HTML pages outside /v1 (signed in with an API key, a session cookie), which
     // read and change through the same /v1 routes in process, as the session's key.
     let dashboardAPI = Router(context: AppRequestContext.self)
@@ -78,7 +81,7 @@ func buildRouter(
         rateLimiter: rateLimiter.keyLimit == nil && rateLimiter.applicationLimit == nil ? nil : rateLimiter
     ).addRoutes(to: router)
     // Yapily's API shape at /yapily, over the same sandbox bank (HTTP Basic, Yapily's envelopes and errors).
-    YapilyAPI(bank: sandbox.bank, store: store, clock: clock, publicURL: sandbox.publicURL).addRoutes(to: router)
+    yapily.addRoutes(to: router)
     // Router middleware added after every route wraps only the not-found responder (Hummingbird
     // builds each route's chain when it is added, the not-found chain at the end): a path or method
     // no /v1 route has is a problem+json 404 without authentication; elsewhere, Hummingbird's own 404.

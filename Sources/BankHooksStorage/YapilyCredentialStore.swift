@@ -65,8 +65,9 @@ public protocol YapilyStore: Sendable {
     /// Deletes a user; false when the application has none with that uuid.
     func deleteYapilyUser(uuid: String, applicationID: String) async throws -> Bool
 
-    /// Records the kind of the Yapily request behind a sandbox authorisation (payment requests;
-    /// account is the default).
+    /// Records the kind of the Yapily request behind a sandbox authorisation (every request the
+    /// facade makes: a recorded authorisation's browser takes the auth.yapily.com step; an
+    /// unrecorded one, such as a `/v1` authorisation, reads as an account request).
     func recordYapilyRequest(authorisationID: String, applicationID: String, kind: YapilyRequestKind) async throws
     /// The recorded kinds of these authorisations of the application, by authorisation id.
     func yapilyRequestKinds(authorisationIDs: [String], applicationID: String) async throws -> [String: YapilyRequestKind]

@@ -22,11 +22,26 @@ import Testing
         return try data(reply)
     }
 
-    /// The consent page for `data` with `login`, the redirect followed to the callback page: what it received.
+    /// The consent page for `data` with `login`, then the emulated auth.yapily.com step, each 302
+    /// checked as a browser meets it, then the callback page: what it received.
     static func complete(_ server: SandboxServer, _ data: [String: Any], login: String, decision: String = "approve") async throws -> CallbackPage.Visit {
+        let step = try await bankAnswer(server, data, login: login, decision: decision)
+        let answer = try await Browser().get(step)
+        #expect(answer.status == 302, "\(answer.html.prefix(300))")
+        #expect(answer.headers.first(name: "Cache-Control") == "no-store" && answer.headers.first(name: "Referrer-Policy") == "no-referrer")
+        let callback = try #require(answer.location)
+        #expect(callback.hasPrefix(server.callbacks.baseURL + "/"), "from auth.yapily.com to the callback: \(callback)")
+        return try await AuthorisationFlowTests.follow(callback, on: server)
+    }
+
+    /// The consent page for `data` with `login`: the bank's 302, to the auth.yapily.com step with a code and the request's state.
+    static func bankAnswer(_ server: SandboxServer, _ data: [String: Any], login: String, decision: String = "approve") async throws -> String {
         let location = try await AuthorisationFlowTests.redirect(
             server, ["authorisation_url": try #require(data["authorisationUrl"] as? String)], login: login, decision: decision)
-        return try await AuthorisationFlowTests.follow(location, on: server)
+        let state = try #require(data["state"] as? String)
+        #expect(location.hasPrefix("\(server.baseURL)/yapily/auth?code=\(try #require(data["id"] as? String))."), "\(location)")
+        #expect(location.hasSuffix("&state=\(state)"), "\(location)")
+        return location
     }
 
     @Test(arguments: TestBackend.all) func aYapilyClientLinksExchangesTheTokenReadsTheDataAndRevokes(_ backend: TestBackend) async throws {
@@ -217,9 +232,12 @@ import Testing
                 (["applicationUserId": "u", "callback": callback], 400, "institutionId is required"),
                 (["institutionId": "modelo-sandbox", "callback": callback], 400, "userUuid or applicationUserId"),
                 (["applicationUserId": "u", "institutionId": "nope", "callback": callback], 400, "not a sandbox institution"),
-                (["applicationUserId": "u", "institutionId": "modelo-sandbox"], 400, "callback is required"),
+                (["applicationUserId": "u", "institutionId": "modelo-sandbox", "oneTimeToken": true], 400, "oneTimeToken can only be used when the callback is set"),
                 (["applicationUserId": "u", "institutionId": "modelo-sandbox", "callback": "https://evil.example/"], 400, "is not a registered redirect callback"),
-                (["applicationUserId": "u", "institutionId": "modelo-sandbox", "redirect": ["url": callback]], 400, "redirect"),
+                (["applicationUserId": "u", "institutionId": "modelo-sandbox", "redirect": ["url": "https://evil.example/"]], 400, "is not a registered redirect callback"),
+                (["applicationUserId": "u", "institutionId": "modelo-sandbox", "redirect": ["url": callback + "#top"]], 400, "fragment"),
+                (["applicationUserId": "u", "institutionId": "modelo-sandbox", "redirect": [:]], 400, "redirect.url is required"),
+                (["applicationUserId": "u", "institutionId": "modelo-sandbox", "callback": callback, "redirect": ["url": callback]], 400, "not both"),
                 (["applicationUserId": "u", "institutionId": "modelo-sandbox", "callback": callback, "oneTimeToken": 5], 400, "oneTimeToken"),
                 (["applicationUserId": "", "institutionId": "modelo-sandbox", "callback": callback], 400, "applicationUserId"),
                 (["userUuid": "0e7bdbd3-5a7e-4d39-a5bb-8c1f4d7e0c11", "institutionId": "modelo-sandbox", "callback": callback], 404, "not found"),

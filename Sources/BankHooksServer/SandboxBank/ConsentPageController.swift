@@ -16,6 +16,10 @@ struct ConsentPageController {
     let store: any TenantStore
     let csrf: ConsentCSRF
     let clock: any WallClock
+    /// Where the browser goes after a completion (`Completion.redirectURL` unless a provider
+    /// facade's authorisation goes elsewhere first, as the Yapily facade's go through its
+    /// `auth.yapily.com` step); the request is the form's POST.
+    var location: @Sendable (Completion, Request) async throws -> String = { completion, _ in completion.redirectURL }
 
     /// The largest form accepted (the fields are short).
     static let maxFormSize = 16 * 1024
@@ -67,7 +71,7 @@ struct ConsentPageController {
                 let completion = try await bank.complete(
                     authorisationID: id, applicationID: nil, state: state, login: login, password: form["password"] ?? "", decision: decision)
                 if let delay = completion.delay { try await Task.sleep(for: delay) }
-                return Self.redirect(to: completion.redirectURL, serverTime: ContinuousClock.now - began)
+                return Self.redirect(to: try await location(completion, request), serverTime: ContinuousClock.now - began)
             } catch let error as SandboxError where error.code == .wrongPassword {
                 // The form again, with Lean's message; the authorisation stays open for another try.
                 guard let authorisation = try await bank.authorisation(id: id) else { throw PageError.unknown }

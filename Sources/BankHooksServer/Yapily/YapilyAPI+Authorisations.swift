@@ -71,15 +71,7 @@ extension YapilyAPI {
         let body = try await YapilyJSON.body(AuthorisationBody.self, from: request, context: context)
         guard let institutionID = body.institutionId else { throw YapilyError.badRequest("institutionId is required") }
         if kind == .payment { try Self.checkPaymentRequest(body.paymentRequest) }
-        guard body.redirect == nil else {
-            throw YapilyError.badRequest(
-                "redirect (a custom redirect URL) is not emulated: give a callback registered as one of the application's redirect callbacks")
-        }
-        guard let callback = body.callback else {
-            throw YapilyError.badRequest(
-                "callback is required: BankHooks sends the user back to one of the application's registered redirect callbacks")
-        }
-        let oneTimeToken = body.oneTimeToken?.value ?? false
+        let (callback, oneTimeToken) = try Self.sandboxCallback(body)
         let user = try await requestUser(userUUID: body.userUuid, applicationUserID: body.applicationUserId, application: application)
         // Known before the authorisation exists, so the new institution check and the redirect's bound apply.
         guard SandboxInstitution.builtIn(id: institutionID) != nil else {
@@ -89,10 +81,9 @@ extension YapilyAPI {
             AuthorisationRequest(
                 institutionID: institutionID, applicationUserID: user.applicationUserID, userUUID: user.uuid, callback: callback,
                 oneTimeToken: oneTimeToken, forwardParameters: body.forwardParameters ?? []),
-            application: application)
-        if kind == .payment {
-            try await store.recordYapilyRequest(authorisationID: authorisation.id, applicationID: application.id, kind: .payment)
-        }
+            application: application, facade: CallbackRegistration.facadeTarget(callback) != nil)
+        // Recorded for every request: its kind, and that its browser takes the auth.yapily.com step.
+        try await store.recordYapilyRequest(authorisationID: authorisation.id, applicationID: application.id, kind: kind)
         let base = try publicBase(request)
         let view = YapilyConsentView(
             authorisation, kind: kind, authorisationURL: AuthorisationsController.authorisationURL(base: base, authorisation),
@@ -113,6 +104,29 @@ extension YapilyAPI {
     }
 
     // MARK: Steps
+
+    /// The sandbox callback of a request, and whether the bank issues one-time tokens: its
+    /// `callback` (a registered one) with its `oneTimeToken`; its custom `redirect` (a registered
+    /// URL without a fragment), with one-time tokens as the codes; or, with neither, the result
+    /// page of the auth.yapily.com step (no `oneTimeToken`, which needs a callback, as at Yapily).
+    static func sandboxCallback(_ body: AuthorisationBody) throws -> (callback: String, oneTimeToken: Bool) {
+        let oneTimeToken = body.oneTimeToken?.value ?? false
+        switch (body.callback, body.redirect) {
+        case (.some, .some):
+            throw YapilyError.badRequest(
+                "Give either callback or redirect, not both: with a custom redirect the bank sends the user straight to it")
+        case (let callback?, nil):
+            return (callback, oneTimeToken)
+        case (nil, let redirect?):
+            guard let url = redirect.url else { throw YapilyError.badRequest("redirect.url is required") }
+            guard !url.contains("#") else { throw YapilyError.badRequest("redirect.url must not have a fragment (#), as OAuth's redirect URIs") }
+            guard !url.isEmpty else { throw YapilyError.badRequest("redirect.url must not be empty") }
+            return (customRedirectPrefix + url, true)
+        case (nil, nil):
+            guard !oneTimeToken else { throw YapilyError.badRequest("oneTimeToken can only be used when the callback is set") }
+            return (resultPageCallback, false)
+        }
+    }
 
     /// The Yapily user a request is for: the one `userUuid` names (404 when the application has
     /// none), or the one with `applicationUserId`, made when there is none.

@@ -34,13 +34,27 @@ extension YapilyAPI {
         return try YapilyJSON.response(YapilyConsentView(consent, kind: kind, token: token, state: state), status: .created)
     }
 
-    /// Authorisation codes come with a custom `redirect`, which the emulator does not offer: no code is ever valid.
+    /// The code a custom `redirect` received (`code`, with `state`): 200 with the bare `Consent`
+    /// and its `consentToken`, once. The code is the bank's one-time token, so it is spent by the
+    /// first exchange, even one with the wrong state (as an OAuth server revokes a code presented
+    /// wrongly); a second exchange, an unknown or expired code, or another flow's token: 400.
     @Sendable func exchangeAuthCode(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await application(context)
+        let application = try await application(context)
         let body = try await YapilyJSON.body(AuthCodeBody.self, from: request, context: context)
-        guard !body.authCode.isEmpty, !body.authState.isEmpty else { throw YapilyError.badRequest("authCode and authState must not be empty") }
-        throw YapilyError.badRequest(
-            "Invalid authCode or authState: BankHooks issues no authorisation codes (a custom redirect is not emulated); use a callback")
+        let refused = YapilyError.badRequest("Invalid or expired authCode or authState")
+        guard !body.authCode.isEmpty, body.authCode.utf8.count <= 4096, !body.authState.isEmpty else { throw refused }
+        let consent: Consent, token: String
+        do {
+            (consent, token) = try await bank.exchange(oneTimeToken: body.authCode, applicationID: application.id)
+        } catch let error as SandboxError where error.code == .invalidOneTimeToken {
+            throw refused
+        }
+        guard let authorisation = try await bank.authorisation(id: consent.authorisationID),
+              Self.customRedirect(authorisation.callback) != nil,
+              ConsentPageController.constantTimeEqual(body.authState, authorisation.state)
+        else { throw refused }
+        let kind = try await kind(consent.authorisationID, applicationID: application.id)
+        return try YapilyJSON.response(YapilyConsentView(consent, kind: kind, token: token, state: authorisation.state))
     }
 
     /// Newest first; `filter[…]` values may repeat (any of them matches); at least one of

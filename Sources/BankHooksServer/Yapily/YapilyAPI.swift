@@ -6,13 +6,15 @@ import Hummingbird
 /// Yapily's API shape at `/yapily` (a client's host becomes `http://<server>/yapily`), over the
 /// same sandbox bank, consents and events as the native `/v1` API. Every request signs in with the
 /// application's Yapily credential (HTTP Basic); every error is Yapily's envelope with a tracing id.
-/// The parts: +Users, +Institutions, +Authorisations, +Consents, +Accounts.
+/// The parts: +Users, +Institutions, +Authorisations, +Redirects, +Consents, +Accounts.
 struct YapilyAPI: Sendable {
     let bank: SandboxBank
     let store: any Store
     let clock: any WallClock
     /// The base of `authorisationUrl` and `qrCodeUrl` (`--public-url`); nil: `http://<Host header>`.
     let publicURL: String?
+    /// Keys the code of the auth.yapily.com step (the consent page's key, with its own inputs).
+    let hopKey: ConsentCSRF
 
     /// Most users an application may have.
     static let maxUsers = 10_000
@@ -21,6 +23,7 @@ struct YapilyAPI: Sendable {
         // The QR code is an image a phone fetches: no credentials (as Yapily's image host), but its URL carries the state.
         let open = router.group("yapily").add(middleware: YapilyErrorMiddleware())
         open.get("qr/:consentId", use: qrCode)
+        addRedirectRoutes(to: open)
         let api = router.group("yapily").add(middleware: YapilyErrorMiddleware()).add(middleware: YapilyAuthenticationMiddleware(store: store))
         addUserRoutes(to: api)
         addInstitutionRoutes(to: api)
