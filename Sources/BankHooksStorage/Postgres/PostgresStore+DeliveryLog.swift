@@ -66,10 +66,20 @@ extension PostgresStore: DeliveryLogStore {
             sql.appendInterpolation(seq)
         }
         if let state {
-            // Pending is two stored codes: due and held.
-            sql.appendLiteral(" AND d.state = ANY(")
-            sql.appendInterpolation(StoredDeliveryState.covering(state).map { Int64($0.rawValue) })
-            sql.appendLiteral("::int8[])")
+            let codes = StoredDeliveryState.covering(state).map { Int64($0.rawValue) }
+            if codes.count == 1 {
+                // A plain equality, so the (webhook_id, state, id) index gives the rows in id order and
+                // the page stops at its limit; PostgreSQL 15 cannot read an index in order through
+                // `= ANY(…)` on a column after the first, and sorted every failed delivery of the
+                // webhook (71 ms p50, 198 ms p99 with 1,000,000 deliveries).
+                sql.appendLiteral(" AND d.state = ")
+                sql.appendInterpolation(codes[0])
+            } else {
+                // Pending is two stored codes: due and held.
+                sql.appendLiteral(" AND d.state = ANY(")
+                sql.appendInterpolation(codes)
+                sql.appendLiteral("::int8[])")
+            }
         }
         if let before {
             sql.appendLiteral(" AND d.id < ")
