@@ -32,15 +32,38 @@ public struct LeanFormat: WireFormat {
         out.append(contentsOf: #","payload":"#.utf8)
         out.append(contentsOf: event.data)
         out.append(contentsOf: #","timestamp":""#.utf8)
-        event.appendDateTime(to: &out)
+        Self.appendTimestamp(of: event, to: &out)
         out.append(contentsOf: #"","event_id":"#.utf8)
         JSONWriter.appendString(EventUUID.uuid(forEventID: event.id), to: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }
 
+    /// Lean's `timestamp`: the publisher's UTC text as written, or else the time in UTC with 6
+    /// fractional digits, as Lean documents (`yyyy-MM-dd'T'HH:mm:ss.SSSSSSZ`).
+    static func appendTimestamp(of event: OutboundEvent, to out: inout [UInt8]) {
+        if let text = event.timestampText {
+            out.append(contentsOf: text.utf8)
+        } else {
+            event.timestamp.appendISO8601(to: &out)
+            // Milliseconds, then three zeros before the `Z`: BankHooks keeps time in milliseconds.
+            out.removeLast()
+            out.append(contentsOf: "000Z".utf8)
+        }
+    }
+
+    /// The header with the current secret's signature: one `sha512=<hex>`, as Lean documents.
+    public static let signatureHeader = "lean-signature"
+    /// During a rotation's 24 h overlap, the previous secret's signature (`sha512=<hex>`), for
+    /// receivers that keep both secrets; Lean documents no rotation, so `lean-signature` stays one entry.
+    public static let previousSignatureHeader = "lean-signature-previous"
+
     public func headers(for event: OutboundEvent, body: [UInt8], sentAt: Timestamp, keys: [SigningKey]) -> [(name: String, value: String)] {
-        [("content-type", "application/json"), ("lean-signature", Self.hexSignatures(SHA512.self, prefix: "sha512=", body: body, keys: keys))]
+        var headers = [("content-type", "application/json"), (Self.signatureHeader, Self.hexSignatures(SHA512.self, prefix: "sha512=", body: body, keys: keys.prefix(1)))]
+        if keys.count > 1 {
+            headers.append((Self.previousSignatureHeader, Self.hexSignatures(SHA512.self, prefix: "sha512=", body: body, keys: keys.dropFirst())))
+        }
+        return headers
     }
 }
 

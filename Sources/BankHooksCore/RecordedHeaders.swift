@@ -29,7 +29,7 @@ public enum RecordedHeaders {
     /// Headers a webhook may not set itself: every format's id and signature headers, and those
     /// HTTP itself owns.
     public static let reserved: Set<String> = [
-        "webhook-id", "webhook-timestamp", "webhook-signature", "lean-signature", "bridgeapi-signature",
+        "webhook-id", "webhook-timestamp", "webhook-signature", "lean-signature", "lean-signature-previous", "bridgeapi-signature",
         "content-type", "content-length", "host", "transfer-encoding", "connection", "user-agent", "te", "upgrade",
         "keep-alive", "proxy-authorization", "expect",
     ]

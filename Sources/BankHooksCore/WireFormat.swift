@@ -89,7 +89,7 @@ extension WireFormat {
 
     /// `<prefix><hex MAC of the body>` per key, comma-separated (Lean's and Bridge's headers).
     static func hexSignatures<MAC: HashFunction>(
-        _ mac: MAC.Type, prefix: String, body: [UInt8], keys: [SigningKey], uppercase: Bool = false
+        _ mac: MAC.Type, prefix: String, body: [UInt8], keys: some Collection<SigningKey>, uppercase: Bool = false
     ) -> String {
         var signatures = ""
         for key in keys {

@@ -14,7 +14,7 @@ extension Walkthrough {
             "payment.created": 1, "payment.updated": 1,
         ]
         let okra = [
-            "AUTH.PRODUCT_IS_READY": 1, "TRANSACTIONS.INITIAL_TRANSACTIONS": 1, "BALANCE.PRODUCT_IS_READY": 1,
+            "AUTH.AUTH_SUCCESS": 1, "TRANSACTIONS.INITIAL_TRANSACTIONS": 1, "BALANCE.PRODUCT_IS_READY": 1,
             "IDENTITY.PRODUCT_IS_READY": 1, "TRANSACTIONS.FULL_TRANSACTIONS": 1, "INCOME.PRODUCT_IS_READY": 1,
         ]
         let bridge = [

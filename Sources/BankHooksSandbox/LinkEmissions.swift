@@ -18,7 +18,7 @@ public struct LinkEmissions: Sendable {
     }
 
     /// A successful link, per consent: Lean `bank_link.result` (200), `entity.created` and, after
-    /// `leanResultsReady`, `results.ready`; Okra AUTH, then the transactions, balance, identity and
+    /// `leanResultsReady`, `results.ready`; Okra AUTH (`AUTH_SUCCESS`), then the transactions, balance, identity and
     /// income callbacks over `okraInitialTransactions`…`okraFullTransactions`; Bridge
     /// `item.created`, then `item.refreshed` and one `item.account.created` per account after `bridgeRefresh`.
     public func linked(_ consents: [Consent], institution: SandboxInstitution, now: Timestamp) throws -> [ScheduledEvent] {
@@ -43,7 +43,7 @@ public struct LinkEmissions: Sendable {
             let record = consent.okraRecordID
             // The login's data once per consent (cached per login): the counts and the accounts.
             let data = SandboxData.profile(login: consent.login)
-            try batch.add(OkraRecordCallback(record: record), as: "AUTH.PRODUCT_IS_READY")
+            try batch.add(Self.okraAuthSuccess(record: record, at: now), as: "AUTH.AUTH_SUCCESS")
             try batch.add(
                 OkraTransactionsCallback(record: record, newTransactions: data.initialCount), as: "TRANSACTIONS.INITIAL_TRANSACTIONS",
                 after: timings.okraInitialTransactions)
@@ -70,6 +70,15 @@ public struct LinkEmissions: Sendable {
             all += batch.events
         }
         return all
+    }
+
+    /// Okra's AUTH callback as Okra sends it (`AUTH_SUCCESS` with its envelope; research/provider-docs.md),
+    /// without `callback_url`: the sandbox bank does not know BankHooks' public address (the pull path is
+    /// `GET /v2/callback?record=<record>&method=AUTH` there).
+    static func okraAuthSuccess(record: String, at now: Timestamp) -> OkraProductCallback {
+        OkraProductCallback(
+            record: record, method: "AUTH", type: "CALLBACK", code: "AUTH_SUCCESS", env: "sandbox", status: "is_success",
+            startedAt: now.iso8601, endedAt: now.iso8601, message: "Successfully fetched auth", recordID: record)
     }
 
     /// A wrong password: Lean's Callback URL with the 401 body of seed 000, and nothing else (the

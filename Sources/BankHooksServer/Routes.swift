@@ -28,9 +28,12 @@ func buildRouter(
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
     }
     let authenticator = KeyAuthenticator(store: store)
-    // Errors under /v1 are problem+json; authentication runs inside, so its refusals are too.
-    let v1 = router.group("v1").add(middleware: ProblemMiddleware()).group().add(middleware: AuthenticationMiddleware(
-        authenticator: authenticator, rateLimiter: rateLimiter.keyLimit == nil && rateLimiter.applicationLimit == nil ? nil : rateLimiter))
+    // Errors under /v1 (and /v2) are problem+json; authentication runs inside, so its refusals are too.
+    func authenticated(_ prefix: String) -> RouterGroup<AppRequestContext> {
+        router.group(RouterPath(prefix)).add(middleware: ProblemMiddleware()).group().add(middleware: AuthenticationMiddleware(
+            authenticator: authenticator, rateLimiter: rateLimiter.keyLimit == nil && rateLimiter.applicationLimit == nil ? nil : rateLimiter))
+    }
+    let v1 = authenticated("v1")
     // The /v1 controllers, made once: their routes are added to the API's group, which authenticates
     // first, and to the dashboard's in-process copy, whose requests carry the session's principal.
     let registry = events.registry
@@ -64,6 +67,8 @@ func buildRouter(
         SandboxPaymentsController(payments: sandbox.payments, access: access, clock: clock).addRoutes(to: sandboxV1)
     }
     addV1Routes(to: v1)
+    // Okra's real callbacks give their pull path as /v2/callback (`callback_url`): served there too.
+    okraCallbacks.addV2Routes(to: authenticated("v2"))
     // The bank's consent page: HTML for the end user's browser, outside /v1 (no API key, no
     // problem+json: its errors are pages), CSRF-protected.
     let yapily = YapilyAPI(bank: sandbox.bank, store: store, clock: clock, publicURL: sandbox.publicURL, hopKey: sandbox.csrf)

@@ -68,6 +68,7 @@ public enum LeanEvents {
                 #""status": {"type": "string", "description": "The payment source's status (e.g. `AWAITING_BENEFICIARY_COOL_OFF`)."}"#,
                 #""bank_identifier": {"type": "string", "description": "How Lean identifies the bank (e.g. `LEANMB1`)."}"#,
                 #""bank_name": {"type": "string", "description": "The bank's name."}"#,
+                #""end_user_id": {"type": ["string", "null"], "format": "uuid", "description": "The end user the payment source belongs to; Lean's sandbox sends `null`."}"#,
             ]),
             model: LeanPaymentSourceCreated.self,
             message: "A payment source was pre-authorized by your customer."),
@@ -84,13 +85,14 @@ public enum LeanEvents {
         EventTypeDefinition(
             name: "payment.created", family: .lean,
             description: "Triggered when your customer has initiated a payment, or the payment was unsuccessful, in the Link SDK's pay() flow. The payment's status is in the payload's status field.",
-            schema: paymentSchema(endUserIDRequired: false), model: LeanPaymentCreated.self,
+            schema: paymentSchema, model: LeanPayment.self,
             message: "A payment object has been created."),
         EventTypeDefinition(
             name: "payment.updated", family: .lean,
             description: "Triggered when there is an update to a specific payment. The payment's new status is in the payload's status field.",
-            schema: paymentSchema(endUserIDRequired: true), model: LeanPaymentUpdated.self,
+            schema: paymentSchema, model: LeanPayment.self,
             message: "A payment object has been updated."),
+    ] + gatheredDefinitions + [
         EventTypeDefinition(
             name: "bank_link.result", family: .lean,
             description: "Lean's Callback URL: one POST after a user connects, or fails to connect, their bank with the Link SDK, with the result and what is needed to proceed. The model is the whole body; data is null on failure.",
@@ -120,6 +122,8 @@ public enum LeanEvents {
                     #""identifier": {"type": "string", "description": "How Lean identifies the bank (e.g. `LEA1_SAMAOB_SAU`)."}"#,
                     #""main_color": {"type": "string", "description": "The bank's main colour, as a hex value (e.g. `#1beb75`)."}"#,
                     #""background_color": {"type": "string", "description": "The bank's background colour, as a hex value (e.g. `#ffffff`)."}"#,
+                    #""swift_code": {"type": ["string", "null"], "description": "The bank's SWIFT code (e.g. `MOCKSA01`); `null` when Lean has none."}"#,
+                    #""bank_type": {"type": ["string", "null"], "description": "The kind of bank (e.g. `RETAIL`)."}"#,
                 ]),
         ])
 
@@ -184,24 +188,27 @@ public enum LeanEvents {
             #""payment_source_id": {"type": "string", "format": "uuid", "description": "The payment source the beneficiary belongs to."}"#,
             #""payment_destination_id": {"type": "string", "format": "uuid", "description": "The payment destination the beneficiary pays to."}"#,
             #""status": {"type": "string", "description": "The beneficiary's status (`AWAITING_BENEFICIARY_COOL_OFF`, then `ACTIVE`)."}"#,
+            #""payment_source_bank_identifier": {"type": ["string", "null"], "description": "How Lean identifies the payment source's bank (e.g. `LEAN_OF_RETAIL_UAE`)."}"#,
         ])
 
-    /// `payment.created` (where `end_user_id` may be absent or `null`) and `payment.updated` (where it is required).
-    static func paymentSchema(endUserIDRequired: Bool) -> String {
-        CatalogSchema.event(
-            required: ["id", "customer_id", "intent_id", "status", "amount", "currency", "bank_transaction_reference"]
-                + (endUserIDRequired ? ["end_user_id"] : []),
-            properties: [
-                #""id": {"type": "string", "format": "uuid", "description": "The payment."}"#,
-                customerIDProperty,
-                #""intent_id": {"type": "string", "format": "uuid", "description": "The payment intent the payment was made for."}"#,
-                #""status": {"type": "string", "description": "The payment's status (e.g. `ACCEPTED_BY_BANK`)."}"#,
-                #""amount": {"type": "number", "description": "The amount paid, in `currency`."}"#,
-                #""currency": {"type": "string", "description": "ISO 4217 currency code (e.g. `AED`)."}"#,
-                #""bank_transaction_reference": {"type": "string", "description": "The bank's reference for the transaction."}"#,
-                #""end_user_id": {"type": \#(endUserIDRequired ? #""string""# : #"["string", "null"]"#), "format": "uuid", "description": "The end user who made the payment."}"#,
-            ])
-    }
+    /// `payment.created` and `payment.updated`: what Lean always sends is required (seed 001 and
+    /// Lean's Postman webhooks); `end_user_id` is in seed 001's `payment.updated` only, and Lean's
+    /// sandbox sends `reason`, `metadata` and `payment_destination_id` besides.
+    static let paymentSchema = CatalogSchema.event(
+        required: ["id", "customer_id", "intent_id", "status", "amount", "currency", "bank_transaction_reference"],
+        properties: [
+            #""id": {"type": "string", "format": "uuid", "description": "The payment."}"#,
+            customerIDProperty,
+            #""intent_id": {"type": "string", "format": "uuid", "description": "The payment intent the payment was made for."}"#,
+            #""status": {"type": "string", "description": "The payment's status (e.g. `ACCEPTED_BY_BANK`)."}"#,
+            #""amount": {"type": "number", "description": "The amount paid, in `currency`."}"#,
+            #""currency": {"type": "string", "description": "ISO 4217 currency code (e.g. `AED`)."}"#,
+            #""bank_transaction_reference": {"type": "string", "description": "The bank's reference for the transaction."}"#,
+            #""end_user_id": {"type": ["string", "null"], "format": "uuid", "description": "The end user who made the payment (in seed 001's `payment.updated`; Lean's sandbox leaves it out)."}"#,
+            #""payment_destination_id": {"type": ["string", "null"], "format": "uuid", "description": "The payment destination paid."}"#,
+            #""reason": {"type": ["string", "null"], "description": "The payment's reason, as given when the payment intent was created."}"#,
+            #""metadata": {"type": ["object", "null"], "description": "Your metadata of the payment intent, as you gave it.", "additionalProperties": true}"#,
+        ])
 
     static let bankLinkResultSchema = CatalogSchema.event(required: ["status"], properties: [
         #""status": "# + CatalogSchema.object(
@@ -296,14 +303,23 @@ public struct LeanEntityBankDetails: Codable, Sendable, Hashable {
     public var mainColor: String
     /// The bank's background colour, as a hex value (e.g. `#ffffff`).
     public var backgroundColor: String
+    /// The bank's SWIFT code (e.g. `MOCKSA01`); `null` when Lean has none.
+    public var swiftCode: String?
+    /// The kind of bank (e.g. `RETAIL`).
+    public var bankType: String?
 
-    public init(logo: String, name: String, accountType: LeanAccountType, identifier: String, mainColor: String, backgroundColor: String) {
+    public init(
+        logo: String, name: String, accountType: LeanAccountType, identifier: String, mainColor: String, backgroundColor: String,
+        swiftCode: String? = nil, bankType: String? = nil
+    ) {
         self.logo = logo
         self.name = name
         self.accountType = accountType
         self.identifier = identifier
         self.mainColor = mainColor
         self.backgroundColor = backgroundColor
+        self.swiftCode = swiftCode
+        self.bankType = bankType
     }
 
     enum CodingKeys: String, CodingKey {
@@ -313,6 +329,8 @@ public struct LeanEntityBankDetails: Codable, Sendable, Hashable {
         case identifier
         case mainColor = "main_color"
         case backgroundColor = "background_color"
+        case swiftCode = "swift_code"
+        case bankType = "bank_type"
     }
 }
 
@@ -537,13 +555,16 @@ public struct LeanPaymentSourceCreated: CatalogEvent, Hashable {
     public var bankIdentifier: String
     /// The bank's name.
     public var bankName: String
+    /// The end user the payment source belongs to; Lean's sandbox sends `null`.
+    public var endUserID: String?
 
-    public init(id: String, customerID: String, status: String, bankIdentifier: String, bankName: String) {
+    public init(id: String, customerID: String, status: String, bankIdentifier: String, bankName: String, endUserID: String? = nil) {
         self.id = id
         self.customerID = customerID
         self.status = status
         self.bankIdentifier = bankIdentifier
         self.bankName = bankName
+        self.endUserID = endUserID
     }
 
     enum CodingKeys: String, CodingKey {
@@ -552,6 +573,7 @@ public struct LeanPaymentSourceCreated: CatalogEvent, Hashable {
         case status
         case bankIdentifier = "bank_identifier"
         case bankName = "bank_name"
+        case endUserID = "end_user_id"
     }
 }
 
@@ -568,13 +590,19 @@ public struct LeanPaymentSourceBeneficiary: CatalogEvent, Hashable {
     public var paymentDestinationID: String
     /// The beneficiary's status (`AWAITING_BENEFICIARY_COOL_OFF`, then `ACTIVE`).
     public var status: String
+    /// How Lean identifies the payment source's bank (e.g. `LEAN_OF_RETAIL_UAE`).
+    public var paymentSourceBankIdentifier: String?
 
-    public init(id: String, customerID: String, paymentSourceID: String, paymentDestinationID: String, status: String) {
+    public init(
+        id: String, customerID: String, paymentSourceID: String, paymentDestinationID: String, status: String,
+        paymentSourceBankIdentifier: String? = nil
+    ) {
         self.id = id
         self.customerID = customerID
         self.paymentSourceID = paymentSourceID
         self.paymentDestinationID = paymentDestinationID
         self.status = status
+        self.paymentSourceBankIdentifier = paymentSourceBankIdentifier
     }
 
     enum CodingKeys: String, CodingKey {
@@ -583,11 +611,12 @@ public struct LeanPaymentSourceBeneficiary: CatalogEvent, Hashable {
         case paymentSourceID = "payment_source_id"
         case paymentDestinationID = "payment_destination_id"
         case status
+        case paymentSourceBankIdentifier = "payment_source_bank_identifier"
     }
 }
 
-/// The `payload` of Lean's `payment.created` webhook (a Payment).
-public struct LeanPaymentCreated: CatalogEvent, Hashable {
+/// The `payload` of Lean's `payment.created` and `payment.updated` webhooks (a Payment).
+public struct LeanPayment: CatalogEvent, Hashable {
     /// The payment.
     public var id: String
     /// The Lean customer.
@@ -602,10 +631,19 @@ public struct LeanPaymentCreated: CatalogEvent, Hashable {
     public var currency: String
     /// The bank's reference for the transaction.
     public var bankTransactionReference: String
-    /// The end user who made the payment.
+    /// The end user who made the payment (in seed 001's `payment.updated`; Lean's sandbox leaves it out).
     public var endUserID: String?
+    /// The payment destination paid.
+    public var paymentDestinationID: String?
+    /// The payment's reason, as given when the payment intent was created.
+    public var reason: String?
+    /// Your metadata of the payment intent, as you gave it.
+    public var metadata: [String: CatalogValue]?
 
-    public init(id: String, customerID: String, intentID: String, status: String, amount: Double, currency: String, bankTransactionReference: String, endUserID: String? = nil) {
+    public init(
+        id: String, customerID: String, intentID: String, status: String, amount: Double, currency: String, bankTransactionReference: String,
+        endUserID: String? = nil, paymentDestinationID: String? = nil, reason: String? = nil, metadata: [String: CatalogValue]? = nil
+    ) {
         self.id = id
         self.customerID = customerID
         self.intentID = intentID
@@ -614,6 +652,9 @@ public struct LeanPaymentCreated: CatalogEvent, Hashable {
         self.currency = currency
         self.bankTransactionReference = bankTransactionReference
         self.endUserID = endUserID
+        self.paymentDestinationID = paymentDestinationID
+        self.reason = reason
+        self.metadata = metadata
     }
 
     enum CodingKeys: String, CodingKey {
@@ -625,50 +666,16 @@ public struct LeanPaymentCreated: CatalogEvent, Hashable {
         case currency
         case bankTransactionReference = "bank_transaction_reference"
         case endUserID = "end_user_id"
+        case paymentDestinationID = "payment_destination_id"
+        case reason
+        case metadata
     }
 }
 
-/// The `payload` of Lean's `payment.updated` webhook (a Payment).
-public struct LeanPaymentUpdated: CatalogEvent, Hashable {
-    /// The payment.
-    public var id: String
-    /// The Lean customer.
-    public var customerID: String
-    /// The payment intent the payment was made for.
-    public var intentID: String
-    /// The payment's status (e.g. `ACCEPTED_BY_BANK`).
-    public var status: String
-    /// The amount paid, in `currency`.
-    public var amount: Double
-    /// ISO 4217 currency code (e.g. `AED`).
-    public var currency: String
-    /// The bank's reference for the transaction.
-    public var bankTransactionReference: String
-    /// The end user who made the payment.
-    public var endUserID: String
-
-    public init(id: String, customerID: String, intentID: String, status: String, amount: Double, currency: String, bankTransactionReference: String, endUserID: String) {
-        self.id = id
-        self.customerID = customerID
-        self.intentID = intentID
-        self.status = status
-        self.amount = amount
-        self.currency = currency
-        self.bankTransactionReference = bankTransactionReference
-        self.endUserID = endUserID
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case customerID = "customer_id"
-        case intentID = "intent_id"
-        case status
-        case amount
-        case currency
-        case bankTransactionReference = "bank_transaction_reference"
-        case endUserID = "end_user_id"
-    }
-}
+/// The `payload` of Lean's `payment.created` webhook.
+public typealias LeanPaymentCreated = LeanPayment
+/// The `payload` of Lean's `payment.updated` webhook.
+public typealias LeanPaymentUpdated = LeanPayment
 
 /// `status.code` of the Lean Callback URL body: `200` is a success and `401` is a fail.
 public enum LeanBankLinkStatusCode: String, Codable, Sendable, Hashable, CaseIterable {

@@ -56,9 +56,9 @@ public enum OkraEvents {
             schema: recordSchema, model: OkraRecordCallback.self),
         EventTypeDefinition(
             name: "AUTH.PRODUCT_IS_READY", family: .okra,
-            description: "Sent when a Record's Auth result is ready; GET /v1/callback?record=&method=AUTH returns it too. Okra documents no AUTH callback code or body, so BankHooks chose PRODUCT_IS_READY with the same shape as the Identity callback.",
+            description: "Sent when a Record's Auth result is ready, in the seed's shape. Okra's documentation prints no AUTH callback; BankHooks first chose PRODUCT_IS_READY, and keeps it for receivers that use it. Okra really sends AUTH.AUTH_SUCCESS, which the sandbox bank sends.",
             schema: recordSchema, model: OkraRecordCallback.self),
-    ]
+    ] + gatheredDefinitions
 
     // MARK: Schemas
 

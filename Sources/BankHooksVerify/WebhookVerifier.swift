@@ -21,8 +21,9 @@ public enum WebhookVerifier {
     }
 
     /// Lean: `lean-signature: sha512=<hex>`, hex (either case) of HMAC-SHA512 of the raw body keyed
-    /// by the UTF-8 bytes of the secret text exactly as shown, `whsec_` prefix included. Several
-    /// comma-separated `sha512=` entries are accepted; valid if any matches.
+    /// by the UTF-8 bytes of the secret text exactly as shown, `whsec_` prefix included. During a
+    /// rotation BankHooks signs with the previous secret too, in `lean-signature-previous`; both
+    /// headers are read (and comma-separated `sha512=` entries in either); valid if any matches.
     public static func verifyLean(_ request: WebhookRequest, secret: String) throws(VerificationError) {
         try verifyLean(request, secrets: [secret])
     }
@@ -142,12 +143,13 @@ public enum WebhookVerifier {
     static func verifyLean(_ request: WebhookRequest, secrets: [String]) throws(VerificationError) {
         let keys = try textKeys(secrets, format: "lean")
         let name = "lean-signature"
-        guard let value = request.header(name) else {
+        guard let current = request.header(name) else {
             throw VerificationError(.missingHeader, "missing header \(name)")
         }
         var signatures: [[UInt8]] = []
         var malformed: [String] = []
-        for entry in value.split(separator: ",") {
+        let values = [current] + (request.header("lean-signature-previous").map { [$0] } ?? [])
+        for entry in values.flatMap({ $0.split(separator: ",") }) {
             let entry = VerifyText.trimmed(String(entry))
             guard entry.hasPrefix("sha512="),
                   let mac = decodeHex(entry.dropFirst("sha512=".count)), mac.count == SHA512.byteCount

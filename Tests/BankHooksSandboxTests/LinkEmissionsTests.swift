@@ -49,7 +49,7 @@ import Testing
         let accounts = SandboxData.accounts(login: "user")
         let expected: [(String, Int64)] = [
             ("bank_link.result", 0), ("entity.created", 0), ("results.ready", 2000),
-            ("AUTH.PRODUCT_IS_READY", 0), ("TRANSACTIONS.INITIAL_TRANSACTIONS", 1000), ("BALANCE.PRODUCT_IS_READY", 2000),
+            ("AUTH.AUTH_SUCCESS", 0), ("TRANSACTIONS.INITIAL_TRANSACTIONS", 1000), ("BALANCE.PRODUCT_IS_READY", 2000),
             ("IDENTITY.PRODUCT_IS_READY", 2000), ("TRANSACTIONS.FULL_TRANSACTIONS", 4000), ("INCOME.PRODUCT_IS_READY", 4000),
             ("item.created", 0), ("item.refreshed", 1000),
         ] + accounts.map { _ in ("item.account.created", 1000) }
@@ -79,7 +79,8 @@ import Testing
         #expect(try body("entity.created") == ##"{"id":"f08fb010-878f-407a-9ac2-a7840fb56185","app_user_id":"00001","customer_id":"\##(customer)","permissions":["transactions","balance","identity","accounts"],"bank_details":{"logo":"","name":"Lean Mockbank 1","account_type":"PERSONAL","identifier":"LEANMB1","main_color":"#183F3F","background_color":"#ffffff"}}"##)
         #expect(try body("results.ready") == #"{"id":"f08fb010-878f-407a-9ac2-a7840fb56185"}"#)
         let counts = SandboxData.transactionCounts(login: "user")
-        #expect(try body("AUTH.PRODUCT_IS_READY") == #"{"record":"5f0c0e4b2a1b3c4d5e6f7a8b","error":null}"#)
+        // Okra's real AUTH callback: its code and envelope (research/provider-docs.md).
+        #expect(try body("AUTH.AUTH_SUCCESS") == #"{"method":"AUTH","type":"CALLBACK","code":"AUTH_SUCCESS","env":"sandbox","status":"is_success","started_at":"\#(Self.now.iso8601)","ended_at":"\#(Self.now.iso8601)","message":"Successfully fetched auth","record":"5f0c0e4b2a1b3c4d5e6f7a8b","recordId":"5f0c0e4b2a1b3c4d5e6f7a8b"}"#)
         #expect(try body("TRANSACTIONS.INITIAL_TRANSACTIONS") == #"{"record":"5f0c0e4b2a1b3c4d5e6f7a8b","error":null,"new_transactions":\#(counts.initial)}"#)
         #expect(try body("TRANSACTIONS.FULL_TRANSACTIONS") == #"{"record":"5f0c0e4b2a1b3c4d5e6f7a8b","error":null,"new_transactions":\#(counts.total - counts.initial)}"#)
         #expect(try body("item.created") == #"{"item_id":8123456,"user_uuid":"9a95b38f-f98b-417a-988b-9d0d584893e7"}"#)
@@ -177,7 +178,8 @@ import Testing
         try await TestReceiver.run { receiver in
             let p = try await Self.pipeline(receiver)
             let consent = LinkEmissionsTests.consent()
-            let events = try LinkEmissions(timings: SandboxTimings()).linked([consent], institution: LinkEmissionsTests.mockbank, now: p.clock.now())
+            let linkedAt = p.clock.now()
+            let events = try LinkEmissions(timings: SandboxTimings()).linked([consent], institution: LinkEmissionsTests.mockbank, now: linkedAt)
             let accounts = SandboxData.accounts(login: consent.login)
             try await p.run {
                 try await p.store.scheduleEvents(events)
@@ -209,7 +211,7 @@ import Testing
             let counts = SandboxData.transactionCounts(login: consent.login)
             let record = consent.okraRecordID
             #expect(okra == [
-                "AUTH.PRODUCT_IS_READY": #"{"callback_type":"AUTH","callback_code":"PRODUCT_IS_READY","record":"\#(record)","error":null}"#,
+                "AUTH.AUTH_SUCCESS": #"{"callback_type":"AUTH","callback_code":"AUTH_SUCCESS","method":"AUTH","type":"CALLBACK","code":"AUTH_SUCCESS","env":"sandbox","status":"is_success","started_at":"\#(linkedAt.iso8601)","ended_at":"\#(linkedAt.iso8601)","message":"Successfully fetched auth","record":"\#(record)","recordId":"\#(record)"}"#,
                 "TRANSACTIONS.INITIAL_TRANSACTIONS": #"{"callback_type":"TRANSACTIONS","callback_code":"INITIAL_TRANSACTIONS","record":"\#(record)","error":null,"new_transactions":\#(counts.initial)}"#,
                 "BALANCE.PRODUCT_IS_READY": #"{"callback_type":"BALANCE","callback_code":"PRODUCT_IS_READY","record":"\#(record)","error":null}"#,
                 "IDENTITY.PRODUCT_IS_READY": #"{"callback_type":"IDENTITY","callback_code":"PRODUCT_IS_READY","record":"\#(record)","error":null}"#,

@@ -141,7 +141,7 @@ import Testing
         #expect(stored.status == .authorized && stored.redirectURL == done.redirectURL && stored.completedAt == f.clock.now())
         // The link's events are in the store, and the runner was woken.
         let types = try await f.scheduled().map(\.type)
-        for type in ["bank_link.result", "entity.created", "results.ready", "AUTH.PRODUCT_IS_READY", "TRANSACTIONS.FULL_TRANSACTIONS",
+        for type in ["bank_link.result", "entity.created", "results.ready", "AUTH.AUTH_SUCCESS", "TRANSACTIONS.FULL_TRANSACTIONS",
                      "item.created", "item.refreshed", "item.account.created"] {
             #expect(types.contains(type), "\(type)")
         }

@@ -91,7 +91,7 @@ import Testing
         let deliveries = output.split(separator: "\n").filter { $0.contains(" webhook ") && $0.contains("HTTP 200") && $0.contains("signature verified") }
         for (webhook, type) in [
             ("Lean Callback URL", "bank_link.result"), ("lean", "entity.created"), ("lean", "results.ready"), ("lean", "payment.updated"),
-            ("okra", "AUTH.PRODUCT_IS_READY"), ("okra", "TRANSACTIONS.FULL_TRANSACTIONS"), ("bridge", "item.created"),
+            ("okra", "AUTH.AUTH_SUCCESS"), ("okra", "TRANSACTIONS.FULL_TRANSACTIONS"), ("bridge", "item.created"),
             ("bridge", "item.account.created"), ("bridge", "payment.transaction.updated"), ("standard", "entity.created"),
             ("standard", "item.refreshed"),
         ] {

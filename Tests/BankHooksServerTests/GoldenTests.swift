@@ -10,7 +10,8 @@ import NIOCore
 import Testing
 
 /// One JSON example of a seed, as a fixture in `Fixtures/golden/` (each names its seed and any fix
-/// made to the example as printed).
+/// made to the example as printed), or a payload a provider really sent, in `Fixtures/provider/`
+/// (each names its source: repository, commit and path).
 struct GoldenExample: CustomTestStringConvertible, Sendable {
     let file: String
     let format: String
@@ -26,21 +27,31 @@ struct GoldenExample: CustomTestStringConvertible, Sendable {
     }
 
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/golden")
+    static let providerDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/provider")
 
-    static let all: [GoldenExample] = {
+    /// The seeds' examples.
+    static let all: [GoldenExample] = load(directory) { $0["seed"] is String && $0["fixes"] is [Any] }
+
+    /// The payloads gathered from what the providers really send.
+    static let gathered: [GoldenExample] = load(providerDirectory) { object in
+        guard let source = object["source"] as? [String: Any] else { return false }
+        return ["repo", "commit", "path"].allSatisfy { (source[$0] as? String)?.isEmpty == false } && object["notes"] is [String]
+    }
+
+    static func load(_ directory: URL, where isValid: ([String: Any]) -> Bool) -> [GoldenExample] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return files.filter { $0.hasSuffix(".json") }.sorted().compactMap { file in
             guard let data = try? Data(contentsOf: directory.appendingPathComponent(file)),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let format = object["format"] as? String, let expected = object["expected"],
-                  object["seed"] is String, object["fixes"] is [Any] else { return nil }
+                  isValid(object) else { return nil }
             return GoldenExample(
                 file: file, format: format,
                 publish: (object["publish"] as? [String: Any]).flatMap { try? JSONSerialization.data(withJSONObject: $0) },
                 expected: try! JSONSerialization.data(withJSONObject: expected),
                 sendTest: object["send_test"] as? Bool ?? false)
         }
-    }()
+    }
 }
 
 /// JSON text with sorted keys, for comparing two documents as JSON (same keys, same values).
@@ -84,11 +95,35 @@ enum IndependentSignature {
         #expect(GoldenExample.all.filter { $0.file.hasPrefix("004-") }.count == 1)
     }
 
+    @Test func everyGatheredPayloadHasAFixtureWithItsSource() throws {
+        // Lean's Postman webhooks (11 at the newest commit, payment.reconciliation.updated at an
+        // older one) and Okra's callbacks received in 2023 (auth_payload.json, dd.py's four).
+        let files = (try FileManager.default.contentsOfDirectory(atPath: GoldenExample.providerDirectory.path)).filter { $0.hasSuffix(".json") }
+        #expect(GoldenExample.gathered.count == files.count, "every fixture names its source")
+        #expect(GoldenExample.gathered.filter { $0.format == "lean" }.count == 12)
+        #expect(GoldenExample.gathered.filter { $0.format == "okra" }.count == 5)
+        let leanTypes = Set(GoldenExample.gathered.filter { $0.format == "lean" }.map(\.type))
+        #expect(leanTypes.isSuperset(of: ["entity.data.refresh.updated", "payment_intent.created", "payment.reconciliation.updated", "payment.updated"]))
+        let okraTypes = Set(GoldenExample.gathered.filter { $0.format == "okra" }.map(\.type))
+        #expect(okraTypes == ["AUTH.AUTH_SUCCESS", "IDENTITY.IDENTITY_IS_READY", "BALANCE.BALANCE_SUCCESS", "ACCOUNTS.ACCOUNTS_SUCCESS"])
+    }
+
     /// Publishes the example's event to a webhook of its format and compares what a real receiver
     /// on 127.0.0.1 got with the seed's JSON; then checks the signature independently and with
     /// `BankHooksVerify`, and decodes the typed event.
     @Test(arguments: TestBackend.all, GoldenExample.all)
     func seedExampleComesOutExactly(_ backend: TestBackend, _ example: GoldenExample) async throws {
+        try await Self.publishAndCompare(example, backend: backend)
+    }
+
+    /// What Lean and Okra really send, published to a webhook of their format: it arrives JSON-equal,
+    /// extra members and all.
+    @Test(arguments: TestBackend.all, GoldenExample.gathered)
+    func gatheredPayloadComesOutExactly(_ backend: TestBackend, _ example: GoldenExample) async throws {
+        try await Self.publishAndCompare(example, backend: backend)
+    }
+
+    static func publishAndCompare(_ example: GoldenExample, backend: TestBackend) async throws {
         let f = try await APIFixture(backend: backend)
         let key = try await f.key(.admin, application: "app_golden")
         let okraToken = "okra-callback-token-1"

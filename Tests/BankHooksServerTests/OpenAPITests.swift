@@ -22,7 +22,8 @@ import Testing
     /// receiver is not the API).
     static func registeredRoutes() throws -> Set<String> {
         let directory = root.appendingPathComponent("Sources/BankHooksServer")
-        let pattern = try NSRegularExpression(pattern: #"(group|router)\.(get|post|put|patch|delete)\("([^"]*)""#)
+        // `group.` routes are under /v1, `v2.` ones (Okra's pull path) under /v2.
+        let pattern = try NSRegularExpression(pattern: #"(group|router|v2)\.(get|post|put|patch|delete)\("([^"]*)""#)
         var routes: Set<String> = []
         // The sources are in folders by resource (V1/<resource>/, HTTP/): every file below the target.
         let files = FileManager.default.enumerator(atPath: directory.path)?.compactMap { $0 as? String } ?? []
@@ -33,7 +34,7 @@ import Testing
                 let method = text[Range(match.range(at: 2), in: text)!].uppercased()
                 let path = String(text[Range(match.range(at: 3), in: text)!])
                     .split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
-                routes.insert("\(method) \(scope == "group" ? "/v1/" : "/")\(path)")
+                routes.insert("\(method) \(scope == "group" ? "/v1/" : scope == "v2" ? "/v2/" : "/")\(path)")
             }
         }
         return routes
@@ -126,6 +127,13 @@ import Testing
                 try await call(.get, "/v1/event-types/payment.updated", template: "/v1/event-types/{name}")
                 try await call(.put, "/v1/callback-url", template: "/v1/callback-url", #"{"url": "\#(receiver.url("/cb"))"}"#)
                 try await call(.get, "/v1/callback-url", template: "/v1/callback-url")
+                // Okra's pull path, at /v1 and at /v2 (where Okra's real callbacks point): a record's latest callback, and a 404.
+                try await call(.post, "/v1/events", template: "/v1/events", #"{"type": "AUTH.AUTH_SUCCESS", "data": {"record": "rec-openapi", "method": "AUTH"}}"#)
+                for version in ["v1", "v2"] {
+                    let latest = try await call(.get, "/\(version)/callback?record=rec-openapi&method=AUTH", template: "/\(version)/callback")
+                    #expect(latest["callback_code"] as? String == "AUTH_SUCCESS", "\(version): \(latest)")
+                    try await call(.get, "/\(version)/callback?record=rec-none&method=ACCOUNTS", template: "/\(version)/callback")
+                }
                 let app = try await call(.post, "/v1/applications", template: "/v1/applications", #"{"name": "Acme", "environment": "production"}"#)
                 let appID = try #require(app["id"] as? String)
                 try await call(.get, "/v1/applications/\(appID)", template: "/v1/applications/{id}")
@@ -138,7 +146,7 @@ import Testing
                 #expect(own["type"] as? String == "urn:bankhooks:problem:own-key")
                 try await call(.delete, "/v1/webhooks/\(hookID)", template: "/v1/webhooks/{id}")
                 try await call(.delete, "/v1/applications/\(appID)", template: "/v1/applications/{id}")
-                #expect(checked == 33, "every call above was checked")
+                #expect(checked == 38, "every call above was checked")
             }
         }
     }

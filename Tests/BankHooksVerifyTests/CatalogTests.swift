@@ -109,8 +109,13 @@ import Testing
         for family in [EventFamily.lean, .okra, .bridge, .bankhooks] {
             #expect(EventCatalog.builtIn.definitions.contains { $0.family == family })
         }
-        // Seed 001's 13 webhook types plus the Callback URL, Okra's callbacks, Bridge's events (SPEC).
-        #expect(EventCatalog.builtIn.definitions.filter { $0.family == .lean }.count == 14)
+        // Seed 001's 13 webhook types, the 3 more Lean's sandbox sends (lean-postman), the Callback
+        // URL; Okra's callbacks (seed 002's, its printed PDOCUT_IS_READY, the real codes); Bridge's events (SPEC).
+        #expect(EventCatalog.builtIn.definitions.filter { $0.family == .lean }.count == 17)
+        for name in ["entity.data.refresh.updated", "payment_intent.created", "payment.reconciliation.updated", "INCOME.PDOCUT_IS_READY",
+                     "INCOME.PRODUCT_IS_READY", "AUTH.AUTH_SUCCESS", "IDENTITY.IDENTITY_IS_READY", "BALANCE.BALANCE_SUCCESS", "ACCOUNTS.ACCOUNTS_SUCCESS"] {
+            #expect(EventCatalog.builtIn[name] != nil, "\(name)")
+        }
         for name in ["item.created", "item.refreshed", "item.deleted", "item.account.created", "item.account.updated",
                      "item.account.deleted", "user.deleted", "payment.transaction.created", "payment.transaction.updated",
                      "payment.link.updated", "TRANSACTIONS.INITIAL_TRANSACTIONS", "RECORD.WEBHOOK_UPDATE_ACKNOWLEDGED",

@@ -237,6 +237,18 @@ private enum OkraVector {
         try WebhookVerifier.verifyLean(request(signature: "sha512=" + LeanVector.hex.uppercased()), secret: LeanVector.secret)
     }
 
+    /// During a rotation `lean-signature` is the new secret's; the old one's is in `lean-signature-previous`.
+    @Test func thePreviousSecretsSignatureInItsOwnHeaderVerifies() throws {
+        let rotated = BankHooksVerifyTests.request(
+            [("lean-signature", "sha512=" + String(repeating: "ab", count: 64)), ("lean-signature-previous", LeanVector.signature)], LeanVector.body)
+        try WebhookVerifier.verifyLean(rotated, secret: LeanVector.secret)
+        let error = failure { try WebhookVerifier.verifyLean(rotated, secret: "whsec_other") }
+        #expect(error?.kind == .signatureMismatch)
+        // Without lean-signature the request is not Lean's, whatever the other header holds.
+        let alone = BankHooksVerifyTests.request([("lean-signature-previous", LeanVector.signature)], LeanVector.body)
+        #expect(failure { try WebhookVerifier.verifyLean(alone, secret: LeanVector.secret) }?.kind == .missingHeader)
+    }
+
     @Test func theKeyIsTheWholeSecretTextNotItsDecoding() {
         let error = failure {
             try WebhookVerifier.verifyLean(request(), secret: "bGVhbi1zZWNyZXQtZm9yLXRlc3Rz")

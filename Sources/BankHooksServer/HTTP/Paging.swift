@@ -15,8 +15,8 @@ enum PageQuery {
 
     static let badCursor = invalid("cursor", "`cursor` is not a cursor this list gave out (use `next_cursor` as it is)")
 
-    static func limit(_ query: Parameters) throws -> Int {
-        guard let text = query.get("limit") else { return defaultLimit }
+    static func limit(_ query: Parameters, default fallback: Int = defaultLimit) throws -> Int {
+        guard let text = query.get("limit") else { return fallback }
         guard let limit = Int(text), (1...maxLimit).contains(limit) else {
             throw invalid("limit", "`limit` must be an integer from 1 to \(maxLimit)")
         }

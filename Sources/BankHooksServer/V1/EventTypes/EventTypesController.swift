@@ -107,7 +107,8 @@ struct EventTypesController {
             family = value
         }
         let query = request.uri.queryParameters
-        let limit = try PageQuery.limit(query)
+        // The whole built-in catalog fits the first page unless a smaller one is asked for.
+        let limit = try PageQuery.limit(query, default: PageQuery.maxLimit)
         var cursor: String?
         if let text = query.get("cursor") { cursor = try Self.decodeCursor(text) }
         let page = try await page(applicationID: principal.applicationID, family: family, after: cursor, limit: limit)

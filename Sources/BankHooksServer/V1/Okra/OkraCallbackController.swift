@@ -3,16 +3,23 @@ import BankHooksStorage
 import Hummingbird
 import NIOCore
 
-/// `GET /v1/callback?record=<id>&method=AUTH|TRANSACTIONS|IDENTITY|INCOME|BALANCE` (seed 002): the
+/// `GET /v1/callback?record=<id>&method=AUTH|TRANSACTIONS|IDENTITY|INCOME|BALANCE|ACCOUNTS` (seed
+/// 002), and the same at `/v2/callback`, where Okra's real callbacks point (`callback_url`): the
 /// latest callback of that product for that record, as Okra's body, so a receiver that missed a
 /// callback can pull it.
 struct OkraCallbackController {
     let store: any Store
 
-    static let methods = ["AUTH", "TRANSACTIONS", "IDENTITY", "INCOME", "BALANCE"]
+    /// Seed 002's products, and ACCOUNTS, whose real callbacks give `method=ACCOUNTS`.
+    static let methods = ["AUTH", "TRANSACTIONS", "IDENTITY", "INCOME", "BALANCE", "ACCOUNTS"]
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("callback", use: latest)
+    }
+
+    /// The pull path under `/v2`, as Okra's real callbacks give it.
+    func addV2Routes(to v2: RouterGroup<AppRequestContext>) {
+        v2.get("callback", use: latest)
     }
 
     @Sendable func latest(_ request: Request, context: AppRequestContext) async throws -> Response {
