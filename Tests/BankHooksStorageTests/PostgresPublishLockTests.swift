@@ -20,31 +20,15 @@ import Testing
             try await store.createWebhook(Webhook(
                 id: "wh", applicationID: "app", url: "http://127.0.0.1:9/", eventTypes: nil, secret: .generate(), createdAt: t0, updatedAt: t0))
         }
-        let published = Locked(false)
-        let (held, release) = AsyncStream<Void>.makeStream()
-        let (releasedHolder, holderReleased) = AsyncStream<Void>.makeStream()
-        let logger = store.logger, t0 = self.t0
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await holder.transaction { (connection: PostgresConnection) async throws -> Void in
-                    try await connection.run("SELECT pg_advisory_xact_lock(hashtext('publish:app'))", logger: logger)
-                    holderReleased.yield()
-                    for await _ in held { break }
-                }
-            }
-            for await _ in releasedHolder { break }
-            group.addTask {
-                _ = try await store.publish([PublishRequest(
-                    applicationID: "app", eventID: "e1", idempotencyKey: nil, type: "payment.updated", timestamp: t0, data: Array("{}".utf8))], now: t0)
-                published.withLock { $0 = true }
-            }
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(published.withLock { $0 } == false, "the publish went on while another session held its application's lock")
-            release.yield()
-            release.finish()
-            try await group.waitForAll()
+        let t0 = self.t0
+        let (whileHeld, afterwards) = try await whileLocked(
+            by: holder, "SELECT pg_advisory_xact_lock(hashtext('publish:app'))", patience: .milliseconds(500)
+        ) {
+            _ = try await store.publish([PublishRequest(
+                applicationID: "app", eventID: "e1", idempotencyKey: nil, type: "payment.updated", timestamp: t0, data: Array("{}".utf8))], now: t0)
         }
-        #expect(published.withLock { $0 })
+        #expect(!whileHeld, "the publish went on while another session held its application's lock")
+        #expect(afterwards)
         #expect(try await store.deliveries(eventID: "e1", applicationID: "app").count == (withWebhook ? 1 : 0))
     }
 }

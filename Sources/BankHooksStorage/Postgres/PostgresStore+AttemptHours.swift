@@ -5,8 +5,9 @@ import PostgresNIO
 extension PostgresStore: AttemptHoursStore {
     /// `record`'s common table expression that adds the stored attempts (`numbered`, the batch's rows that
     /// got an attempt, joined with `r`) to their webhooks' hours: one upsert per batch, grouped by webhook
-    /// and hour. Its webhooks' rows are locked by then (step 1 of `record`), so batches on several nodes
-    /// add to one row in turn and every attempt is counted once.
+    /// and hour. Batches on several nodes add to one row in turn (`ON CONFLICT DO UPDATE` waits for the
+    /// row and adds to its newest version), so every attempt is counted once; in one order, webhook then
+    /// hour, so two batches never wait for each other's rows in a circle.
     static let addAttemptHours = """
         hours AS (
             INSERT INTO webhook_attempt_hours AS h (webhook_id, hour, succeeded, failed, last_attempt_at)
@@ -14,6 +15,7 @@ extension PostgresStore: AttemptHoursStore {
                    count(*) FILTER (WHERE r.succeeded), count(*) FILTER (WHERE NOT r.succeeded), max(r.started_at)
             FROM numbered n JOIN r ON r.ord = n.ord
             GROUP BY 1, 2
+            ORDER BY 1, 2
             ON CONFLICT (webhook_id, hour) DO UPDATE SET
                 succeeded = h.succeeded + excluded.succeeded, failed = h.failed + excluded.failed,
                 last_attempt_at = GREATEST(h.last_attempt_at, excluded.last_attempt_at)

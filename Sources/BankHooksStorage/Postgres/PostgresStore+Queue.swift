@@ -9,8 +9,11 @@ import PostgresNIO
 ///
 /// Locks, with several nodes at READ COMMITTED: a claim locks the rows it takes `FOR NO KEY UPDATE SKIP
 /// LOCKED` (two claims never take the same delivery, and neither waits for the other); whoever writes
-/// a webhook's row and its deliveries' rows locks the webhook first (record, `leaseForSend`, and
+/// a webhook's deliveries' rows locks the webhook first, in id order (record, `leaseForSend`, and
 /// `PostgresStore+Webhooks`' disable and delete), so no two of them wait for each other in a circle.
+/// Who only needs the webhook to stay as it is (a publish, a record that leaves the webhook's row alone,
+/// `leaseForSend`) locks it `FOR SHARE`, so they do not wait for each other; who changes it (a disable,
+/// a delete, a settings change, a record that starts or ends a failing streak) `FOR NO KEY UPDATE`.
 extension PostgresStore: DeliveryQueue {
     public func claimDue(
         owner: String, now: Timestamp, leaseUntil: Timestamp, limit: Int, excludingWebhooks: Set<String>, excludingApplications: Set<String>
@@ -186,11 +189,39 @@ extension PostgresStore: DeliveryQueue {
             //    starting now waits for this commit. The webhooks of released deliveries come through them.
             //    One array of ids, so the primary key finds them (an `OR id IN (…)` was planned as a scan
             //    of every webhook, per record batch).
-            try await connection.run("""
-                SELECT id FROM webhooks
-                WHERE id = ANY(ARRAY(SELECT unnest(\(Array(webhookIDs))::text[]) UNION SELECT webhook_id FROM deliveries WHERE id = ANY(\(releaseIDs))))
-                ORDER BY id FOR NO KEY UPDATE
+            //    Each row in the weakest mode this batch needs: `FOR SHARE`, which publishes hold too, so a
+            //    record and a publish of the same webhooks run side by side (an exclusive lock here made
+            //    every publish wait for the record in flight, its commit included, and every record for the
+            //    publish); `FOR NO KEY UPDATE` only where this batch writes the webhook's row (a 410's
+            //    disable, a failing streak that starts or ends, judged from the row as the statement starts).
+            //    Both modes in one pass in id order (the lateral subqueries run per row of the ordered
+            //    `batch`), so nothing that locks webhooks in id order can wait for this in a circle, and no
+            //    lock is ever raised from one mode to the other later (two holders of `FOR SHARE` raising
+            //    theirs would deadlock). Every row is returned: a filter on `writes` here would be pushed
+            //    below the lateral scans and skip the shared locks.
+            let written = try await connection.result("""
+                WITH batch AS MATERIALIZED (
+                    SELECT id, id = ANY(\(Array(gone))) OR (id = ANY(\(cleared)) AND failing_since IS NOT NULL)
+                               OR (id = ANY(\(failingIDs)) AND failing_since IS NULL) AS writes
+                    FROM webhooks
+                    WHERE id = ANY(ARRAY(SELECT unnest(\(Array(webhookIDs))::text[]) UNION SELECT webhook_id FROM deliveries WHERE id = ANY(\(releaseIDs))))
+                    ORDER BY id
+                )
+                SELECT b.id, b.writes FROM batch b
+                LEFT JOIN LATERAL (SELECT 1 FROM webhooks w WHERE w.id = b.id AND b.writes FOR NO KEY UPDATE) AS exclusive ON TRUE
+                LEFT JOIN LATERAL (SELECT 1 FROM webhooks w WHERE w.id = b.id AND NOT b.writes FOR SHARE) AS shared ON TRUE
+                ORDER BY b.id
                 """, logger: logger)
+            var writable: Set<String> = []
+            for (id, writes) in try written.decode((String, Bool).self) where writes { writable.insert(id) }
+            // A streak another node started or ended after the statement's snapshot is left as that node
+            // left it (its attempt and this one ran side by side): only rows locked for writing are written.
+            let clearing = cleared.filter(writable.contains)
+            var failingNow: [String] = [], failingNowSince: [Int64] = []
+            for (id, since) in zip(failingIDs, failingSince) where writable.contains(id) {
+                failingNow.append(id)
+                failingNowSince.append(since)
+            }
             // 2. One statement for the rest. Attempts only for deliveries that still exist (a delivery deleted
             //    while in flight, with its webhook, gets none; its webhook row is gone, so none is deleted
             //    now), with ids drawn in the batch's order; each delivery's new state where its lease is
@@ -226,10 +257,10 @@ extension PostgresStore: DeliveryQueue {
                     FROM unnest(\(releaseIDs)::int8[], \(releaseOwners)::text[], \(releaseDue)::int8[]) AS x(id, owner, due), webhooks w
                     WHERE d.id = x.id AND d.lease_owner = x.owner AND d.state = \(unescaped: Self.pending) AND w.id = d.webhook_id
                 ), succeeded AS (
-                    UPDATE webhooks SET failing_since = NULL WHERE id = ANY(\(cleared)) AND failing_since IS NOT NULL
+                    UPDATE webhooks SET failing_since = NULL WHERE id = ANY(\(clearing)) AND failing_since IS NOT NULL
                 ), failing AS (
                     UPDATE webhooks w SET failing_since = f.since
-                    FROM unnest(\(failingIDs)::text[], \(failingSince)::int8[]) AS f(id, since)
+                    FROM unnest(\(failingNow)::text[], \(failingNowSince)::int8[]) AS f(id, since)
                     WHERE w.id = f.id AND w.failing_since IS NULL
                 )
                 SELECT ord, id FROM numbered
