@@ -60,6 +60,44 @@ public struct EventTypeDefinition: Sendable {
     public var schemaObject: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(schema.utf8))) as? [String: Any] ?? [:]
     }
+
+    /// Example `data` of the type: the seed's, a payload the provider really sent, or (where the
+    /// provider prints none) one BankHooks wrote from the documented fields. Each validates against `schema`.
+    public var examples: [CatalogExample] { CatalogExamples.byName[name] ?? [] }
+
+    /// The schema with the examples as its JSON Schema `examples` keyword, as compact JSON text
+    /// with sorted keys.
+    public var schemaWithExamples: String {
+        var object = schemaObject
+        let examples = self.examples.compactMap { try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) }
+        if !examples.isEmpty { object["examples"] = examples }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return schema }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// One example of an event type's `data`, and where it comes from.
+public struct CatalogExample: Sendable, Hashable {
+    public enum Origin: String, Sendable, Hashable {
+        /// A JSON example of the seeds (the providers' documentation), as printed or as its fixture says.
+        case seed
+        /// A payload the provider really sent (a test fixture names its repository, commit and path).
+        case provider
+        /// Written by BankHooks from the fields the provider documents, where the provider prints none.
+        case bankhooks
+    }
+
+    public let origin: Origin
+    /// The seed, or the repository, path and commit, or who wrote it.
+    public let source: String
+    /// The example `data`, as JSON text.
+    public let data: String
+
+    init(_ origin: Origin, _ source: String, _ data: String) {
+        self.origin = origin
+        self.source = source
+        self.data = data
+    }
 }
 
 /// What is wrong with an event's `data`: where (a JSON pointer into `data`) and what was expected.

@@ -21,6 +21,25 @@ import Testing
         }
     }
 
+    /// One type's schema carries its examples: the seed's first, then a payload Lean really sent.
+    @Test func anEventTypesSchemaCarriesItsExamples() async throws {
+        let f = try await APIFixture()
+        let viewer = try await f.key(.viewer)
+        try await f.test { client in
+            try await client.execute(uri: "/v1/event-types/payment.updated", method: .get, headers: auth(viewer)) { response in
+                #expect(response.status == .ok, "\(response.text)")
+                let schema = try #require(response.json?["schema"] as? [String: Any])
+                let examples = try #require(schema["examples"] as? [[String: Any]])
+                #expect(examples.count == 2)
+                #expect(examples.first?["end_user_id"] as? String == "eb3b08f9-4d5e-4ea3-8d28-09b4917a61a9", "seed 001's Payment Updated")
+                #expect(examples.last?["payment_destination_id"] as? String == "b497d078-da47-488c-ba63-cd602f788262", "Lean's sandbox payment.updated")
+            }
+            try await client.execute(uri: "/v1/event-types/webhook.disabled", method: .get, headers: auth(viewer)) { response in
+                #expect(((response.json?["schema"] as? [String: Any])?["examples"] as? [Any])?.count == 1)
+            }
+        }
+    }
+
     @Test func anOkraWebhookCannotSubscribeToALeanType() async throws {
         let f = try await APIFixture()
         try await f.test { client in

@@ -170,6 +170,73 @@ import Testing
         }
     }
 
+    /// What the schema subset says about `value` (JSON as `CatalogValue`): one message per violation.
+    static func schemaErrors(_ value: CatalogValue, _ node: [String: Any], at path: String) -> [String] {
+        let allowed = types(node)
+        let kind: String
+        switch value {
+        case .null: kind = "null"
+        case .bool: kind = "boolean"
+        case .number(let number): kind = number.rounded() == number ? "integer" : "number"
+        case .string: kind = "string"
+        case .array: kind = "array"
+        case .object: kind = "object"
+        }
+        guard allowed.isEmpty || allowed.contains(kind) || (kind == "integer" && allowed.contains("number")) else {
+            return ["\(path): a \(kind), expected \(allowed)"]
+        }
+        var errors: [String] = []
+        if let values = node["enum"] as? [String], case .string(let text) = value, !values.contains(text) {
+            errors.append("\(path): \(text) is not one of \(values)")
+        }
+        switch value {
+        case .object(let members):
+            for name in node["required"] as? [String] ?? [] where members[name] == nil { errors.append("\(path)/\(name): required, missing") }
+            let properties = node["properties"] as? [String: [String: Any]] ?? [:]
+            for (name, member) in members {
+                if let child = properties[name] {
+                    errors += schemaErrors(member, child, at: path + "/" + name)
+                } else if node["additionalProperties"] as? Bool == false {
+                    errors.append("\(path)/\(name): not allowed")
+                }
+            }
+        case .array(let items):
+            if let itemNode = node["items"] as? [String: Any] {
+                for (index, item) in items.enumerated() { errors += schemaErrors(item, itemNode, at: "\(path)/\(index)") }
+            }
+        default: break
+        }
+        return errors
+    }
+
+    /// Every built-in type carries an example (the seed's, the provider's real one, or one written
+    /// from the provider's documented fields), served as its schema's `examples`; each validates
+    /// against its own schema and decodes into the type's model.
+    @Test(arguments: EventCatalog.builtIn.definitions.map(\.name))
+    func everyExampleMatchesItsOwnSchemaAndModel(_ name: String) throws {
+        let definition = try #require(EventCatalog.builtIn[name])
+        #expect(!definition.examples.isEmpty, "\(name) has an example")
+        let schema = definition.schemaObject
+        for example in definition.examples {
+            let value = try JSONDecoder().decode(CatalogValue.self, from: Data(example.data.utf8))
+            #expect(Self.schemaErrors(value, schema, at: "") == [], "\(name), \(example.source)")
+            #expect(throws: Never.self, "\(name), \(example.source)") { try EventCatalog.builtIn.validate(type: name, data: Data(example.data.utf8)) }
+            #expect(!example.source.isEmpty)
+        }
+        let served = try #require(try JSONSerialization.jsonObject(with: Data(definition.schemaWithExamples.utf8)) as? [String: Any])
+        #expect((served["examples"] as? [Any])?.count == definition.examples.count)
+        #expect(served["required"] as? [String] == schema["required"] as? [String])
+    }
+
+    @Test func theExampleCheckRefusesWhatTheSchemaForbids() throws {
+        let schema = try #require(EventCatalog.builtIn["entity.created"]).schemaObject
+        let wrong = try JSONDecoder().decode(CatalogValue.self, from: Data(#"{"id": 5, "app_user_id": "u", "customer_id": "c", "permissions": ["x", 1], "bank_details": {"name": "n", "account_type": "CORPORATE"}}"#.utf8))
+        let errors = Self.schemaErrors(wrong, schema, at: "")
+        for expected in ["/id:", "/permissions/1:", "/bank_details/logo: required", "/bank_details/account_type: CORPORATE"] {
+            #expect(errors.contains { $0.hasPrefix(expected) }, "\(expected) in \(errors)")
+        }
+    }
+
     @Test func aViolationNamesThePathAndWhatWasExpected() throws {
         let data = Data(#"{"id": "x", "customer_id": "c", "permissions": [], "app_user_id": "u", "bank_details": {"name": "n", "identifier": "i", "logo": "l", "main_color": "m", "background_color": "b", "account_type": "CORPORATE"}}"#.utf8)
         #expect(throws: EventDataError(pointer: "/bank_details/account_type", reason: #"is not allowed; expected one of "BUSINESS", "PERSONAL""#)) {

@@ -126,8 +126,9 @@ struct EventTypesController {
         let name = try context.pathParameter("name")
         let body: [UInt8]
         if let definition = registry.catalog[name] {
+            // One type's schema carries its examples (JSON Schema `examples`); the list leaves them out.
             body = Self.view(name: definition.name, family: definition.family, description: definition.description,
-                             formats: registry.formatsCarrying(definition.family), schema: Self.compact(definition.schema), createdAt: nil)
+                             formats: registry.formatsCarrying(definition.family), schema: definition.schemaWithExamples, createdAt: nil)
         } else if let type = try await store.eventType(name: name, applicationID: principal.applicationID) {
             body = Self.customView(type, registry: registry)
         } else {
