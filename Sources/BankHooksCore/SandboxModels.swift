@@ -38,11 +38,15 @@ public struct Authorisation: Hashable, Sendable {
     public var completedAt: Timestamp?
     /// Where the user was sent when it was completed: a second completion gets the same answer.
     public var redirectURL: String?
+    /// The consent this request re-authorises (a new journey at the bank for an existing consent,
+    /// Yapily's `PATCH /account-auth-requests`); nil for a request that makes its own consents.
+    public var reauthorisesConsentID: String?
 
     public init(
         id: String, applicationID: String, institutionID: String, applicationUserID: String?, userUUID: String, callback: String,
         oneTimeToken: Bool, permissions: [String], forwardParameters: [String], state: String, status: Status = .awaitingAuthorization,
-        createdAt: Timestamp, expiresAt: Timestamp, completedAt: Timestamp? = nil, redirectURL: String? = nil
+        createdAt: Timestamp, expiresAt: Timestamp, completedAt: Timestamp? = nil, redirectURL: String? = nil,
+        reauthorisesConsentID: String? = nil
     ) {
         self.id = id
         self.applicationID = applicationID
@@ -59,6 +63,7 @@ public struct Authorisation: Hashable, Sendable {
         self.expiresAt = expiresAt
         self.completedAt = completedAt
         self.redirectURL = redirectURL
+        self.reauthorisesConsentID = reauthorisesConsentID
     }
 }
 

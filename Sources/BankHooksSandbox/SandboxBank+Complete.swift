@@ -80,10 +80,13 @@ extension SandboxBank {
                 guard institution.isDataAvailable else {
                     return try await fail(authorisation, with: .temporarilyUnavailable, institution: institution, now: now)
                 }
+                let delay = outcome == .slow ? timings.slowLogin : nil
+                if let consentID = authorisation.reauthorisesConsentID {
+                    return try await succeedReauthorisation(authorisation, consentID: consentID, delay: delay, institution: institution, now: now)
+                }
                 let normalised = MagicLogin.normalise(login)
                 return try await succeed(
-                    authorisation, login: normalised, count: outcome.consentCount, delay: outcome == .slow ? timings.slowLogin : nil,
-                    institution: institution, now: now)
+                    authorisation, login: normalised, count: outcome.consentCount, delay: delay, institution: institution, now: now)
             }
         }
     }

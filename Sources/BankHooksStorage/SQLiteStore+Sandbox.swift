@@ -85,7 +85,9 @@ extension SQLiteStore {
     }
 
     /// One transaction: the guarded status change first, and only when it changed the row, the inserts.
-    /// An authorisation past its expiry at `completedAt` is no longer awaiting either.
+    /// An authorisation past its expiry at `completedAt` is no longer awaiting either; a
+    /// re-authorisation succeeds only while its consent is authorised (the one writer orders it
+    /// with a revoke).
     public func completeAuthorisation(
         _ completion: Authorisation, consents: [Consent], oneTimeTokens: [OneTimeTokenRecord], events: [ScheduledEvent]
     ) async throws -> Bool {
@@ -97,9 +99,12 @@ extension SQLiteStore {
             try db.execute(sql: """
                 UPDATE authorisations SET status = ?, completed_at = ?, redirect_url = ?
                 WHERE id = ? AND application_id = ? AND status = 'AWAITING_AUTHORIZATION' AND expires_at > ?
+                    AND (reauthorises_consent_id IS NULL OR ? <> 'AUTHORIZED' OR EXISTS (
+                        SELECT 1 FROM consents c WHERE c.id = authorisations.reauthorises_consent_id
+                            AND c.application_id = authorisations.application_id AND c.status = 'AUTHORIZED' AND c.expires_at > ?))
                 """, arguments: [
                     completion.status.rawValue, completedAt.milliseconds, completion.redirectURL, completion.id, completion.applicationID,
-                    completedAt.milliseconds,
+                    completedAt.milliseconds, completion.status.rawValue, completedAt.milliseconds,
                 ])
             guard db.changesCount == 1 else { return false }
             for (consent, permissions) in consentRows {

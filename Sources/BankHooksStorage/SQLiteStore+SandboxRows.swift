@@ -74,7 +74,8 @@ extension SQLiteStore {
             oneTimeToken: row["one_time_token"], permissions: try strings(row, "permissions"),
             forwardParameters: try strings(row, "forward_parameters"), state: row["state"], status: decoded,
             createdAt: Timestamp(milliseconds: row["created_at"]), expiresAt: Timestamp(milliseconds: row["expires_at"]),
-            completedAt: completed.map(Timestamp.init(milliseconds:)), redirectURL: row["redirect_url"])
+            completedAt: completed.map(Timestamp.init(milliseconds:)), redirectURL: row["redirect_url"],
+            reauthorisesConsentID: row["reauthorises_consent_id"])
     }
 
     static func consent(from row: Row) throws -> Consent {

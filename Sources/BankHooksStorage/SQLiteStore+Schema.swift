@@ -337,6 +337,14 @@ extension SQLiteStore {
                 GROUP BY 1, 2;
                 """)
         }
+        migrator.registerMigration("v13-reauthorisations") { db in
+            try db.execute(sql: """
+                -- A re-authorisation journey (Yapily's PATCH /account-auth-requests) names the consent it re-authorises.
+                ALTER TABLE authorisations ADD COLUMN reauthorises_consent_id TEXT;
+                CREATE INDEX authorisations_reauthorises ON authorisations(application_id, reauthorises_consent_id)
+                    WHERE reauthorises_consent_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -31,7 +31,10 @@ public protocol SandboxStore: Sendable {
     /// Completes an authorisation that is still `AWAITING_AUTHORIZATION` at `completion.completedAt`
     /// (its status, completion time and redirect URL are taken from `completion`), and in the same
     /// transaction inserts its consents, one-time tokens and scheduled events. Returns false, having
-    /// changed nothing, when it was no longer awaiting (completed, or completed concurrently).
+    /// changed nothing, when it was no longer awaiting (completed, or completed concurrently), and
+    /// for an AUTHORIZED completion of a re-authorisation (`reauthorisesConsentID`) whose consent is
+    /// no longer `AUTHORIZED` and unexpired at `completedAt` (revoked concurrently: a revoke that
+    /// commits first wins, one that comes later waits for this transaction).
     func completeAuthorisation(
         _ completion: Authorisation, consents: [Consent], oneTimeTokens: [OneTimeTokenRecord], events: [ScheduledEvent]
     ) async throws -> Bool
@@ -46,6 +49,19 @@ public protocol SandboxStore: Sendable {
         authorisationID: String, applicationID: String, at: Timestamp, limit: Int, events: [ScheduledEvent],
         lockout: Authorisation, lockoutEvents: [ScheduledEvent]
     ) async throws -> WrongPasswordOutcome
+
+    // MARK: Re-authorisations
+
+    /// The re-authorisation journey of a consent: stores `journey` (awaiting, its
+    /// `reauthorisesConsentID` set) when that consent of `journey.applicationID` is `AUTHORIZED`
+    /// and unexpired at `journey.createdAt` and has no journey still awaiting and unexpired then;
+    /// returns the one it has instead (the same link again), or `journey` once stored. Nil, having
+    /// stored nothing, when the consent is unknown, revoked or expired. One guarded write: two
+    /// concurrent calls make one journey, and a concurrent revoke either comes first (nil) or after.
+    func createReauthorisation(_ journey: Authorisation) async throws -> Authorisation?
+    /// What the application's re-authorisations say of each of `consentIDs` that has any: the
+    /// journey still awaiting and unexpired at `now`, and when the last successful one completed.
+    func reauthorisations(consentIDs: [String], applicationID: String, now: Timestamp) async throws -> [String: ReauthorisationSummary]
 
     // MARK: Consents and one-time tokens
 
@@ -93,4 +109,17 @@ public enum WrongPasswordOutcome: Sendable, Hashable {
     case lockedOut
     /// The authorisation was no longer awaiting: nothing changed.
     case notAwaiting
+}
+
+/// A consent's re-authorisations (`SandboxStore.reauthorisations`).
+public struct ReauthorisationSummary: Sendable, Hashable {
+    /// The journey still awaiting the user (nil: none, or it expired).
+    public var pending: Authorisation?
+    /// When the user last re-authorised the consent at the bank (nil: never).
+    public var lastReauthorisedAt: Timestamp?
+
+    public init(pending: Authorisation? = nil, lastReauthorisedAt: Timestamp? = nil) {
+        self.pending = pending
+        self.lastReauthorisedAt = lastReauthorisedAt
+    }
 }

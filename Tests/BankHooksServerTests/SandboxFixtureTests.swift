@@ -38,7 +38,7 @@ struct SandboxServer: Sendable {
     /// whose `redirect_callbacks` are `callbacks` (the callback page's URL is `$PAGE`).
     static func run<T: Sendable>(
         timings: SandboxTimings = .demo, redirectCallbacks: [String] = ["$PAGE/"], publicURL: String? = nil, backend: TestBackend = .sqlite,
-        _ body: @Sendable (SandboxServer) async throws -> T
+        clock: any WallClock = SystemClock(), _ body: @Sendable (SandboxServer) async throws -> T
     ) async throws -> T {
         try await CallbackPage.run { page in
             let dir = TemporaryDirectory()
@@ -55,7 +55,7 @@ struct SandboxServer: Sendable {
             configuration.port = 0
             var logger = Logger(label: "sandbox-test")
             logger.logLevel = .critical
-            let components = try await buildComponents(configuration, logger: logger, announce: { _ in })
+            let components = try await buildComponents(configuration, clock: clock, logger: logger, announce: { _ in })
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             let app = Application(
                 router: components.router,

@@ -135,11 +135,11 @@ import Testing
             let single = try Self.data(try await client.call(.GET, "/consents/\(id)", template: "/consents/{consentId}"))
             #expect(single["consentToken"] as? String == token)
 
-            // Re-authorisation answers as Yapily's does; the consent keeps its id and token.
+            // Re-authorisation (YapilyReauthorisationTests has the journey): the consent awaits it, its data is refused meanwhile.
             let reauthorised = try await client.call(.PATCH, "/account-auth-requests", template: "/account-auth-requests", headers: headers)
             #expect(reauthorised.status == 201)
             #expect(try Self.data(reauthorised)["status"] as? String == "AWAITING_RE_AUTHORIZATION")
-            #expect(try await client.call(.GET, "/accounts", template: "/accounts", headers: headers).status == 200)
+            client.expectError(try await client.call(.GET, "/accounts", template: "/accounts", headers: headers), 403, "FORBIDDEN")
 
             // Deleted: REVOKED, and the token reads nothing more (Yapily's 403).
             let deleted = try Self.data(try await client.call(.DELETE, "/consents/\(id)?forceDelete=true", template: "/consents/{consentId}"))

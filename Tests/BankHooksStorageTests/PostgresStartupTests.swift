@@ -81,7 +81,7 @@ import Testing
         let url = try await TestPostgres.freshDatabase(migrated: false)
         let store = try TestPostgres.store(url: url)
         let error = await #expect(throws: StoreError.self) { try await store.prepare(migrates: false, database: "postgres://u@h/db") }
-        #expect(error?.message.contains("the database postgres://u@h/db needs migrations (v1-sqlite-v10, v2-deliveries-webhook-state-id, v3-yapily, v4-attempt-hours)") == true)
+        #expect(error?.message.contains("the database postgres://u@h/db needs migrations (v1-sqlite-v10, v2-deliveries-webhook-state-id, v3-yapily, v4-attempt-hours, v5-reauthorisations)") == true)
         #expect(error?.message.contains("bankhooks migrate") == true)
         // Once migrated (by `bankhooks migrate`, say), the same start goes ahead.
         #expect(try await store.migrate() == PostgresStore.migrations.map(\.name))

@@ -6,8 +6,8 @@ import Hummingbird
 
 /// The account data behind a consent (header `consent`): `GET /accounts`,
 /// `GET /accounts/{accountId}/balances`, `GET /accounts/{accountId}/transactions`, `GET /identity`,
-/// from the sandbox's deterministic data. A consent that is not AUTHORIZED (revoked, expired, or a
-/// token that does not verify) and a payment consent are Yapily's 403.
+/// from the sandbox's deterministic data. A consent that is not AUTHORIZED (revoked, expired,
+/// awaiting re-authorisation, or a token that does not verify) and a payment consent are Yapily's 403.
 extension YapilyAPI {
     func addAccountRoutes(to api: RouterGroup<AppRequestContext>) {
         api.get("accounts", use: listAccounts)
@@ -68,6 +68,7 @@ extension YapilyAPI {
         guard try await kind(consent.authorisationID, applicationID: application.id) == .account else {
             throw YapilyError(.forbidden, "The consent is a payment consent; it grants no access to account information")
         }
+        try await requireNotAwaitingReauthorisation(consent, applicationID: application.id)
         return consent
     }
 

@@ -91,18 +91,6 @@ extension YapilyAPI {
         return try YapilyJSON.response(YapilyEnvelope(view), status: .created)
     }
 
-    /// Re-authorisation: the sandbox's consents need none, so the consent stays AUTHORIZED with the
-    /// same id and token; the answer is Yapily's (`AWAITING_RE_AUTHORIZATION`, the earlier `authorizedAt`).
-    @Sendable func reauthoriseAccount(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let application = try await application(context)
-        let consent = try await consent(fromHeader: request, application: application)
-        let kind = try await kind(consent.authorisationID, applicationID: application.id)
-        guard kind == .account else { throw YapilyError(.forbidden, "The consent is a payment consent; only account consents are re-authorised") }
-        var view = YapilyConsentView(consent, kind: kind, token: nil, state: nil)
-        view.status = "AWAITING_RE_AUTHORIZATION"
-        return try YapilyJSON.response(YapilyEnvelope(view), status: .created)
-    }
-
     // MARK: Steps
 
     /// The sandbox callback of a request, and whether the bank issues one-time tokens: its

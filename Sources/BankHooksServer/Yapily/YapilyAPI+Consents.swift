@@ -29,9 +29,8 @@ extension YapilyAPI {
         let body = try await YapilyJSON.body(OneTimeTokenBody.self, from: request, context: context)
         guard !body.oneTimeToken.isEmpty, body.oneTimeToken.utf8.count <= 4096 else { throw YapilyError.badRequest("Invalid or expired one time token") }
         let (consent, token) = try await bank.exchange(oneTimeToken: body.oneTimeToken, applicationID: application.id)
-        let kind = try await kind(consent.authorisationID, applicationID: application.id)
         let state = try await bank.authorisation(id: consent.authorisationID)?.state
-        return try YapilyJSON.response(YapilyConsentView(consent, kind: kind, token: token, state: state), status: .created)
+        return try YapilyJSON.response(try await consentView(consent, token: token, state: state, applicationID: application.id), status: .created)
     }
 
     /// The code a custom `redirect` received (`code`, with `state`): 200 with the bare `Consent`
@@ -53,8 +52,7 @@ extension YapilyAPI {
               Self.customRedirect(authorisation.callback) != nil,
               ConsentPageController.constantTimeEqual(body.authState, authorisation.state)
         else { throw refused }
-        let kind = try await kind(consent.authorisationID, applicationID: application.id)
-        return try YapilyJSON.response(YapilyConsentView(consent, kind: kind, token: token, state: authorisation.state))
+        return try YapilyJSON.response(try await consentView(consent, token: token, state: authorisation.state, applicationID: application.id))
     }
 
     /// Newest first; `filter[…]` values may repeat (any of them matches); at least one of
@@ -76,7 +74,9 @@ extension YapilyAPI {
             throw YapilyError.badRequest("filter[status] \(status) is not an AuthorisationStatus")
         }
         // One sandbox filter when one value is given, the rest in memory; the application's consents page by page.
+        // An authorised consent awaiting re-authorisation has that status (AUTHORIZED does not match it).
         var matching: [Consent] = []
+        var summaries: [String: ReauthorisationSummary] = [:]
         var cursor: String?
         var scanned = 0
         repeat {
@@ -85,18 +85,23 @@ extension YapilyAPI {
                 userUUID: userUUIDs.count == 1 ? userUUIDs[0] : nil, institutionID: institutions.count == 1 ? institutions[0] : nil,
                 status: statuses.count == 1 ? Consent.Status(rawValue: statuses[0]) : nil, before: cursor, limit: 1000)
             scanned += page.items.count
+            let authorised = page.items.filter { $0.status == .authorized }.map(\.id)
+            summaries.merge(try await bank.reauthorisations(consentIDs: authorised, applicationID: application.id)) { $1 }
             matching += page.items.filter { consent in
-                (applicationUserIDs.isEmpty || applicationUserIDs.contains(consent.applicationUserID ?? ""))
+                let status = consent.status == .authorized && summaries[consent.id]?.pending != nil ? Self.awaitingReauthorisation : consent.status.rawValue
+                return (applicationUserIDs.isEmpty || applicationUserIDs.contains(consent.applicationUserID ?? ""))
                     && (userUUIDs.isEmpty || userUUIDs.contains(consent.userUUID))
                     && (institutions.isEmpty || institutions.contains(consent.institutionID))
-                    && (statuses.isEmpty || statuses.contains(consent.status.rawValue))
+                    && (statuses.isEmpty || statuses.contains(status))
                     && (from.map { consent.createdAt >= $0 } ?? true) && (before.map { consent.createdAt < $0 } ?? true)
             }
             cursor = page.hasMore ? page.items.last?.id : nil
         } while cursor != nil && scanned < Self.maxScannedConsents
         let window = Array(matching.dropFirst(offset).prefix(limit ?? 1000))
         let kinds = try await kinds(window.map(\.authorisationID), applicationID: application.id)
-        let views = window.map { YapilyConsentView($0, kind: kinds[$0.authorisationID] ?? .account, token: nil, state: nil) }
+        let views = window.map {
+            Self.consentView($0, kind: kinds[$0.authorisationID] ?? .account, token: nil, state: nil, summary: summaries[$0.id])
+        }
         let pagination = YapilyListEnvelope<YapilyConsentView>.Pagination(
             totalCount: matching.count, self: .init(limit: limit, sort: "-date", offset: offset))
         return try YapilyJSON.response(YapilyListEnvelope(views, pagination: pagination))
@@ -109,12 +114,14 @@ extension YapilyAPI {
         guard SandboxInput.text(id, maxLength: 64) else { throw YapilyError.notFound("Consent \(id) not found") }
         do {
             let (consent, token) = try await bank.consent(id: id, applicationID: application.id)
-            let kind = try await kind(consent.authorisationID, applicationID: application.id)
             let state = try await bank.authorisation(id: consent.authorisationID)?.state
-            return try YapilyJSON.response(YapilyEnvelope(YapilyConsentView(
-                consent, kind: kind, token: consent.status == .authorized ? token : nil, state: state)))
+            return try YapilyJSON.response(YapilyEnvelope(try await consentView(
+                consent, token: consent.status == .authorized ? token : nil, state: state, applicationID: application.id)))
         } catch let error as SandboxError where error.code == .notFound {
-            guard let authorisation = try await bank.authorisation(id: id), authorisation.applicationID == application.id else {
+            // A re-authorisation journey is no consent of its own (its consent reads by its id).
+            guard let authorisation = try await bank.authorisation(id: id), authorisation.applicationID == application.id,
+                  authorisation.reauthorisesConsentID == nil
+            else {
                 throw YapilyError.notFound("Consent \(id) not found")
             }
             // Yapily's `Consent` has no authorisationUrl nor qrCodeUrl (the Java SDK would refuse them).

@@ -118,7 +118,8 @@ extension YapilyAPI {
     static func resultPage(_ authorisation: Authorisation) -> Response {
         let authorised = authorisation.status == .authorized
         var rows: [[String: String]] = [
-            ["name": "Consent", "value": authorisation.id], ["name": "Status", "value": authorisation.status.rawValue],
+            ["name": "Consent", "value": authorisation.reauthorisesConsentID ?? authorisation.id],
+            ["name": "Status", "value": authorisation.status.rawValue],
             ["name": "Institution", "value": authorisation.institutionID],
         ]
         if let applicationUserID = authorisation.applicationUserID { rows.append(["name": "Application user id", "value": applicationUserID]) }

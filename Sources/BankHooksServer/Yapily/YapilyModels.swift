@@ -22,6 +22,8 @@ struct YapilyConsentView: Encodable, Sendable {
     var consentToken: String?
     var state: String?
     var authorizedAt: Timestamp?
+    /// When the user last re-authorised the consent at the bank (absent until then).
+    var lastConfirmedAt: Timestamp?
     var institutionConsentId: String
     var authorisationUrl: String?
     var qrCodeUrl: String?

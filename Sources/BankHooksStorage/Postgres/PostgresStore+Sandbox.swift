@@ -84,7 +84,9 @@ extension PostgresStore: SandboxStore {
     /// inserts. Guard: the `UPDATE … WHERE status = 'AWAITING_AUTHORIZATION' RETURNING`: of two
     /// concurrent completions the second waits for the first's row lock, re-checks the condition
     /// on the committed row and changes nothing. Past its expiry at `completedAt` it is no longer
-    /// awaiting either.
+    /// awaiting either. A re-authorisation succeeds only while its consent is authorised: the
+    /// sub-select's `FOR SHARE` waits for a concurrent revoke and re-reads the row it committed,
+    /// and a revoke that comes later waits for this transaction.
     public func completeAuthorisation(
         _ completion: Authorisation, consents: [Consent], oneTimeTokens: [OneTimeTokenRecord], events: [ScheduledEvent]
     ) async throws -> Bool {
@@ -99,6 +101,10 @@ extension PostgresStore: SandboxStore {
                     redirect_url = \(completion.redirectURL)
                 WHERE id = \(completion.id) AND application_id = \(completion.applicationID) AND status = 'AWAITING_AUTHORIZATION'
                     AND expires_at > \(completedAt.milliseconds)
+                    AND (reauthorises_consent_id IS NULL OR \(completion.status.rawValue) <> 'AUTHORIZED' OR EXISTS (
+                        SELECT 1 FROM consents c WHERE c.id = authorisations.reauthorises_consent_id
+                            AND c.application_id = authorisations.application_id AND c.status = 'AUTHORIZED'
+                            AND c.expires_at > \(completedAt.milliseconds) FOR SHARE))
                 RETURNING 1
                 """, logger: logger))
             guard changed != nil else { return false }

@@ -97,13 +97,13 @@ extension PostgresStore {
 
     static let authorisationColumns = """
         id, application_id, institution_id, application_user_id, user_uuid, callback, one_time_token, permissions, forward_parameters,
-        state, status, created_at, expires_at, completed_at, redirect_url
+        state, status, created_at, expires_at, completed_at, redirect_url, reauthorises_consent_id
         """
 
     static func authorisation(from row: PostgresRow) throws -> Authorisation {
         let (id, applicationID, institutionID, applicationUserID, userUUID, callback, oneTimeToken, permissions, forward,
-             state, status, createdAt, expiresAt, completedAt, redirectURL) = try row.decode(
-            (String, String, String, String?, String, String, Bool, String, String, String, String, Int64, Int64, Int64?, String?).self)
+             state, status, createdAt, expiresAt, completedAt, redirectURL, reauthorises) = try row.decode(
+            (String, String, String, String?, String, String, Bool, String, String, String, String, Int64, Int64, Int64?, String?, String?).self)
         guard let decoded = Authorisation.Status(rawValue: status) else {
             throw StoreError(.invalidValue, "authorisation \(id) has the unknown status \(status)")
         }
@@ -112,7 +112,7 @@ extension PostgresStore {
             callback: callback, oneTimeToken: oneTimeToken, permissions: try strings(permissions, "permissions"),
             forwardParameters: try strings(forward, "forward_parameters"), state: state, status: decoded,
             createdAt: Timestamp(milliseconds: createdAt), expiresAt: Timestamp(milliseconds: expiresAt),
-            completedAt: completedAt.map(Timestamp.init(milliseconds:)), redirectURL: redirectURL)
+            completedAt: completedAt.map(Timestamp.init(milliseconds:)), redirectURL: redirectURL, reauthorisesConsentID: reauthorises)
     }
 
     static let consentColumns = """

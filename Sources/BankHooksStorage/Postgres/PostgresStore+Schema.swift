@@ -314,6 +314,12 @@ extension PostgresStore {
             WHERE a.started_at >= (extract(epoch FROM now())::bigint - 25 * 3600) * 1000
             GROUP BY 1, 2;
             """),
+        // A re-authorisation journey names the consent it re-authorises (SQLite's v13-reauthorisations).
+        Migration(name: "v5-reauthorisations", sql: """
+            ALTER TABLE authorisations ADD COLUMN reauthorises_consent_id TEXT COLLATE "C";
+            CREATE INDEX authorisations_reauthorises ON authorisations(application_id, reauthorises_consent_id)
+                WHERE reauthorises_consent_id IS NOT NULL;
+            """),
     ]
 
     /// Applies the migrations not applied yet, each in its own transaction with its record in
