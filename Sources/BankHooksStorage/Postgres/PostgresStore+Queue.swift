@@ -224,7 +224,9 @@ extension PostgresStore: DeliveryQueue {
             }
             // 2. One statement for the rest. Attempts only for deliveries that still exist (a delivery deleted
             //    while in flight, with its webhook, gets none; its webhook row is gone, so none is deleted
-            //    now), with ids drawn in the batch's order; each delivery's new state where its lease is
+            //    now), found by the primary key from the batch's ids (`= ANY` of the array: an `EXISTS` per
+            //    row was planned as a hash join over a scan of every delivery, per batch), with ids drawn
+            //    in the batch's order; each delivery's new state where its lease is
             //    still the record's, held when its webhook is disabled; the stored attempts' hourly counts;
             //    releases; the failing streaks.
             let rows = try await connection.result("""
@@ -239,7 +241,7 @@ extension PostgresStore: DeliveryQueue {
                                            owner, if_enabled, if_disabled, next, applies, webhook_id, succeeded, ord)
                 ), numbered AS MATERIALIZED (
                     SELECT r.ord, nextval(pg_get_serial_sequence('attempts', 'id')) AS id FROM r
-                    WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.delivery_id)
+                    WHERE r.delivery_id IN (SELECT id FROM deliveries WHERE id = ANY(\(deliveryIDs)))
                     ORDER BY r.ord
                 ), inserted AS (
                     INSERT INTO attempts (id, delivery_id, number, started_at, duration_us, status, response_excerpt, error_kind, error_message, request_headers)
