@@ -101,6 +101,8 @@ import Testing
             let refused = try await client.call(.GET, "/accounts", template: "/accounts", headers: ["consent": token])
             client.expectError(refused, 403, "FORBIDDEN")
             #expect(Flow.message(refused).contains("AWAITING_RE_AUTHORIZATION"))
+            let native = try await server.call(.GET, "/v1/consents/\(id)", template: "/v1/consents/{id}")
+            #expect(native.json?["status"] as? String == "AUTHORIZED", "/v1 has no such status: \(native.text)")
             // The journey is no consent of its own.
             let journeyID = try #require(URL(string: url)?.lastPathComponent)
             client.expectError(try await client.call(.GET, "/consents/\(journeyID)", template: "/consents/{consentId}"), 404, "NOT_FOUND")
@@ -126,6 +128,9 @@ import Testing
             #expect(read["status"] as? String == "AUTHORIZED" && read["consentToken"] as? String == token)
             #expect(read["lastConfirmedAt"] as? String == after["lastConfirmedAt"] as? String)
             #expect(try await client.call(.GET, "/accounts", template: "/accounts", headers: ["consent": token]).status == 200)
+            // /v1 reads the journey as an authorisation that made no consent of its own, and the consent as it was.
+            let journey = try #require(try await server.call(.GET, "/v1/authorisations/\(journeyID)", template: "/v1/authorisations/{id}").json)
+            #expect(journey["status"] as? String == "AUTHORIZED" && (journey["consent_ids"] as? [String])?.isEmpty == true, "\(journey)")
             // The journey's page is done: a second try at the bank is refused, nothing changes.
             let again = try await Browser().get(url)
             #expect(!again.html.contains(#"<form method="post""#), "the journey was completed: \(again.status)")
