@@ -199,7 +199,8 @@ import Testing
     }
 
     /// Every refusal is Yapily's error envelope: no header (400), a token that is not one (403),
-    /// another application's consent (403), a revoked one (403), a payment consent (403).
+    /// another application's consent (403), a revoked one (403), an institution whose data is
+    /// down (424), a payment consent (403).
     @Test(arguments: TestBackend.all) func patchRefusalsAreYapilysErrors(_ backend: TestBackend) async throws {
         try await SandboxServer.run(backend: backend) { server in
             let client = try await YapilyClient.make(server)
@@ -222,6 +223,13 @@ import Testing
             _ = try await client.call(.DELETE, "/consents/\(id)", template: "/consents/{consentId}")
             client.expectError(try await client.call(
                 .PATCH, "/account-auth-requests", template: "/account-auth-requests", headers: ["consent": token]), 403, "FORBIDDEN")
+            // The institution's data is down: Yapily's 424; up again, the PATCH works.
+            let (_, upToken) = try await Self.linkedConsent(client, server, user: "u", path: "/u")
+            _ = try await server.api.call(.PATCH, "/v1/sandbox/institutions/modelo-sandbox", body: #"{"availability": {"active": {"data": false}}}"#)
+            client.expectError(try await client.call(
+                .PATCH, "/account-auth-requests", template: "/account-auth-requests", headers: ["consent": upToken]), 424, "FAILED_DEPENDENCY")
+            _ = try await server.api.call(.PATCH, "/v1/sandbox/institutions/modelo-sandbox", body: #"{"availability": {"active": {"data": true}}}"#)
+            _ = try await Self.reauthorise(client, token: upToken)
             // A payment consent is not re-authorised (Yapily: create a new consent).
             let payment = try await client.call(.POST, "/payment-auth-requests", template: "/payment-auth-requests", body: try jsonText([
                 "applicationUserId": "p", "institutionId": "modelo-sandbox", "callback": server.callbacks.url("/p"),
