@@ -187,6 +187,7 @@ import Testing
             let api = Call(client: client, key: f.operatorKey)
             for (body, field) in [
                 (#"{"url": "https://example.com", "headers": {"Webhook-Signature": "x"}}"#, "/headers/Webhook-Signature"),
+                (#"{"url": "https://example.com", "format": "lean", "headers": {"Lean-Signature-Previous": "x"}}"#, "/headers/Lean-Signature-Previous"),
                 (#"{"url": "https://example.com", "headers": {"bad name": "x"}}"#, "/headers/bad name"),
                 (#"{"url": "https://example.com", "headers": {"X-A": "line\nbreak"}}"#, "/headers/X-A"),
                 (#"{"url": "https://example.com", "format": "okra", "headers": {"Authorization": "x"}}"#, "/headers/Authorization"),
