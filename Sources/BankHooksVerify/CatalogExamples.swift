@@ -1,8 +1,10 @@
 // The example of every built-in event type, served as its JSON Schema `examples` (GET
-// /v1/event-types/{name}). Generated from the test fixtures (seed examples in
-// Tests/BankHooksServerTests/Fixtures/golden/, payloads the providers really sent in
-// Fixtures/provider/) by a script; the rest, which no provider prints, written by BankHooks
-// from the fields the provider documents. A test validates each against its own schema.
+// /v1/event-types/{name}): the `data` of the test fixtures (every seed example in
+// Tests/BankHooksServerTests/Fixtures/golden/, and one payload per type the providers really sent
+// from Fixtures/provider/), compact, in the fixtures' member order; the rest, which no provider
+// prints, written by BankHooks from the fields the provider documents. Tests check that each
+// validates against its own schema and model (CatalogTests) and that the fixtures' data is here
+// (GoldenTests).
 
 enum CatalogExamples {
     /// Each type's examples: the `data` of an event, and where it comes from.

@@ -95,6 +95,27 @@ enum IndependentSignature {
         #expect(GoldenExample.all.filter { $0.file.hasPrefix("004-") }.count == 1)
     }
 
+    /// The catalog's examples are the fixtures' data: every seed example's, and for each type a
+    /// provider really sent, one of its payloads (JSON-equal).
+    @Test func theCatalogsExamplesAreTheFixturesData() throws {
+        func data(_ example: GoldenExample) throws -> String {
+            let body = try #require(example.publish)
+            let publish = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+            let member = try #require(publish["data"])
+            return try canonicalJSON(JSONSerialization.data(withJSONObject: member))
+        }
+        func examples(_ type: String) throws -> [String] {
+            try #require(EventCatalog.builtIn[type]).examples.map { try canonicalJSON(Data($0.data.utf8)) }
+        }
+        for example in GoldenExample.all where example.publish != nil {
+            #expect(try examples(example.type).contains(try data(example)), "\(example.file)")
+        }
+        for type in Set(GoldenExample.gathered.map(\.type)) {
+            let payloads = try GoldenExample.gathered.filter { $0.type == type }.map(data)
+            #expect(try examples(type).contains { payloads.contains($0) }, "\(type)")
+        }
+    }
+
     @Test func everyGatheredPayloadHasAFixtureWithItsSource() throws {
         // Lean's Postman webhooks (11 at the newest commit, payment.reconciliation.updated at an
         // older one) and Okra's callbacks received in 2023 (auth_payload.json, dd.py's four).
