@@ -200,7 +200,7 @@ import Testing
 
     /// Every refusal is Yapily's error envelope: no header (400), a token that is not one (403),
     /// another application's consent (403), a revoked one (403), an institution whose data is
-    /// down (424), a payment consent (403).
+    /// down (424), a payment consent (403), a first callback no longer registered (400).
     @Test(arguments: TestBackend.all) func patchRefusalsAreYapilysErrors(_ backend: TestBackend) async throws {
         try await SandboxServer.run(backend: backend) { server in
             let client = try await YapilyClient.make(server)
@@ -243,6 +243,14 @@ import Testing
             let paymentToken = try #require(paymentParameters.first { $0.name == "consent" }?.value.removingPercentEncoding)
             client.expectError(try await client.call(
                 .PATCH, "/account-auth-requests", template: "/account-auth-requests", headers: ["consent": paymentToken]), 403, "FORBIDDEN")
+            // The first request's callback is no longer registered: no journey is started towards it (400).
+            let (_, lateToken) = try await Self.linkedConsent(client, server, user: "l", path: "/late")
+            let moved = try await server.api.call(.PATCH, "/v1/applications/app_default", body: try jsonText(["redirect_callbacks": ["https://elsewhere.example/"]]))
+            #expect(moved.status == 200, "\(moved.text)")
+            let unregistered = try await client.call(
+                .PATCH, "/account-auth-requests", template: "/account-auth-requests", headers: ["consent": lateToken])
+            client.expectError(unregistered, 400, "BAD_REQUEST")
+            #expect(Flow.message(unregistered).contains("no longer a registered redirect callback"), "\(unregistered.text)")
         }
     }
 }
