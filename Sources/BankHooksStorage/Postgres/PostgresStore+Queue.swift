@@ -39,7 +39,11 @@ extension PostgresStore: DeliveryQueue {
             // 2. When that window held only busy webhooks' rows (one slow receiver with a large backlog),
             //    each other enabled webhook is asked directly through `deliveries_webhook_due`
             //    (`probed`, in random order), so the busy one cannot hide their work. Its one-time filter
-            //    runs it only then. Rows `windowed` locked are excluded by id: SKIP LOCKED does not skip
+            //    runs it only then. The webhook and the due time are bounds of one row comparison, ordered
+            //    by both: only that index's key serves it. With `webhook_id = w.id` (a parameter, so the
+            //    planner assumes each webhook holds an even share of the due rows) PostgreSQL walked the
+            //    whole due index instead, in due order, skipping the busy webhooks' backlog row by row
+            //    (106 ms a claim behind 1,000,000, against 4 ms). Rows `windowed` locked are excluded by id: SKIP LOCKED does not skip
             //    a transaction's own locks.
             let window = max(limit * 10, 1000)
             let busy = Array(excludingWebhooks), busyApplications = Array(excludingApplications)
@@ -61,9 +65,10 @@ extension PostgresStore: DeliveryQueue {
                         ORDER BY random()
                     ) w CROSS JOIN LATERAL (
                         SELECT d.id, d.next_attempt_at FROM deliveries d
-                        WHERE d.state = \(unescaped: Self.pending) AND d.webhook_id = w.id AND d.next_attempt_at <= \(now.milliseconds)
+                        WHERE d.state = \(unescaped: Self.pending)
+                          AND (d.webhook_id, d.next_attempt_at) >= (w.id, \(Int64.min)) AND (d.webhook_id, d.next_attempt_at) <= (w.id, \(now.milliseconds))
                           AND d.id NOT IN (SELECT id FROM windowed)
-                        ORDER BY d.next_attempt_at LIMIT \(limit)
+                        ORDER BY d.webhook_id, d.next_attempt_at LIMIT \(limit)
                         FOR NO KEY UPDATE OF d SKIP LOCKED
                     ) p
                     LIMIT \(limit) - (SELECT count(*) FROM windowed)
