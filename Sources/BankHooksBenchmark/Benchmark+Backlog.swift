@@ -31,6 +31,7 @@ extension Benchmark {
             _ = try await store.publish((0..<20_000).map {
                 PublishRequest(applicationID: "app", eventID: "late\($0)", idempotencyKey: nil, type: "late", timestamp: now, data: Array(#"{}"#.utf8))
             }, now: now)
+            try await (store as? PostgresStore)?.refreshPlannerStatistics()
             let busy = Set((0..<options.webhooks).map { "wh_\($0)" })
             let behind = try await claimLatency(store: store, label: "\(backlog) pending on busy webhooks, claiming another's", excluding: busy)
             say(String(format: "backlog:   busy-webhook claim p50 ratio %.2f (vs near-empty)", Double(behind) / Double(max(1, empty))))
@@ -69,6 +70,7 @@ extension Benchmark {
             _ = try await store.publish(batch, now: now)
             published += batch.count
         }
+        try await (store as? PostgresStore)?.refreshPlannerStatistics()
     }
 
     /// Delivery-log pages (50 rows) at the newest end and at the middle of the tables: events, a
