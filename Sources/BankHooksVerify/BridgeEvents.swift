@@ -374,7 +374,7 @@ public enum BridgeEvents {
 
     // MARK: Schemas
     //
-    // Each type keeps its own descriptions; `CatalogSchema` (LeanEvents.swift) writes the object
+    // Each type keeps its own descriptions; `CatalogSchema` (CatalogSchema.swift) writes the object
     // boilerplate, and the members several types describe alike are written once below.
 
     static let userSchema = CatalogSchema.event(

@@ -1,7 +1,7 @@
 // Okra's callbacks (seed 002), one type per `CALLBACK_TYPE.CALLBACK_CODE`. The model is the
 // callback body without `callback_type` and `callback_code` (BankHooks' `okra` format writes those
 // from the type name, then the event's data members). Types whose bodies have the same shape share
-// one model and one schema; `CatalogSchema` (LeanEvents.swift) writes the schema text.
+// one model and one schema; `CatalogSchema` (CatalogSchema.swift) writes the schema text.
 
 /// Okra's callbacks (seed 002).
 public enum OkraEvents {
