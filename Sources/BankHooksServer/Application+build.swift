@@ -51,6 +51,9 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// The sandbox bank's delays and lifetimes (tests and the demo shorten them).
     public var sandboxTimings = SandboxTimings()
+    /// How long a SIGTERM'd server keeps serving with `/readyz` at 503 before it shuts down
+    /// (`--drain-seconds`, 5 in `serve`); zero: it shuts down at once.
+    public var drainPeriod: Duration = .zero
 
     public init() {}
 
@@ -93,6 +96,8 @@ public struct ServerComponents {
     /// Publishes what the sandbox scheduled; runs after the publisher starts and stops before it.
     public let sandboxRunner: SandboxEventRunner
     public let router: Router<AppRequestContext>
+    /// What `/readyz` answers; draining from the first SIGTERM on.
+    public let readiness: Readiness
 
     /// The services to run beside the HTTP server, in start order (they stop in reverse).
     public var services: [any Service] { storageServices + coordination.services + [dispatcher, publisher, sandboxRunner, watchdog, recoveries] }
@@ -140,27 +145,29 @@ public func buildComponents(
     let sandbox = SandboxRoutes(
         bank: sandboxBank, payments: sandboxPayments, publicURL: publicURL,
         csrf: ConsentCSRF(sealer: sealer, isSecure: publicURL?.lowercased().hasPrefix("https://") ?? false))
+    let readiness = Readiness(store: store)
     let router = buildRouter(
         store: store, events: events, dispatcher: dispatcher, recoveries: recoveries, clock: clock, maxBodySize: configuration.maxBodySize,
         rateLimiter: RateLimiter(key: configuration.keyRateLimit, application: configuration.applicationRateLimit), quotas: configuration.quotas,
-        sandbox: sandbox, wakeDispatcher: workDue)
+        sandbox: sandbox, readiness: readiness, wakeDispatcher: workDue)
     let watchdog = WebhookWatchdog(
         store: store, events: events, clock: clock, configuration: configuration.watchdog, logger: logger, coordination: coordination,
         onDisable: dispatcher.webhookChanged)
     return ServerComponents(
         store: store, storageServices: storage.services, coordination: coordination, publisher: publisher, dispatcher: dispatcher, watchdog: watchdog, recoveries: recoveries,
-        sandboxBank: sandboxBank, sandboxPayments: sandboxPayments, sandboxRunner: sandboxRunner, router: router)
+        sandboxBank: sandboxBank, sandboxPayments: sandboxPayments, sandboxRunner: sandboxRunner, router: router,
+        readiness: readiness)
 }
 
 /// The whole server as a Hummingbird application: the HTTP API plus the publisher and the
-/// dispatcher as services in its ServiceGroup.
+/// dispatcher as services in its ServiceGroup, behind the drain a graceful shutdown starts with.
 public func buildApplication(
     _ configuration: ServerConfiguration,
     clock: any WallClock = SystemClock(),
     logger: Logger,
     announce: @escaping @Sendable (String) -> Void,
     onListening: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
-) async throws -> some ApplicationProtocol {
+) async throws -> DrainingApplication<some ApplicationProtocol> {
     let components = try await buildComponents(configuration, clock: clock, logger: logger, announce: announce)
     var app = Application(
         router: components.router,
@@ -170,7 +177,8 @@ public func buildApplication(
         logger: logger)
     // Services stop in reverse order: the server first, then the others, the dispatcher last.
     for service in components.services { app.addServices(service) }
-    return app
+    return DrainingApplication(
+        app: app, drain: DrainService(readiness: components.readiness, period: configuration.drainPeriod, logger: logger), logger: logger)
 }
 
 /// First start: creates the default application and an operator key, and announces the key once.

@@ -17,13 +17,11 @@ struct SandboxRoutes: Sendable {
 /// The route table.
 func buildRouter(
     store: any Store, events: EventService, dispatcher: Dispatcher, recoveries: RecoveryRunner, clock: any WallClock, maxBodySize: Int,
-    rateLimiter: RateLimiter, quotas: TenantQuotas, sandbox: SandboxRoutes, wakeDispatcher: @escaping @Sendable () -> Void
+    rateLimiter: RateLimiter, quotas: TenantQuotas, sandbox: SandboxRoutes, readiness: Readiness, wakeDispatcher: @escaping @Sendable () -> Void
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: BodyLimitMiddleware(maxBodySize: maxBodySize))
-    router.get("healthz") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
-    }
+    addHealthRoutes(to: router, readiness: readiness)
     router.get("openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
     }

@@ -55,6 +55,9 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds a sandbox authorisation request can be completed at the bank after it is created (60 to 86400).")
     var authorisationLifetime = 1800
 
+    @Option(name: .long, help: "Seconds to keep serving after SIGTERM or SIGINT with /readyz answering 503 (draining), so a load balancer stops sending first; then the graceful shutdown (0 to 3600, 0 for none).")
+    var drainSeconds = 5
+
     func validate() throws {
         if let requestTimeout, !(1...15).contains(requestTimeout) {
             throw ValidationError("--request-timeout must be 1 to 15 seconds, not \(requestTimeout)")
@@ -77,6 +80,7 @@ struct LimitOptions: ParsableArguments {
         try Self.check("--max-header-bytes-per-webhook", maxHeaderBytesPerWebhook, 1...65_536)
         try Self.check("--one-time-token-lifetime", oneTimeTokenLifetime, 10...3600)
         try Self.check("--authorisation-lifetime", authorisationLifetime, 60...86_400)
+        try Self.check("--drain-seconds", drainSeconds, 0...3600)
     }
 
     static func check(_ flag: String, _ value: Int, _ range: ClosedRange<Int>) throws {
@@ -107,5 +111,6 @@ struct LimitOptions: ParsableArguments {
         configuration.quotas.headerBytesPerWebhook = maxHeaderBytesPerWebhook
         configuration.sandboxTimings.oneTimeTokenLifetime = .seconds(oneTimeTokenLifetime)
         configuration.sandboxTimings.authorisationLifetime = .seconds(authorisationLifetime)
+        configuration.drainPeriod = .seconds(drainSeconds)
     }
 }
