@@ -43,6 +43,7 @@ let package = Package(
                 "BankHooksServer",
                 "BankHooksBenchmark",
                 "BankHooksDemo",
+                "BankHooksLoopback",
                 "BankHooksStorage",
                 "BankHooksCore",
                 "BankHooksVerify",

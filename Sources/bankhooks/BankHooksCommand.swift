@@ -11,7 +11,7 @@ struct BankHooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bankhooks",
         abstract: "Webhook and callback server for open banking.",
-        subcommands: [Serve.self, Migrate.self, Bench.self, Verify.self, Demo.self],
+        subcommands: [Serve.self, Migrate.self, Bench.self, Verify.self, Demo.self, Trigger.self],
         defaultSubcommand: Serve.self)
 }
 
