@@ -5,6 +5,7 @@ import BankHooksTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 /// `/readyz` beside `/healthz`: ready only when the store answers in time and is migrated, 503
@@ -112,6 +113,24 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(5))
         let answered = await Readiness.outcome(within: .seconds(5)) { 7 }
         #expect(try answered?.get() == 7)
+    }
+
+    /// Polls while the store hangs share the one query under way; once it answers, the next poll asks again.
+    @Test func pollsWhileAProbeHangsWaitForItInsteadOfAskingAgain() async throws {
+        let calls = Atomic<Int>(0)
+        let (release, releaser) = AsyncStream.makeStream(of: Void.self)
+        let readiness = Readiness(deadline: .milliseconds(100)) {
+            if calls.add(1, ordering: .relaxed).newValue == 1 {
+                for await _ in release { break }
+            }
+            return []
+        }
+        for _ in 0..<5 { #expect(await readiness.problem()?.slug == "store-unavailable") }
+        #expect(calls.load(ordering: .relaxed) == 1)
+        releaser.yield()
+        try await eventually("the hung probe finished and the next poll asked again") {
+            await readiness.problem() == nil && calls.load(ordering: .relaxed) == 2
+        }
     }
 
     @Test(arguments: ["-1", "3601", "x"])

@@ -12,16 +12,24 @@ public final class Readiness: Sendable {
     private let draining = Atomic<Bool>(false)
     /// The pending migrations' names; throws when the store does not answer.
     private let probe: @Sendable () async throws -> [String]
+    /// The probe under way, which every `/readyz` meanwhile waits for (a load balancer polling a
+    /// hung database leaves one query waiting, not one per poll), with its number.
+    private let inFlight = Mutex<(number: UInt64, task: Task<[String], any Error>)?>(nil)
+    private let probes = Atomic<UInt64>(0)
     /// How long the store may take to answer a probe before it counts as unavailable.
     public let deadline: Duration
 
-    public init(store: any Store, deadline: Duration = .seconds(1)) {
+    public convenience init(store: any Store, deadline: Duration = .seconds(1)) {
         if let schema = store as? any SchemaReadiness {
-            probe = { try await schema.pendingMigrationNames() }
+            self.init(deadline: deadline) { try await schema.pendingMigrationNames() }
         } else {
-            probe = { _ = try await store.application(id: defaultApplicationID); return [] }
+            self.init(deadline: deadline) { _ = try await store.application(id: defaultApplicationID); return [] }
         }
+    }
+
+    init(deadline: Duration, probe: @escaping @Sendable () async throws -> [String]) {
         self.deadline = deadline
+        self.probe = probe
     }
 
     /// True from `beginDraining()` on: `/readyz` answers 503 whatever the store says.
@@ -33,7 +41,8 @@ public final class Readiness: Sendable {
     /// Nil when ready; otherwise the 503 `/readyz` answers, saying why.
     func problem() async -> Problem? {
         if isDraining { return .draining }
-        let outcome = await Self.outcome(within: deadline, probe)
+        let probe = sharedProbe()
+        let outcome = await Self.outcome(within: deadline) { try await probe.value }
         if isDraining { return .draining }
         switch outcome {
         case nil:
@@ -45,6 +54,20 @@ public final class Readiness: Sendable {
                            detail: "the database lacks migrations this server needs (\(pending.joined(separator: ", "))): run bankhooks migrate")
         case .success:
             return nil
+        }
+    }
+
+    /// The probe under way, or a new one.
+    private func sharedProbe() -> Task<[String], any Error> {
+        inFlight.withLock { current in
+            if let current { return current.task }
+            let number = probes.wrappingAdd(1, ordering: .relaxed).newValue
+            let task = Task { [weak self, probe] in
+                defer { self?.inFlight.withLock { if $0?.number == number { $0 = nil } } }
+                return try await probe()
+            }
+            current = (number, task)
+            return task
         }
     }
 
