@@ -140,6 +140,25 @@ import Testing
         }
     }
 
+    @Test func eachLineShowsWhatItsWebhookGotAReceiversErrorOrNoAnswer() async throws {
+        try await TestReceiver.run(script: { request, _ in TestReceiver.Reply(status: request.path == "/lean" ? 503 : 200) }) { receiver in
+            let f = try await Fixture(receiver: receiver)
+            // Nothing listens on port 1: the attempt gets no response.
+            let closed = try await f.api.call(.POST, "/v1/webhooks", body: #"{"url": "http://127.0.0.1:1/hook", "event_types": ["payment.created"]}"#)
+            let closedID = try #require(closed.json?["id"] as? String)
+            let run = try f.trigger(["payment.created"])
+            #expect(run.status == 0, "every first attempt is done, whatever it got: \(run)")
+            let lines = run.output.split(separator: "\n").map(String.init)
+            let line = { (id: String?) in lines.first { id != nil && $0.contains(id ?? "") } ?? "" }
+            #expect(line(f.webhooks["standard"]).contains(" 200 ") && line(f.webhooks["standard"]).contains("succeeded"), "\(run.output)")
+            // The receiver's 503 is retried: the delivery stays pending.
+            #expect(line(f.webhooks["lean"]).contains(" lean ") && line(f.webhooks["lean"]).contains(" 503 "), "\(run.output)")
+            #expect(line(f.webhooks["lean"]).contains("pending"), "\(run.output)")
+            #expect(line(closedID).contains(" refused ") && line(closedID).contains("pending"), "\(run.output)")
+            #expect(lines.count == 4, "the publish and one line per webhook: \(run.output)")
+        }
+    }
+
     @Test func badArgumentsAndARefusedKeyPublishNothing() async throws {
         try await TestReceiver.run { receiver in
             let f = try await Fixture(receiver: receiver)
