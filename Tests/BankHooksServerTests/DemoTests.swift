@@ -8,33 +8,19 @@ import Testing
 /// built binary), a child process that must exit 0 with the whole timeline, `--keep-running`
 /// until SIGTERM, and a clear failure when it cannot run.
 @Suite(.serialized) struct DemoTests {
-    /// A child process whose standard output and error are collected together.
+    /// A child process whose standard output and error are collected together (in a file).
     final class Child: Sendable {
-        let process: Process
-        /// What it printed so far (a class, so the pipe's handler can hold it).
-        private final class Output: Sendable {
-            let text = Mutex("")
-        }
-        private let collected = Output()
+        let process: ChildProcess
+        private let directory = TemporaryDirectory()
 
         init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            let collected = self.collected
-            pipe.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil; return }
-                collected.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
-            try process.run()
+            process = try ChildProcess(
+                executable: executable, arguments: arguments,
+                environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+                output: .file(directory.file("output")))
         }
 
-        var output: String { collected.text.withLock { $0 } }
+        var output: String { (try? String(contentsOfFile: directory.file("output"), encoding: .utf8)) ?? "" }
 
         /// Waits for it to exit (killing it after `timeout`); returns its status.
         func exitStatus(within timeout: Duration) async throws -> Int32 {
@@ -47,8 +33,6 @@ import Testing
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            // The last bytes of the pipe.
-            try await Task.sleep(for: .milliseconds(100))
             return process.terminationStatus
         }
 
@@ -64,7 +48,6 @@ import Testing
             }
         }
 
-        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
     }
 
     static var root: URL {
@@ -113,7 +96,7 @@ import Testing
         #expect(response.status == .ok)
         #expect(page.contains("<form"), "\(page.prefix(500))")
         #expect(demo.output.contains("operator key:       bhk_"), "\(demo.output)")
-        demo.process.terminate()
+        demo.process.send(SIGTERM)
         let status = try await demo.exitStatus(within: .seconds(30))
         #expect(status == 0, "\(demo.output)")
         #expect(demo.output.contains("Stopping."))

@@ -10,17 +10,14 @@ import Testing
         let dir = TemporaryDirectory()
         let database = try await backend.database(in: dir, name: "walk.sqlite")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [root.appendingPathComponent("scripts/readme-walk.sh").path, ServerProcess.binaryPath, database]
-            + (try backend.serveArguments(in: dir))
-        process.currentDirectoryURL = root
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let output = dir.file("readme-walk.out")
+        let process = try ChildProcess(
+            executable: "/bin/bash",
+            arguments: [root.appendingPathComponent("scripts/readme-walk.sh").path, ServerProcess.binaryPath, database]
+                + (try backend.serveArguments(in: dir)),
+            directory: root.path, output: .file(output))
         process.waitUntilExit()
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("README walk: OK\n"), "\(text)")
     }

@@ -32,9 +32,6 @@ import Testing
 
         /// Runs `bankhooks trigger` with the server and key in the environment (BANKHOOKS_URL, BANKHOOKS_API_KEY).
         func trigger(_ arguments: [String], environment: Bool = true) throws -> (status: Int32, output: String, errors: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
-            process.arguments = ["trigger"] + arguments
             var variables = ProcessInfo.processInfo.environment
             variables.removeValue(forKey: "BANKHOOKS_URL")
             variables.removeValue(forKey: "BANKHOOKS_API_KEY")
@@ -42,15 +39,13 @@ import Testing
                 variables["BANKHOOKS_URL"] = server.baseURL
                 variables["BANKHOOKS_API_KEY"] = key
             }
-            process.environment = variables
-            let output = Pipe(), errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let printed = output.fileHandleForReading.readDataToEndOfFile()
-            let written = errors.fileHandleForReading.readDataToEndOfFile()
+            let directory = TemporaryDirectory()
+            let process = try ChildProcess(
+                executable: ServerProcess.binaryPath, arguments: ["trigger"] + arguments, environment: variables,
+                output: .file(directory.file("stdout")), errors: .file(directory.file("stderr")))
             process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: printed, as: UTF8.self), String(decoding: written, as: UTF8.self))
+            func read(_ name: String) -> String { (try? String(contentsOfFile: directory.file(name), encoding: .utf8)) ?? "" }
+            return (process.terminationStatus, read("stdout"), read("stderr"))
         }
 
         /// How many events the application has published.

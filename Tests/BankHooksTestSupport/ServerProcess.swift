@@ -3,11 +3,9 @@ import Synchronization
 
 /// `bankhooks serve` as a child process, on a free port, reading what it prints.
 public final class ServerProcess: Sendable {
-    private let process: Process
-    private final class Output: Sendable {
-        let text = Mutex<String>("")
-    }
-    private let output = Output()
+    private let process: ChildProcess
+    /// Where its standard output goes (a file, read as it grows).
+    private let outputDirectory = TemporaryDirectory()
     /// The port it listens on.
     public let port: Int
     /// The bootstrap key it printed (nil when it printed none, e.g. on a restart).
@@ -25,38 +23,24 @@ public final class ServerProcess: Sendable {
         return dir.appendingPathComponent("bankhooks").path
     }
 
-    /// Starts the server and waits until it listens.
+    /// Starts the server and waits until it listens. Without a drain after SIGTERM (`--drain-seconds 0`)
+    /// unless `arguments` give one (the last value of a flag wins).
     public init(database: String, arguments: [String] = [], logFile: String? = nil) async throws {
         let binary = Self.binaryPath
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw TestFailure("no bankhooks binary at \(binary): run `swift build --build-tests` first")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--database", database, "--port", "0", "--log-level", "warning"] + arguments
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        if let logFile {
-            FileManager.default.createFile(atPath: logFile, contents: nil)
-            process.standardError = FileHandle(forWritingAtPath: logFile)
-        } else {
-            process.standardError = FileHandle.nullDevice
-        }
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "BANKHOOKS_ADMIN_KEY")
-        process.environment = environment
+        let process = try ChildProcess(
+            executable: binary, arguments: ["serve", "--database", database, "--port", "0", "--log-level", "warning", "--drain-seconds", "0"] + arguments,
+            environment: environment, output: .file(outputDirectory.file("stdout")), errors: logFile.map { .file($0) } ?? .null)
         self.process = process
-        let output = self.output
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil; return }
-            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
-        try process.run()
+        let outputFile = outputDirectory.file("stdout")
         let deadline = ContinuousClock.now.advanced(by: .seconds(30))
         var port: Int?
         while port == nil {
-            let text = output.text.withLock { $0 }
+            let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
             // "… listening on http://host:port (database …)": the port ends the address (the database may hold colons too).
             if let line = text.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
                let address = line.split(separator: "listening on http://").last?.split(separator: " ").first,
@@ -77,13 +61,13 @@ public final class ServerProcess: Sendable {
             }
         }
         self.port = port ?? 0
-        let text = output.text.withLock { $0 }
+        let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
         bootstrapKey = text.split(separator: "\n").first { $0.contains("Bootstrap operator key") }?
             .split(separator: " ").last.map(String.init)
     }
 
     /// Everything it printed to standard output.
-    public var printed: String { output.text.withLock { $0 } }
+    public var printed: String { (try? String(contentsOfFile: outputDirectory.file("stdout"), encoding: .utf8)) ?? "" }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -91,32 +75,22 @@ public final class ServerProcess: Sendable {
 
     /// Kills it at once (SIGKILL): no shutdown code runs.
     public func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         process.waitUntilExit()
     }
 
     /// Asks it to stop (SIGTERM) and waits.
     public func terminate() -> Int32 {
-        process.terminate()
+        process.send(SIGTERM)
         process.waitUntilExit()
         return process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
     }
 }
 
 /// Runs a command to completion and returns its exit status and output.
-public func runCommand(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [executable] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+public func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let directory = TemporaryDirectory()
+    let process = try ChildProcess(executable: "/usr/bin/env", arguments: [executable] + arguments, output: .file(directory.file("output")))
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    return (process.terminationStatus, (try? String(contentsOfFile: directory.file("output"), encoding: .utf8)) ?? "")
 }
