@@ -56,7 +56,7 @@ PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 BASE=http://127.0.0.1:$PORT
 
 "$BINARY" serve --database "$WORK/s.sqlite" --port "$PORT" --admin-key "$KEY" \
-  --allow-destination 127.0.0.1/32 --log-level warning >"$WORK/server.log" 2>&1 &
+  --allow-destination 127.0.0.1/32 --log-level warning --drain-seconds 0 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
 for _ in $(seq 100); do
