@@ -156,5 +156,6 @@ struct Serve: AsyncParsableCommand {
 
 /// Writes a line to standard output unbuffered, so a parent process reading a pipe sees it at once.
 func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    // Not `write(_:)`, which traps when standard output is a closed pipe (`bankhooks serve | head -1`).
+    try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
 }

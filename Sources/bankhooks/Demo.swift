@@ -37,7 +37,7 @@ struct Demo: AsyncParsableCommand {
             try await SandboxDemo(options: options, say: { say($0) }).run()
         } catch {
             // A DemoFailure says what did not happen; anything else (a refused connection) is shown as it is.
-            FileHandle.standardError.write(Data("demo: FAILED: \(error)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("demo: FAILED: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }

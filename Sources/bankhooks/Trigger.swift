@@ -62,7 +62,7 @@ struct Trigger: AsyncParsableCommand {
             let complete = try await TriggerDeliveries(api: api, wait: .milliseconds(Int64(wait * 1000))).report(published)
             if !complete { throw ExitCode(1) }
         } catch let failure as TriggerFailure {
-            FileHandle.standardError.write(Data("trigger: \(failure.message)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("trigger: \(failure.message)\n".utf8))
             throw ExitCode(failure.exitCode)
         }
     }

@@ -83,7 +83,7 @@ struct Verify: ParsableCommand {
 
     /// Prints `invalid: <reason>` to standard error and returns the exit code to throw.
     private static func invalid(_ reason: String) -> ExitCode {
-        FileHandle.standardError.write(Data("invalid: \(reason)\n".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("invalid: \(reason)\n".utf8))
         return ExitCode(1)
     }
 }
