@@ -39,7 +39,7 @@ else
   # The suites that time real deadlines, rates and retries run on their own, after the rest: beside
   # the million-input fuzzers and the live servers of the other suites, 2 cores are too busy for a
   # 1 s deadline to mean 1 s (each runs in parallel within its own group).
-  timed='SenderTests|DestinationTests|RateLimitTests|DispatcherTests|DeliveryLogTests|SchedulerTests|SandboxEventRunnerOrderTests|SandboxEventRunnerTests|ServeProcessTests|ChaosTests'
+  timed='SenderTests|DestinationTests|RateLimitTests|DispatcherTests|DeliveryLogTests|SchedulerTests|SandboxEventRunnerOrderTests|SandboxEventRunnerTests|ServeProcessTests|ChaosTests|ReadinessTests'
   # Several nodes (three serve processes and 10,000 events; takeovers within a 5 s heartbeat
   # deadline) last, alone: they load both cores and time what they measure.
   nodes='MultiNodeTests|PostgresNodeSessionTests'

@@ -16,7 +16,7 @@ import Testing
             arguments: [root.appendingPathComponent("scripts/readme-walk.sh").path, ServerProcess.binaryPath, database]
                 + (try backend.serveArguments(in: dir)),
             directory: root.path, output: .file(output))
-        process.waitUntilExit()
+        await process.exited()
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("README walk: OK\n"), "\(text)")

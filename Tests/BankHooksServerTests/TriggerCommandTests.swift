@@ -31,7 +31,7 @@ import Testing
         var api: API { API(baseURL: server.baseURL, key: key) }
 
         /// Runs `bankhooks trigger` with the server and key in the environment (BANKHOOKS_URL, BANKHOOKS_API_KEY).
-        func trigger(_ arguments: [String], environment: Bool = true) throws -> (status: Int32, output: String, errors: String) {
+        func trigger(_ arguments: [String], environment: Bool = true) async throws -> (status: Int32, output: String, errors: String) {
             var variables = ProcessInfo.processInfo.environment
             variables.removeValue(forKey: "BANKHOOKS_URL")
             variables.removeValue(forKey: "BANKHOOKS_API_KEY")
@@ -43,7 +43,7 @@ import Testing
             let process = try ChildProcess(
                 executable: ServerProcess.binaryPath, arguments: ["trigger"] + arguments, environment: variables,
                 output: .file(directory.file("stdout")), errors: .file(directory.file("stderr")))
-            process.waitUntilExit()
+            await process.exited()
             func read(_ name: String) -> String { (try? String(contentsOfFile: directory.file(name), encoding: .utf8)) ?? "" }
             return (process.terminationStatus, read("stdout"), read("stderr"))
         }
@@ -97,14 +97,14 @@ import Testing
             let registered = try await f.api.call(.POST, "/v1/event-types", body: #"{"name": "invoice.paid", "description": "An invoice was paid."}"#)
             #expect(registered.status == 201, "\(registered.text)")
             // A registered type has no example: the data must be given.
-            let bare = try f.trigger(["invoice.paid"])
+            let bare = try await f.trigger(["invoice.paid"])
             #expect(bare.status == 2, "\(bare)")
             #expect(bare.errors.contains("has no example") && bare.errors.contains("--data"), "\(bare.errors)")
             #expect(try await f.eventCount() == 0)
 
             for test in try Self.cases() {
                 let before = receiver.requests.count
-                let run = try f.trigger([test.type] + test.arguments)
+                let run = try await f.trigger([test.type] + test.arguments)
                 #expect(run.status == 0, "\(test.type): \(run)")
                 let webhooks = test.formats.count == 1 ? "1 webhook\n" : "\(test.formats.count) webhooks\n"
                 #expect(run.output.contains("(\(test.type)) to \(webhooks)"), "\(run.output)")
@@ -125,7 +125,7 @@ import Testing
                 }
             }
             // --list names every family, and the types of each under it.
-            let list = try f.trigger(["--list"])
+            let list = try await f.trigger(["--list"])
             #expect(list.status == 0, "\(list)")
             for family in ["lean (", "okra (", "bridge (", "bankhooks (", "custom ("] {
                 #expect(list.output.contains("\n" + family) || list.output.hasPrefix(family), "\(family): \(list.output)")
@@ -141,7 +141,7 @@ import Testing
             // Nothing listens on port 1: the attempt gets no response.
             let closed = try await f.api.call(.POST, "/v1/webhooks", body: #"{"url": "http://127.0.0.1:1/hook", "event_types": ["payment.created"]}"#)
             let closedID = try #require(closed.json?["id"] as? String)
-            let run = try f.trigger(["payment.created"])
+            let run = try await f.trigger(["payment.created"])
             #expect(run.status == 0, "every first attempt is done, whatever it got: \(run)")
             let lines = run.output.split(separator: "\n").map(String.init)
             let line = { (id: String?) in lines.first { id != nil && $0.contains(id ?? "") } ?? "" }
@@ -168,7 +168,7 @@ import Testing
                 (["payment.created"], false, 2, "--url or BANKHOOKS_URL"),
             ]
             for test in cases {
-                let run = try f.trigger(test.arguments, environment: test.environment)
+                let run = try await f.trigger(test.arguments, environment: test.environment)
                 #expect(run.status == test.status, "\(test.arguments): \(run)")
                 #expect(run.errors.contains(test.message), "\(test.arguments): \(run.errors)")
                 #expect(run.output.isEmpty, "\(test.arguments): \(run.output)")
@@ -176,7 +176,7 @@ import Testing
             #expect(try await f.eventCount() == 0)
             #expect(receiver.requests.isEmpty)
             // The same command with the flags instead of the environment publishes.
-            let good = try f.trigger(["payment.created", "--url", f.server.baseURL + "/", "--key", f.key], environment: false)
+            let good = try await f.trigger(["payment.created", "--url", f.server.baseURL + "/", "--key", f.key], environment: false)
             #expect(good.status == 0, "\(good)")
             #expect(try await f.eventCount() == 1)
         }

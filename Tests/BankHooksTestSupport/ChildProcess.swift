@@ -70,9 +70,15 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// Blocks until it exits.
+    /// Blocks until it exits (a thread of its own: in a test, prefer `exited()`).
     public func waitUntilExit() {
         while isRunning { usleep(10_000) }
+    }
+
+    /// Waits until it exits without holding a thread: the suites' tasks share a pool of one thread
+    /// per core, and one blocked in a wait for a child stalls every other test's timers.
+    public func exited() async {
+        while isRunning { try? await Task.sleep(for: .milliseconds(10)) }
     }
 
     /// Its exit code, or the signal that ended it; once it has exited.
