@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "BankHooksCore", targets: ["BankHooksCore"]),
         // For receivers: verify every format's signature and decode typed events (Foundation and swift-crypto only).
         .library(name: "BankHooksVerify", targets: ["BankHooksVerify"]),
+        // For Hummingbird 2 receivers: a middleware that verifies and decodes before the route.
+        .library(name: "BankHooksVerifyHummingbird", targets: ["BankHooksVerifyHummingbird"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -55,6 +57,11 @@ let package = Package(
         .target(
             name: "BankHooksVerify",
             dependencies: [crypto]
+        ),
+        // The receiver middleware for Hummingbird 2 (BankHooksVerify itself stays free of Hummingbird).
+        .target(
+            name: "BankHooksVerifyHummingbird",
+            dependencies: ["BankHooksVerify", hummingbird, nioCore]
         ),
         // Domain core: ids, JSON scanning, retry schedules, wire formats, address policy.
         .target(
@@ -193,6 +200,15 @@ let package = Package(
             path: "Tests/BankHooksTestSupport"
         ),
         .testTarget(name: "BankHooksVerifyTests", dependencies: ["BankHooksVerify"]),
+        .testTarget(
+            name: "BankHooksVerifyHummingbirdTests",
+            dependencies: [
+                "BankHooksVerifyHummingbird",
+                "BankHooksCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                httpTypes,
+            ]
+        ),
         .testTarget(name: "BankHooksBenchmarkTests", dependencies: ["BankHooksBenchmark", "BankHooksTestSupport"]),
         .testTarget(name: "BankHooksCoreTests", dependencies: ["BankHooksCore", "BankHooksTestSupport"]),
         .testTarget(name: "BankHooksStorageTests", dependencies: ["BankHooksStorage", "BankHooksTestSupport"]),
