@@ -106,6 +106,16 @@ import Testing
         #expect(await Readiness(store: store).problem().map(\.slug) == nil)
     }
 
+    /// Anyone may ask `/readyz`: a store error other than unavailability (a file path, a statement) is not shown.
+    @Test func anUnexpectedStoreErrorIsNotShown() async throws {
+        struct Leaky: Error, CustomStringConvertible { var description: String { "no such table at /srv/secret/bankhooks.sqlite" } }
+        let problem = try #require(await Readiness(deadline: .seconds(5)) { throw Leaky() }.problem())
+        #expect(problem.slug == "store-unavailable")
+        #expect(!problem.detail.contains("/srv/secret"), "\(problem.detail)")
+        let unavailable = try #require(await Readiness(deadline: .seconds(5)) { throw StoreUnavailableError("the database connection was lost") }.problem())
+        #expect(unavailable.detail.contains("the database connection was lost"), "unavailability says why: \(unavailable.detail)")
+    }
+
     @Test func theDeadlineAnswersForABodyThatNeverReturns() async throws {
         let started = ContinuousClock.now
         let outcome = await Readiness.outcome(within: .milliseconds(200)) { () async throws -> Int in

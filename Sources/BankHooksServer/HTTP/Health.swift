@@ -47,8 +47,11 @@ public final class Readiness: Sendable {
         switch outcome {
         case nil:
             return .storeUnavailable("the store did not answer within \(deadline)")
-        case .failure(let error):
+        case .failure(let error as StoreUnavailableError):
             return .storeUnavailable("the store did not answer: \(error)")
+        case .failure:
+            // Anyone may ask `/readyz`: another error's text (a database path, a statement) stays out of the answer.
+            return .storeUnavailable("the store failed to answer")
         case .success(let pending) where !pending.isEmpty:
             return Problem(.serviceUnavailable, "migrations-pending", title: "Migrations are pending",
                            detail: "the database lacks migrations this server needs (\(pending.joined(separator: ", "))): run bankhooks migrate")
